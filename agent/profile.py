@@ -1,0 +1,125 @@
+"""The Ideal Customer Profile: pydantic models, evidence rules and JSON Schema export."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SECTION_KEYS: tuple[str, ...] = (
+    "company_profile",
+    "technographics",
+    "buying_triggers",
+    "evaluation_criteria",
+    "objections",
+    "channels",
+    "customer_language",
+    "buying_committee",
+    "exclusions",
+    "value_outcomes",
+    "sales_cycle",
+)
+
+SECTION_TITLES: dict[str, str] = {
+    "company_profile": "Company profile",
+    "technographics": "Technographics",
+    "buying_triggers": "Buying triggers",
+    "evaluation_criteria": "Evaluation criteria",
+    "objections": "Objections",
+    "channels": "Channels",
+    "customer_language": "Customer language",
+    "buying_committee": "Buying committee",
+    "exclusions": "Exclusions",
+    "value_outcomes": "Value and outcomes",
+    "sales_cycle": "Sales cycle",
+}
+
+Status = Literal["pending", "vague", "covered", "declined"]
+QuantityKind = Literal[
+    "employees", "revenue", "money", "percent", "duration", "count", "volume", "other"
+]
+
+
+class Evidence(BaseModel):
+    """Where an item came from: the answer's turn number and an exact substring of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int = Field(ge=1, description="Turn number of the respondent's answer.")
+    quote: str = Field(min_length=1, description="Exact substring of that answer.")
+
+
+class Quantity(BaseModel):
+    """A number or range recognised in an item, normalised for scoring and drift."""
+
+    kind: QuantityKind
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    text: str = Field(description="The words the quantity was read from.")
+
+
+class Item(BaseModel):
+    """One fact in a section, always backed by evidence."""
+
+    text: str = Field(min_length=1)
+    evidence: list[Evidence] = Field(min_length=1)
+    concrete: bool = Field(
+        default=False, description="Has a number, a named example or the customer's words."
+    )
+    quantities: list[Quantity] = Field(default_factory=list)
+    source: str = Field(default="offline", description="Engine that extracted the item.")
+
+
+class Section(BaseModel):
+    """One ICP section: its items and how well the interview covered it."""
+
+    status: Status = "pending"
+    items: list[Item] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list, description="What stayed vague: questions to validate later."
+    )
+
+
+def _empty_sections() -> dict[str, Section]:
+    return {key: Section() for key in SECTION_KEYS}
+
+
+class Profile(BaseModel):
+    """The whole profile of one interview, as `icp export --format json` prints it."""
+
+    session: str = ""
+    company: str = ""
+    role: str = ""
+    version: int = 0
+    sections: dict[str, Section] = Field(default_factory=_empty_sections)
+
+    def section(self, key: str) -> Section:
+        """Return the section for a canonical key."""
+        return self.sections[key]
+
+    def all_items(self) -> list[tuple[str, Item]]:
+        """Every item with its section key, in canonical order."""
+        return [(key, item) for key in SECTION_KEYS for item in self.sections[key].items]
+
+
+def json_schema() -> dict:
+    """The profile's JSON Schema, as `icp schema` prints it."""
+    schema = Profile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ICP profile"
+    sections = schema["properties"]["sections"]
+    sections["propertyNames"] = {"enum": list(SECTION_KEYS)}
+    sections["required"] = list(SECTION_KEYS)
+    return schema
+
+
+def verify_evidence(profile: Profile, answers: dict[int, str]) -> list[tuple[str, Item]]:
+    """Return the items whose evidence is not an exact substring of the cited answer."""
+    bad = []
+    for key, item in profile.all_items():
+        for ev in item.evidence:
+            if ev.quote not in answers.get(ev.turn, ""):
+                bad.append((key, item))
+                break
+    return bad

@@ -1,0 +1,285 @@
+"""SQLite storage: sessions, immutable turns and profile versions, with migrations."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import NotFound, StoreError
+from .paths import icp_home
+
+DB_NAME = "icp.db"
+
+# One entry per release that changed the schema; PRAGMA user_version counts how many ran.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        company TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT '',
+        engine TEXT NOT NULL DEFAULT 'offline',
+        minutes REAL NOT NULL DEFAULT 30,
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'interrupted', 'complete')),
+        started TEXT NOT NULL,
+        ended TEXT,
+        meta TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE turns (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        seq INTEGER NOT NULL,
+        speaker TEXT NOT NULL CHECK (speaker IN ('agent', 'respondent')),
+        text TEXT NOT NULL,
+        topic TEXT,
+        kind TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    );
+    CREATE TRIGGER turns_no_update BEFORE UPDATE ON turns
+        BEGIN SELECT RAISE(ABORT, 'turns are immutable'); END;
+    CREATE TRIGGER turns_no_delete BEFORE DELETE ON turns
+        BEGIN SELECT RAISE(ABORT, 'turns are immutable'); END;
+    CREATE TABLE profiles (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        version INTEGER NOT NULL,
+        after_seq INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL,
+        PRIMARY KEY (session_id, version)
+    );
+    """,
+)
+
+
+def now() -> str:
+    """The current UTC time as an ISO 8601 string with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One immutable line of the transcript: a question from the agent or an answer."""
+
+    seq: int
+    speaker: str
+    text: str
+    topic: str | None = None
+    kind: str = ""
+    created: str = ""
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session's header row plus its turn count."""
+
+    id: str
+    company: str
+    role: str
+    engine: str
+    minutes: float
+    status: str
+    started: str
+    ended: str | None = None
+    turns: int = 0
+    meta: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """The fields `icp sessions --json` prints."""
+        return {
+            "id": self.id,
+            "company": self.company,
+            "role": self.role,
+            "engine": self.engine,
+            "started": self.started,
+            "ended": self.ended,
+            "turns": self.turns,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    """One stored profile version with the interview state it was computed with."""
+
+    version: int
+    after_seq: int
+    data: dict
+    state: dict
+    created: str
+
+
+class Store:
+    """A connection to the icp database; every write is its own committed transaction."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or icp_home() / DB_NAME
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves so each write is atomic.
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            self.db.row_factory = sqlite3.Row
+            # WAL lets a batch read while an interview writes; synchronous=FULL makes each
+            # commit durable on power loss, which is what "an answer is never lost" needs.
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable icp database ({exc})") from None
+        except OSError as exc:
+            raise StoreError(f"cannot open the database at {self.path}: {exc.strerror}") from None
+
+    def _migrate(self) -> None:
+        current = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} was written by a newer icp (schema {current}, this release "
+                f"knows {len(MIGRATIONS)}); upgrade icp to open it"
+            )
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the block in one IMMEDIATE transaction, committed or rolled back as a whole."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # sessions
+    def create_session(
+        self, company: str = "", role: str = "", engine: str = "offline", minutes: float = 30,
+        meta: dict | None = None,
+    ) -> SessionInfo:
+        """Create and return a new active session."""
+        sid = secrets.token_hex(4)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (id, company, role, engine, minutes, started, meta)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sid, company, role, engine, minutes, now(), json.dumps(meta or {})),
+            )
+        return self.session(sid)
+
+    def session(self, sid: str) -> SessionInfo:
+        """Find a session by id or unique id prefix."""
+        rows = self.db.execute(
+            "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns"
+            " FROM sessions s WHERE s.id = ? OR s.id LIKE ? ESCAPE '\\' ORDER BY s.id = ? DESC",
+            (sid, _like_prefix(sid), sid),
+        ).fetchall()
+        if not rows or (len(rows) > 1 and rows[0]["id"] != sid):
+            why = "no session" if not rows else "more than one session starts with"
+            raise NotFound(f"{why} {sid!r}; `icp sessions` lists them")
+        return _session_info(rows[0])
+
+    def sessions(self) -> list[SessionInfo]:
+        """All sessions, newest first."""
+        rows = self.db.execute(
+            "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns"
+            " FROM sessions s ORDER BY s.started DESC, s.rowid DESC"
+        ).fetchall()
+        return [_session_info(row) for row in rows]
+
+    def set_status(self, sid: str, status: str) -> None:
+        """Mark a session active, interrupted or complete."""
+        ended = now() if status == "complete" else None
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET status = ?, ended = ? WHERE id = ?", (status, ended, sid))
+
+    # turns
+    def add_turn(self, sid: str, speaker: str, text: str, topic: str | None = None,
+                 kind: str = "") -> Turn:
+        """Append a turn and commit it before returning."""
+        with self.transaction() as db:
+            seq = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?", (sid,)
+            ).fetchone()[0]
+            created = now()
+            db.execute(
+                "INSERT INTO turns (session_id, seq, speaker, text, topic, kind, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sid, seq, speaker, text, topic, kind, created),
+            )
+        return Turn(seq, speaker, text, topic, kind, created)
+
+    def turns(self, sid: str) -> list[Turn]:
+        """The transcript in order."""
+        rows = self.db.execute(
+            "SELECT seq, speaker, text, topic, kind, created FROM turns"
+            " WHERE session_id = ? ORDER BY seq", (sid,),
+        ).fetchall()
+        return [Turn(**dict(row)) for row in rows]
+
+    # profile versions
+    def save_profile(self, sid: str, after_seq: int, data: dict, state: dict) -> int:
+        """Store a new profile version computed from the turns up to `after_seq`."""
+        with self.transaction() as db:
+            version = db.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO profiles (session_id, version, after_seq, data, state, created)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (sid, version, after_seq, json.dumps(data), json.dumps(state), now()),
+            )
+        return version
+
+    def profile(self, sid: str, version: int | None = None) -> ProfileRecord | None:
+        """The latest (or a given) profile version, or None if none was stored."""
+        query = "SELECT * FROM profiles WHERE session_id = ?"
+        args: tuple = (sid,)
+        if version is not None:
+            query += " AND version = ?"
+            args = (sid, version)
+        row = self.db.execute(query + " ORDER BY version DESC LIMIT 1", args).fetchone()
+        if row is None:
+            if version is not None:
+                raise NotFound(f"session {sid} has no profile version {version}")
+            return None
+        return ProfileRecord(
+            row["version"], row["after_seq"], json.loads(row["data"]), json.loads(row["state"]),
+            row["created"],
+        )
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _session_info(row: sqlite3.Row) -> SessionInfo:
+    return SessionInfo(
+        id=row["id"], company=row["company"], role=row["role"], engine=row["engine"],
+        minutes=row["minutes"], status=row["status"], started=row["started"], ended=row["ended"],
+        turns=row["turns"], meta=json.loads(row["meta"] or "{}"),
+    )

@@ -68,6 +68,7 @@ class Item(BaseModel):
         default=False, description="Has a number, a named example or the customer's words."
     )
     quantities: list[Quantity] = Field(default_factory=list)
+    said_by: str = Field(default="", description="Who said a customer phrase, when known.")
     source: str = Field(default="offline", description="Engine that extracted the item.")
 
 
@@ -91,6 +92,7 @@ class Profile(BaseModel):
     session: str = ""
     company: str = ""
     role: str = ""
+    product: str = Field(default="", description="The respondent's own one-line description.")
     version: int = 0
     sections: dict[str, Section] = Field(default_factory=_empty_sections)
 

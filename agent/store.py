@@ -210,15 +210,21 @@ class Store:
                  kind: str = "") -> Turn:
         """Append a turn and commit it before returning."""
         with self.transaction() as db:
-            seq = db.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?", (sid,)
-            ).fetchone()[0]
-            created = now()
-            db.execute(
-                "INSERT INTO turns (session_id, seq, speaker, text, topic, kind, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (sid, seq, speaker, text, topic, kind, created),
-            )
+            return self._insert_turn(db, sid, speaker, text, topic, kind)
+
+    @staticmethod
+    def _insert_turn(
+        db: sqlite3.Connection, sid: str, speaker: str, text: str, topic: str | None, kind: str
+    ) -> Turn:
+        seq = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?", (sid,)
+        ).fetchone()[0]
+        created = now()
+        db.execute(
+            "INSERT INTO turns (session_id, seq, speaker, text, topic, kind, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sid, seq, speaker, text, topic, kind, created),
+        )
         return Turn(seq, speaker, text, topic, kind, created)
 
     def turns(self, sid: str) -> list[Turn]:
@@ -230,18 +236,28 @@ class Store:
         return [Turn(**dict(row)) for row in rows]
 
     # profile versions
-    def save_profile(self, sid: str, after_seq: int, data: dict, state: dict) -> int:
-        """Store a new profile version computed from the turns up to `after_seq`."""
+    def save_step(
+        self, sid: str, after_seq: int, data: dict, state: dict,
+        turns: list[tuple[str, str, str | None, str]] = (), status: str | None = None,
+    ) -> list[Turn]:
+        """In one transaction: a new profile version, the agent's next turns, the status."""
         with self.transaction() as db:
             version = db.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
             ).fetchone()[0]
+            created = now()
             db.execute(
                 "INSERT INTO profiles (session_id, version, after_seq, data, state, created)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, version, after_seq, json.dumps(data), json.dumps(state), now()),
+                (sid, version, after_seq, json.dumps(data), json.dumps(state), created),
             )
-        return version
+            added = [self._insert_turn(db, sid, *turn) for turn in turns]
+            if status:
+                db.execute(
+                    "UPDATE sessions SET status = ?, ended = ? WHERE id = ?",
+                    (status, created if status == "complete" else None, sid),
+                )
+        return added
 
     def profile(self, sid: str, version: int | None = None) -> ProfileRecord | None:
         """The latest (or a given) profile version, or None if none was stored."""

@@ -1,0 +1,312 @@
+"""Read an answer: statements, quoted customer words, hedges, numbers and named things."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .guide import Guide
+from .profile import Quantity
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "inc", "ltd", "co", "corp", "vs", "etc", "e.g", "i.e", "approx",
+    "u.s", "u.k", "no", "jr", "sr", "dept", "est", "fig", "mt",
+}
+_OPEN_DOUBLE = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:well|so|and|but|oh|um+|uh+|yeah|yes|honestly|basically|i mean|you know|look|"
+    r"ok(?:ay)?|right|actually|anyway|like)\b[,.!]?\s+)+",
+    re.IGNORECASE,
+)
+_ROLE = re.compile(
+    r"\b(?:CFO|CEO|CTO|CIO|CISO|COO|CRO|CMO|VP|SVP|EVP|director|manager|head of \w+|owner|"
+    r"controller|founder|admin(?:istrator)?|procurement|legal|counsel|engineer|developer|"
+    r"dentist|doctor|physician|nurse|principal|superintendent|partner|buyer|analyst|lead|"
+    r"officer|president|IT)\b"
+)
+_ENTITY = re.compile(r"\b(?:[A-Z][\w&'’.-]*[A-Z0-9][\w&'’-]*|[A-Z][a-z][\w&'’-]*)(?:\s+[A-Z][\w&'’-]+)*")
+_NOT_ENTITIES = {
+    "I", "I'm", "I've", "I'd", "We", "They", "The", "A", "An", "Our", "Their", "It", "And", "But",
+    "So", "Most", "Some", "When", "If", "That", "This", "These", "Those", "He", "She", "You",
+    "Yes", "No", "Oh", "Well", "Also", "Usually", "Mostly", "Anyone", "Anything", "Everyone",
+    "One", "Another", "Almost", "Then", "Sometimes", "Often", "Once", "Any", "All", "Both",
+    "Good", "Great", "Honestly", "Actually", "Maybe", "Probably", "Only", "Just", "Even",
+}
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100, "a hundred": 100,
+    "a dozen": 12, "a thousand": 1000, "half a": 0.5,
+}
+_NUM = (
+    r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    + "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
+    + r")"
+)
+_SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|B|million|billion|thousand)\b)?"
+_UNIT = (
+    r"(?:employees?|people|staff|FTEs?|headcount|seats?|users?|locations?|sites?|stores?|"
+    r"clinics?|chairs?|beds?|invoices?|orders?|shipments?|loads?|trucks?|devices?|sensors?|"
+    r"machines?|lines?|plants?|engineers?|developers?|students?|schools?|subsidiaries|entities|"
+    r"customers?|deals?|hours?|days?|weeks?|months?|quarters?|years?|percent|per cent|%|"
+    r"ARR|revenue|dollars|euros|pounds|x)"
+)
+_QUANTITY = re.compile(
+    rf"(?P<lead>between\s+|from\s+|over\s+|more than\s+|at least\s+|under\s+|fewer than\s+|"
+    rf"less than\s+|up to\s+|about\s+|around\s+|roughly\s+|maybe\s+)?"
+    rf"(?P<cur>[$€£])?\s?(?P<a>{_NUM})(?P<asc>{_SCALE})"
+    rf"(?:\s?(?:-|–|—|to|and|or)\s?(?P<cur2>[$€£])?(?P<b>{_NUM})(?P<bsc>{_SCALE}))?"
+    rf"(?P<plus>\+)?"
+    rf"(?:\s?(?P<unit>(?:[a-z-]+\s){{0,2}}?{_UNIT}))?",
+    re.IGNORECASE,
+)
+_DURATION = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of an answer: `text == answer[start:end]`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Reading:
+    """What one statement says and how concrete it is."""
+
+    span: Span
+    hedges: list[tuple[str, str, float]] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    quotes: list[Span] = field(default_factory=list)
+    example: bool = False
+    roles: int = 0
+    score: float = 0.0
+
+    @property
+    def concrete(self) -> bool:
+        """A number, a named thing, quoted words or an example, not outweighed by hedges."""
+        return self.score >= 1.5
+
+
+def normalise(text: str) -> str:
+    """Same-length copy with typographic apostrophes made plain, for matching only."""
+    return text.replace("’", "'").replace("‘", "'")
+
+
+def clean_answer(text: str) -> str:
+    """Drop control characters (keeping newlines and tabs) and surrounding whitespace."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
+    ).strip()
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every quoted passage, quote marks included."""
+    spans, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _OPEN_DOUBLE:
+            close = _OPEN_DOUBLE[ch]
+            j = text.find(close, i + 1)
+            if j == -1 and ch == "“":
+                j = text.find('"', i + 1)
+            if j > i + 1:
+                spans.append((i, j + 1))
+                i = j + 1
+                continue
+        elif ch in "'‘" and (i == 0 or not text[i - 1].isalnum()) and i + 1 < n and text[i + 1].isalpha():
+            j = i + 1
+            while j < n:
+                if text[j] in "'’" and not (j + 1 < n and text[j + 1].isalpha()):
+                    break
+                j += 1
+            if j < n and len(text[i + 1 : j].split()) >= 2:
+                spans.append((i, j + 1))
+                i = j + 1
+                continue
+        i += 1
+    return spans
+
+
+def find_quotes(text: str) -> list[Span]:
+    """The customer's quoted words (without the quote marks), each at least two words long."""
+    out = []
+    for start, end in _quote_spans(text):
+        inner_start, inner_end = start + 1, end - 1
+        inner = text[inner_start:inner_end]
+        stripped = inner.strip().rstrip(",")
+        if len(stripped.split()) < 2:
+            continue
+        offset = inner.find(stripped)
+        out.append(Span(inner_start + offset, inner_start + offset + len(stripped), stripped))
+    return out
+
+
+def split_statements(text: str) -> list[Span]:
+    """Split an answer into statements without breaking quotes, abbreviations or decimals."""
+    protected = _quote_spans(text)
+
+    def inside_quote(pos: int) -> bool:
+        return any(a < pos < b - 1 for a, b in protected)
+
+    cuts, n = [0], len(text)
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            cuts.append(i + 1)
+            continue
+        if ch not in ".!?;" or inside_quote(i):
+            continue
+        j = i + 1
+        while j < n and text[j] in ".!?\"')]”’»":
+            j += 1
+        if j < n and not text[j].isspace():
+            continue
+        if ch == ".":
+            word = re.search(r"([\w.]+)$", text[:i])
+            if word and word.group(1).lower() in _ABBREVIATIONS:
+                continue
+        if ch == ";" and len(text[cuts[-1] : i].split()) < 4:
+            continue
+        cuts.append(j)
+    cuts.append(n)
+    spans = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        piece = text[a:b]
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        start = a + piece.find(stripped)
+        lead = _LEADING_FILLER.match(stripped)
+        if lead and lead.end() < len(stripped):
+            start += lead.end()
+            stripped = stripped[lead.end() :]
+        spans.append(Span(start, start + len(stripped), stripped))
+    return spans
+
+
+def _number(word: str, scale: str) -> float | None:
+    word = word.lower().strip()
+    if word in _WORD_NUMBERS:
+        value = float(_WORD_NUMBERS[word])
+    else:
+        try:
+            value = float(word.replace(",", ""))
+        except ValueError:
+            return None
+    factor = {"k": 1e3, "m": 1e6, "mm": 1e6, "bn": 1e9, "b": 1e9, "million": 1e6,
+              "billion": 1e9, "thousand": 1e3}.get(scale.strip().lower(), 1)
+    return value * factor
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Numbers and ranges with what they measure (employees, money, days, percent...)."""
+    out = []
+    for m in _QUANTITY.finditer(text):
+        a = _number(m["a"], m["asc"] or "")
+        b = _number(m["b"], m["bsc"] or m["asc"] or "") if m["b"] else None
+        unit = (m["unit"] or "").strip()
+        currency = m["cur"] or m["cur2"]
+        word_number = m["a"].lower() in _WORD_NUMBERS
+        if a is None or (word_number and not unit and not b):
+            continue
+        if not unit and not currency and not m["asc"] and not b and a < 10 and "%" not in m[0]:
+            continue  # a lone small digit says nothing measurable
+        base = unit.split()[-1].lower().rstrip("s") if unit else ""
+        kind, scale = _kind(base, currency, unit)
+        low, high = (a, b) if b is not None else (a, a)
+        lead = (m["lead"] or "").strip().lower()
+        if lead in {"over", "more than", "at least"} or m["plus"]:
+            high = None
+        elif lead in {"under", "fewer than", "less than", "up to"}:
+            low = None
+        if kind == "duration":
+            low = low * scale if low is not None else None
+            high = high * scale if high is not None else None
+            unit = "days"
+        out.append(Quantity(kind=kind, low=low, high=high, unit=unit or (currency or ""),
+                            text=m[0].strip()))
+    return out
+
+
+def _kind(base: str, currency: str | None, unit: str) -> tuple[str, float]:
+    if currency and base in _DURATION:
+        return "money", 1  # "$30,000 a year" is a price, not a duration
+    if base in _DURATION:
+        return "duration", _DURATION[base]
+    if base in {"percent", "per cent", "%", "cent"} or unit.endswith("%"):
+        return "percent", 1
+    if base in {"employee", "people", "staff", "fte", "headcount"}:
+        return "employees", 1
+    if base in {"arr", "revenue"} or (currency and "revenue" in unit.lower()):
+        return "revenue", 1
+    if currency or base in {"dollar", "euro", "pound"}:
+        return "money", 1
+    if base in {"invoice", "order", "shipment", "load"}:
+        return "volume", 1
+    return ("count", 1) if base else ("other", 1)
+
+
+def find_entities(text: str) -> list[str]:
+    """Named things: products, companies, acronyms; not ordinary sentence-initial words."""
+    out = []
+    for m in _ENTITY.finditer(text):
+        word = m.group(0).rstrip(".")
+        first = word.split()[0]
+        if first in _NOT_ENTITIES and " " not in word:
+            continue
+        at_start = m.start() == 0 or text[: m.start()].rstrip().endswith((".", "!", "?", ":"))
+        camel = bool(re.search(r"[a-z][A-Z]|^[A-Z0-9]{2,}$", first))
+        if at_start and not camel and " " not in word:
+            continue
+        out.append(word)
+    return out
+
+
+def read_statement(span: Span, guide: Guide, section: str | None = None) -> Reading:
+    """Judge one statement: what it contains and how concrete it is (for `section`)."""
+    text = normalise(span.text)
+    reading = Reading(span=span)
+    for pattern, hedge in guide.hedge_patterns:
+        for m in pattern.finditer(text):
+            reading.hedges.append((span.text[m.start() : m.end()], hedge.kind, hedge.weight))
+    reading.quantities = find_quantities(span.text)
+    reading.entities = find_entities(span.text)
+    reading.quotes = find_quotes(span.text)
+    reading.example = bool(guide.example_re.search(text))
+    reading.roles = len(_ROLE.findall(span.text))
+    words = len(text.split())
+    score = 2.0 * bool(reading.quantities) + 2.0 * bool(reading.quotes)
+    score += min(2.0, 1.5 * len(reading.entities)) + 1.0 * reading.example
+    score += min(1.0, 0.75 * reading.roles)
+    score += 1.0 if words >= 10 else (-1.0 if words < 6 else 0.5)
+    if section in guide.sections:
+        cues = {m.group(0).lower() for m in guide.sections[section].strong.finditer(text)}
+        score += min(1.0, 0.5 * len(cues))
+    score -= sum(weight for _, _, weight in reading.hedges)
+    reading.score = score
+    return reading
+
+
+def is_dont_know(text: str, guide: Guide) -> bool:
+    """True when the whole answer declines: short and saying "I don't know" in some form."""
+    return len(text.split()) <= 25 and bool(guide.dont_know_re.search(normalise(text)))
+
+
+def is_filler(text: str, guide: Guide) -> bool:
+    """True for small talk that carries no content."""
+    return bool(guide.filler_re.search(normalise(text).strip())) and len(text.split()) < 8
+
+
+def hedge_context(statement: str, hedge: str, after: int = 2) -> str:
+    """The hedge with up to `after` following words, for quoting back ("some marketing")."""
+    start = statement.find(hedge)
+    if start < 0:
+        return hedge
+    rest = re.match(r"(?:\s+[\w'’-]+){0,%d}" % after, statement[start + len(hedge):])
+    phrase = hedge + (rest.group(0) if rest else "")
+    if phrase[:1].isupper() and phrase[1:2].islower():
+        phrase = phrase[0].lower() + phrase[1:]  # sentence-initial capital, not a name
+    return phrase.strip()

@@ -1,0 +1,120 @@
+"""Offline extraction: file each statement of an answer into its ICP section, with evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .analysis import (
+    Reading, is_dont_know, is_filler, normalise, read_statement, split_statements,
+)
+from .guide import Guide
+from .profile import Evidence, Item, Profile
+
+TOPIC_BIAS = 1.5  # the section being discussed wins ties and weakly-cued statements
+_SAID_BY = re.compile(
+    r"(?:^|[,;:]\s*|\b(?:an?|one|our|the|some|many|most|every|another)\s+)"
+    r"((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+?)\s+(?:(?:once|always|often|literally)\s+)?"
+    r"(?:told us|tells us|says|said|say|put it|calls it|called it|wrote|asked|complained|"
+    r"described it as|keep saying|kept saying)\b",
+    re.IGNORECASE,
+)
+_PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
+
+
+def section_scores(text: str, guide: Guide) -> dict[str, float]:
+    """How strongly a statement is about each section, from the guide's cues."""
+    text = normalise(text)
+    scores = {}
+    for key, section in guide.sections.items():
+        strong = {m.group(0).lower() for m in section.strong.finditer(text)}
+        weak = {m.group(0).lower() for m in section.weak.finditer(text)}
+        # Capped so a list of product names does not outvote what the sentence is about.
+        scores[key] = 2.0 * min(len(strong), 2) + 0.5 * min(len(weak), 2)
+    return scores
+
+
+def classify(text: str, topic: str | None, guide: Guide) -> str | None:
+    """The section a statement belongs to; the topic under discussion wins weak cases."""
+    scores = section_scores(text, guide)
+    if topic in scores:
+        # A statement with its own cue for the topic being discussed stays there.
+        scores[topic] += TOPIC_BIAS + (2.0 if scores[topic] >= 2.0 else 0.0)
+    best = max(scores, key=lambda key: (scores[key], key == topic))
+    threshold = TOPIC_BIAS if topic in scores else 2.0
+    return best if scores[best] >= threshold else None
+
+
+def said_by(statement: str, quote_start: int) -> str:
+    """Who said the quoted words, read from the words before the quote ("one controller told us")."""
+    before = statement[:quote_start]
+    m = None
+    for m in _SAID_BY.finditer(before):
+        pass
+    if not m:
+        return ""
+    who = m.group(1).strip()
+    return "" if who.lower() in _PRONOUNS else who
+
+
+def tidy(text: str) -> str:
+    """Item text from a statement: first letter capitalised, whitespace collapsed."""
+    text = " ".join(text.split())
+    return text[:1].upper() + text[1:]
+
+
+def extract(answer: str, turn: int, topic: str | None, guide: Guide) -> Iterator[tuple[str, Item]]:
+    """Yield (section, item) for every statement of an answer worth keeping."""
+    if is_dont_know(answer, guide):
+        return
+    for span in split_statements(answer):
+        if is_filler(span.text, guide) or len(span.text.split()) < 2:
+            continue
+        section = classify(span.text, topic, guide)
+        reading = read_statement(span, guide, section)
+        quotes = reading.quotes
+        if section and not (quotes and section == "customer_language"):
+            yield section, _item(span.text, turn, reading)
+        for quote in quotes:
+            who = said_by(span.text, quote.start)
+            yield "customer_language", Item(
+                text=quote.text, evidence=[Evidence(turn=turn, quote=quote.text)],
+                concrete=True, said_by=who,
+            )
+
+
+def _item(text: str, turn: int, reading: Reading) -> Item:
+    return Item(
+        text=tidy(text), evidence=[Evidence(turn=turn, quote=text)],
+        concrete=reading.concrete, quantities=reading.quantities,
+    )
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", normalise(text).casefold()).strip()
+
+
+def merge(profile: Profile, section: str, item: Item) -> bool:
+    """Add an item, or its evidence to an identical item; True if the profile changed."""
+    items = profile.sections[section].items
+    key = _key(item.text)
+    for existing in items:
+        if _key(existing.text) == key:
+            new = [ev for ev in item.evidence if ev not in existing.evidence]
+            existing.evidence.extend(new)
+            existing.concrete = existing.concrete or item.concrete
+            return bool(new)
+    items.append(item)
+    return True
+
+
+def update_statuses(profile: Profile, guide: Guide, declined: set[str], finished: set[str]) -> None:
+    """Recompute each section's status: covered, vague, declined or pending."""
+    for key, section in profile.sections.items():
+        concrete = sum(item.concrete for item in section.items)
+        if concrete >= (guide.sections[key].enough or 2) or (concrete and key in finished):
+            section.status = "covered"
+        elif section.items:
+            section.status = "vague"
+        else:
+            section.status = "declined" if key in declined else "pending"

@@ -1,0 +1,260 @@
+"""The interview loop shared by every front end: durable answers, extraction, next question."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .analysis import (
+    clean_answer, hedge_context, is_dont_know, read_statement, split_statements,
+)
+from .engines import Engine
+from .errors import ICPError, InputError
+from .extract import merge, update_statuses
+from .guide import Guide, load_guide
+from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
+from .profile import SECTION_KEYS, SECTION_TITLES, Profile
+from .store import SessionInfo, Store, Turn
+
+MAX_ANSWER_CHARS = 200_000
+_IDLE_CAP_SECONDS = 300  # a coffee break does not eat the interview's budget
+
+
+class EmptyAnswer(InputError):
+    """An answer with nothing in it; the question is asked again."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """The question waiting for an answer."""
+
+    seq: int
+    text: str
+    topic: str | None
+    preface: str = ""
+    asked_at: str = ""
+
+    def as_json(self) -> dict:
+        """The `--jsonl` protocol line for this question."""
+        line = {"type": "question", "text": self.text, "topic": self.topic, "seq": self.seq}
+        if self.preface:
+            line["preface"] = self.preface
+        return line
+
+
+class Interview:
+    """One interview session: answer() stores, extracts and returns the next question."""
+
+    def __init__(self, store: Store, session: SessionInfo, engine: Engine, guide: Guide,
+                 profile: Profile, state: State, question: Question | None):
+        self.store, self.session, self.engine, self.guide = store, session, engine, guide
+        self.profile, self.state, self.question = profile, state, question
+
+    @classmethod
+    def start(cls, store: Store, engine: Engine, *, company: str = "", role: str = "",
+              minutes: float = 30, guide: Guide | None = None) -> Interview:
+        """Create a session and ask the first question."""
+        if minutes <= 0:
+            raise InputError("--minutes must be more than 0")
+        session = store.create_session(company=company, role=role, engine=engine.name,
+                                       minutes=minutes)
+        profile = Profile(session=session.id, company=company, role=role)
+        interview = cls(store, session, engine, guide or load_guide(), profile, State(), None)
+        interview._advance(after_seq=0, last=None)
+        return interview
+
+    @classmethod
+    def resume(cls, store: Store, engine: Engine, sid: str, guide: Guide | None = None) -> Interview:
+        """Continue a session where it stopped, processing an answer a crash left unprocessed."""
+        session = store.session(sid)
+        record = store.profile(session.id)
+        turns = store.turns(session.id)
+        guide = guide or load_guide()
+        if record is None:  # killed inside start(): nothing was asked yet
+            profile = Profile(session=session.id, company=session.company, role=session.role)
+            interview = cls(store, session, engine, guide, profile, State(), None)
+            interview._advance(after_seq=0, last=None)
+            return interview
+        profile = Profile.model_validate(record.data)
+        state = State.model_validate(record.state)
+        interview = cls(store, session, engine, guide, profile, state, None)
+        later = [t for t in turns if t.seq > record.after_seq]
+        interview.question = _pending_question(later)
+        answers = [t for t in later if t.speaker == "respondent"]
+        if answers:  # stored before a crash but never processed: process the first, once
+            interview._process(answers[0])
+        elif interview.question is None and state.phase != "done":
+            interview._advance(after_seq=record.after_seq, last=None)
+        if session.status != "complete" and interview.question is not None:
+            store.set_status(session.id, "active")
+        return interview
+
+    @property
+    def done(self) -> bool:
+        """True when the interview has ended."""
+        return self.state.phase == "done"
+
+    def answer(self, text: str) -> Question | None:
+        """Store an answer durably, extract from it, and return the next question."""
+        if self.done or self.question is None:
+            raise ICPError("this interview has ended; `icp report` writes its report")
+        if not isinstance(text, str):
+            raise InputError("an answer must be text")
+        text = clean_answer(text)
+        if not text:
+            raise EmptyAnswer("an empty answer was not stored; please type an answer")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InputError(f"that answer is over {MAX_ANSWER_CHARS:,} characters; please shorten it")
+        turn = self.store.add_turn(self.session.id, "respondent", text, self.question.topic, "answer")
+        self._process(turn)
+        return self.question
+
+    def skip(self) -> Question | None:
+        """Leave the current topic (/skip)."""
+        return self._command("/skip")
+
+    def wrap_up(self) -> Question | None:
+        """Go to the closing question now, or finish if it was already asked (/done)."""
+        return self._command("/done")
+
+    def interrupt(self) -> None:
+        """Mark the session interrupted (Ctrl-C); everything answered is already stored."""
+        if not self.done:
+            self.store.set_status(self.session.id, "interrupted")
+
+    def minutes_left(self) -> float:
+        """Minutes of the budget not yet used."""
+        return max(0.0, self.session.minutes - elapsed_minutes(self.state, self.guide))
+
+    def status(self) -> dict:
+        """Sections with their status and item counts, and the minutes left."""
+        return {
+            "session": self.session.id,
+            "minutes_left": round(self.minutes_left(), 1),
+            "questions": self.state.questions,
+            "current": self.state.current,
+            "sections": {
+                key: {
+                    "title": SECTION_TITLES[key],
+                    "status": self.profile.sections[key].status,
+                    "items": len(self.profile.sections[key].items),
+                }
+                for key in SECTION_KEYS
+            },
+        }
+
+    # internals
+    def _command(self, command: str) -> Question | None:
+        if self.done or self.question is None:
+            raise ICPError("this interview has ended")
+        turn = self.store.add_turn(self.session.id, "respondent", command, self.question.topic,
+                                   "command")
+        self._process(turn)
+        return self.question
+
+    def _process(self, turn: Turn) -> None:
+        """Everything after an answer (or command) is durable: extract, plan, store, ask."""
+        state, asked = self.state, self.question
+        state.active_seconds += _answer_seconds(asked, turn)
+        last: LastAnswer | None = None
+        force_close = False
+        if turn.kind == "command":
+            key = state.current
+            if turn.text == "/skip" and key:
+                if not self.profile.sections[key].items and key not in state.declined:
+                    state.declined.append(key)
+                state.dont_knows[key] = 99
+            elif turn.text == "/done":
+                force_close = True
+        elif state.phase == "intro":
+            self.profile.product = turn.text[:500]
+        else:
+            last = self._extract(turn)
+        if state.phase == "closing":
+            state.phase = "done"
+        update_statuses(self.profile, self.guide, set(state.declined), set(state.finished))
+        actions = [] if state.phase == "done" else plan(
+            state, self.profile, self.guide, self.session.minutes, last
+        )
+        if force_close:
+            actions = [Action(kind="close")]
+        self._ask(actions, after_seq=turn.seq)
+
+    def _extract(self, turn: Turn) -> LastAnswer:
+        key = self.state.current
+        items = self.engine.extract(turn.text, turn.seq, turn.topic)
+        for section, item in items:
+            merge(self.profile, section, item)
+        dont_know = is_dont_know(turn.text, self.guide)
+        if key and dont_know:
+            self.state.dont_knows[key] = self.state.dont_knows.get(key, 0) + 1
+            if not self.profile.sections[key].items and key not in self.state.declined:
+                self.state.declined.append(key)
+        own = [
+            read_statement(span, self.guide, key) for span in split_statements(turn.text)
+        ] if key else []
+        return LastAnswer(
+            section=key, dont_know=dont_know,
+            concrete=any(r.concrete for r in own),
+            hedges=[h for r in own for h in r.hedges],
+            phrases={h[0]: hedge_context(r.span.text, h[0]) for r in own for h in r.hedges},
+        )
+
+    def _advance(self, after_seq: int, last: LastAnswer | None) -> None:
+        actions = plan(self.state, self.profile, self.guide, self.session.minutes, last)
+        self._ask(actions, after_seq)
+
+    def _ask(self, actions: list[Action], after_seq: int) -> None:
+        """Word the first candidate not asked before, then store it with the new profile."""
+        state = self.state
+        asked = set(state.asked_texts)
+        chosen = None
+        for action in actions:
+            wording = self.engine.word(action, self.profile)
+            if normalise_question(wording.text) not in asked:
+                chosen = (action, wording)
+                break
+        if chosen is None and state.phase not in ("closing", "done"):
+            close = Action(kind="close")
+            chosen = (close, self.engine.word(close, self.profile))
+            if normalise_question(chosen[1].text) in asked:
+                chosen = None
+        turns: list[tuple[str, str, str | None, str]] = []
+        status = None
+        if chosen is None:
+            state.phase = "done"
+            status = "complete"
+        else:
+            action, wording = chosen
+            apply(state, action, wording.text)
+            topic = action.section if action.kind in ("open", "probe") else action.kind
+            if wording.preface:
+                turns.append(("agent", wording.preface, topic, "note"))
+            turns.append(("agent", wording.text, topic, "question"))
+        self.profile.version += 1
+        stored = self.store.save_step(
+            self.session.id, after_seq, self.profile.model_dump(mode="json"),
+            state.model_dump(mode="json"), turns, status,
+        )
+        self.question = None
+        if chosen is not None:
+            q = stored[-1]
+            self.question = Question(q.seq, q.text, q.topic, chosen[1].preface, q.created)
+
+
+def _pending_question(turns: list[Turn]) -> Question | None:
+    """The last question in the turns, with the note just before it."""
+    for i in range(len(turns) - 1, -1, -1):
+        turn = turns[i]
+        if turn.speaker == "agent" and turn.kind == "question":
+            note = turns[i - 1] if i and turns[i - 1].kind == "note" else None
+            return Question(turn.seq, turn.text, turn.topic, note.text if note else "", turn.created)
+    return None
+
+
+def _answer_seconds(question: Question | None, answer: Turn) -> float:
+    """Seconds the respondent spent on this answer, capped so idle time does not count."""
+    if question is None or not question.asked_at or not answer.created:
+        return 0.0
+    delta = datetime.fromisoformat(answer.created) - datetime.fromisoformat(question.asked_at)
+    return min(max(delta.total_seconds(), 0.0), _IDLE_CAP_SECONDS)

@@ -1,0 +1,218 @@
+"""Render the ICP report as PDF, HTML or Markdown, and write it atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from .errors import InputError, RenderError
+from .paths import resource
+from .profile import SECTION_KEYS, SECTION_TITLES, Profile
+from .store import SessionInfo, Turn
+from .synthesis import summarize
+
+if TYPE_CHECKING:
+    import jinja2
+
+FORMATS: dict[str, str] = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md"}
+STATUS_LABELS = {
+    "covered": "Covered", "vague": "Vague", "pending": "Not covered", "declined": "Declined",
+}
+
+
+def render(profile: Profile, session: SessionInfo, turns: list[Turn], fmt: str) -> bytes:
+    """The report in `fmt` ("pdf", "html" or "md") as bytes."""
+    if fmt not in ("pdf", "html", "md"):
+        raise InputError(f"unknown report format {fmt!r}; use pdf, html or md")
+    context = _context(profile, session, turns)
+    if fmt == "md":
+        return _env(markdown=True).get_template("report.md.j2").render(context).encode("utf-8")
+    env = _env(markdown=False)
+    if fmt == "html":
+        from markupsafe import Markup
+
+        # The HTML file must stand alone, so the bundled stylesheet goes inline.
+        css = (templates_dir() / "report.css").read_text("utf-8")
+        context["inline_css"] = Markup(css.replace("</", "<\\/"))
+    else:
+        context["inline_css"] = None
+    html = env.get_template("report.html.j2").render(context)
+    return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
+
+
+def write_report(profile: Profile, session: SessionInfo, turns: list[Turn], out: Path) -> Path:
+    """Render the format the suffix of `out` names and replace `out` atomically."""
+    out = Path(out)
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        allowed = ", ".join(FORMATS)
+        raise InputError(f"cannot tell the report format from {out.name!r}; end it in {allowed}")
+    _atomic_write(out, render(profile, session, turns, fmt))
+    return out
+
+
+def templates_dir() -> Path:
+    """The bundled report_templates folder."""
+    return resource("report_templates").resolve()
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out report HTML as PDF, loading nothing but bundled assets."""
+    import weasyprint
+
+    root = templates_dir()
+    try:
+        doc = weasyprint.HTML(
+            string=html, base_url=root.as_uri() + "/", url_fetcher=bundled_fetcher(root)
+        )
+        return doc.write_pdf()
+    except Exception as exc:  # WeasyPrint raises many types; the CLI needs one line
+        raise RenderError(f"could not lay out the PDF report: {exc}") from exc
+
+
+def bundled_fetcher(root: Path) -> Any:
+    """A WeasyPrint URL fetcher that serves files under `root` and refuses every other URL."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class BundledOnly(URLFetcher):
+        """Serves file: URLs inside the templates folder; no network, no other files."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("file",), allow_redirects=False)
+            self.served: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            path = bundled_path(root, url)
+            if path is None:
+                self.refused.append(url)
+                raise ValueError(f"the report may only load bundled files, not {url[:80]!r}")
+            self.served.append(url)
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    return BundledOnly()
+
+
+def bundled_path(root: Path, url: str) -> Path | None:
+    """The file a file: URL names if it is inside `root`, else None."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    try:
+        path = Path(url2pathname(unquote(parts.path))).resolve()
+    except (OSError, ValueError):
+        return None
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def _context(profile: Profile, session: SessionInfo, turns: list[Turn]) -> dict[str, Any]:
+    return {
+        "profile": profile,
+        "session": session,
+        "summary": summarize(profile),
+        "sections": [
+            {"key": key, "title": SECTION_TITLES[key], "section": profile.sections[key]}
+            for key in SECTION_KEYS
+        ],
+        "turns": turns,
+        "turn_ids": {t.seq for t in turns},
+        "answers": sum(t.speaker == "respondent" for t in turns),
+        "date": _date(session.started),
+        "status_labels": STATUS_LABELS,
+    }
+
+
+def _date(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d %B %Y")
+    except (TypeError, ValueError):
+        return iso or "unknown"
+
+
+def _env(markdown: bool) -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=not markdown,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=markdown,
+        lstrip_blocks=markdown,
+        keep_trailing_newline=True,
+        # In Markdown every {{ }} is escaped unless a filter already made it safe.
+        finalize=_md_finalize if markdown else None,
+    )
+    env.filters["mdquote"] = md_quote
+    env.filters["md"] = md_escape
+    return env
+
+
+class MdSafe(str):
+    """Markdown that was escaped already and must not be escaped again."""
+
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&$])")
+_MD_LINE_START = re.compile(r"^([#>+=\-])|^(\d+)([.)])")
+
+
+def md_escape(value: Any) -> MdSafe:
+    """Escape text for one Markdown line: no markup, links, HTML or line structure survive."""
+    if isinstance(value, MdSafe):
+        return value
+    text = " ".join(str(value).split())
+    return MdSafe(_md_line(text))
+
+
+def md_quote(value: Any) -> MdSafe:
+    """Escape multi-line text as a Markdown blockquote, keeping its line breaks."""
+    lines = [_md_line(" ".join(line.split())) for line in str(value).splitlines()] or [""]
+    return MdSafe("\n".join(f"> {line}  ".rstrip() if line else ">" for line in lines))
+
+
+def _md_line(text: str) -> str:
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+
+
+def _md_finalize(value: Any) -> Any:
+    return value if isinstance(value, MdSafe) else md_escape(value)
+
+
+def _atomic_write(out: Path, data: bytes) -> None:
+    try:
+        mode = out.stat().st_mode & 0o777 if out.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise RenderError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise RenderError(
+                f"cannot write the report to {out}: {exc.strerror or exc}"
+            ) from None
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
+        dir_fd = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

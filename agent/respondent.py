@@ -1,0 +1,165 @@
+"""A simulated respondent that answers from a persona file, for `icp demo` and evaluations."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from .errors import InputError
+from .profile import SECTION_KEYS
+
+# The respondent's own reading of a question; deliberately independent of the guide's cues.
+_TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "company_profile": ("kind of compan", "companies", "how big", "employees", "revenue",
+                        "industr", "geograph", "where are they", "stage", "ownership", "clone",
+                        "companies that fit", "have in common as companies", "look like"),
+    "technographics": ("tools", "systems", "stack", "integration", "system do they run",
+                       "spreadsheets", "connect to", "their tools"),
+    "buying_triggers": ("just before", "sets off", "start a search", "starts a search",
+                        "buy now", "event", "reach out", "trigger"),
+    "evaluation_criteria": ("compared", "compare", "decide", "criterion", "rule a vendor out",
+                            "tipped", "how they choose"),
+    "objections": ("pushback", "objection", "stalled", "answer actually works", "surface"),
+    "channels": ("hear about", "find you", "refers", "communities", "events", "read or search",
+                 "learn about", "where they find"),
+    "customer_language": ("own words", "their words", "phrase", "describe the problem",
+                          "word for word", "describe the result"),
+    "buying_committee": ("involved", "who feels", "who owns", "signs", "block", "in the room",
+                         "say before they sign", "who buys"),
+    "exclusions": ("never signed", "never chase", "churned", "go wrong", "never works out",
+                   "not a fit", "wish you had"),
+    "value_outcomes": ("results", "stay and expand", "renewed", "in numbers for", "first result",
+                       "expand add", "changes for them", "results they get"),
+    "sales_cycle": ("signature", "deal come to", "typical deal run", "steps", "days or weeks",
+                    "closed deal", "sales cycle"),
+}
+_FILLER = ("Oh, good question. ", "Hmm, let me think. ", "Right, so, ", "Honestly? ",
+           "You know, ")
+_ASIDES = (" Anyway, that's how it goes.", " We talk about this a lot internally.",
+           " I could go on about that.")
+
+
+class Fact(BaseModel):
+    """One thing the respondent knows and says when asked."""
+
+    id: str
+    say: str
+    keys: list[str]
+    quote: str | None = None
+    volunteer_in: str | None = None
+
+
+class Topic(BaseModel):
+    """What the respondent says about one section."""
+
+    vague: str
+    facts: list[Fact] = Field(default_factory=list)
+
+
+class Persona(BaseModel):
+    """A simulated respondent, as in `../shared/personas/README.md`."""
+
+    id: str
+    company: str
+    product: str = ""
+    respondent: str = "founder"
+    opening: str
+    unknown: str
+    style: str | None = None
+    topics: dict[str, Topic]
+
+    def facts(self) -> list[tuple[str, Fact]]:
+        """Every fact with its own section."""
+        return [(key, fact) for key, topic in self.topics.items() for fact in topic.facts]
+
+
+def load_persona(path: str | Path) -> Persona:
+    """Read a persona YAML file."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            persona = Persona.model_validate(yaml.safe_load(fh))
+    except OSError as exc:
+        raise InputError(f"cannot read persona {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputError(f"{path} is not a valid persona file: {exc}") from None
+    unknown = set(persona.topics) - set(SECTION_KEYS)
+    if unknown:
+        raise InputError(f"{path}: unknown topics {sorted(unknown)}")
+    return persona
+
+
+class SimulatedRespondent:
+    """Vague at first, concrete when probed, volunteering facts about other topics."""
+
+    def __init__(self, persona: Persona, seed: int = 0, dont_know_rate: float = 0.08):
+        self.persona = persona
+        self.rng = random.Random(f"{persona.id}:{seed}")
+        self.dont_know_rate = dont_know_rate
+        self.told: set[str] = set()
+        self.asked: dict[str, int] = {}
+
+    def guess_topic(self, question: str, hint: str | None = None) -> str | None:
+        """Which section the respondent thinks the question is about."""
+        text = question.lower()
+        scores = {
+            key: sum(word in text for word in words) for key, words in _TOPIC_WORDS.items()
+        }
+        best = max(scores, key=lambda k: (scores[k], k == hint))
+        if scores[best] == 0:
+            return hint if hint in SECTION_KEYS else None
+        return best
+
+    def answer(self, question: str, hint: str | None = None) -> str:
+        """Answer one question as the persona would."""
+        lowered = question.lower()
+        if hint == "intro" or "what does your company sell" in lowered:
+            return self.persona.opening
+        if hint == "closing" or "missing or wrong" in lowered:
+            return "That sounds right. Nothing major missing."
+        key = self.guess_topic(question, hint)
+        if key is None or key not in self.persona.topics:
+            return self.persona.unknown
+        topic = self.persona.topics[key]
+        first = self.asked.get(key, 0) == 0
+        self.asked[key] = self.asked.get(key, 0) + 1
+        if first:
+            parts = [topic.vague] + [f.say for f in self._volunteered(key)]
+            return self._style(" ".join(parts))
+        left = [f for f in topic.facts if f.id not in self.told]
+        if not left:
+            return "That's all I've got on that one."
+        if self.rng.random() < self.dont_know_rate:
+            return self.persona.unknown
+        picked = self._best(left, lowered)[: self._per_answer()]
+        self.told.update(f.id for f in picked)
+        return self._style(" ".join(f.say for f in picked))
+
+    def _volunteered(self, key: str) -> list[Fact]:
+        facts = [
+            fact for _, fact in self.persona.facts()
+            if fact.volunteer_in == key and fact.id not in self.told
+        ]
+        self.told.update(f.id for f in facts)
+        return facts
+
+    def _best(self, facts: list[Fact], question: str) -> list[Fact]:
+        """Facts that fit the question's words first, then in the persona's order."""
+        words = set(re.findall(r"[a-z]{4,}", question))
+
+        def overlap(fact: Fact) -> int:
+            return len(words & set(re.findall(r"[a-z]{4,}", fact.say.lower())))
+
+        return sorted(facts, key=lambda f: -overlap(f))
+
+    def _per_answer(self) -> int:
+        return 1 if self.persona.style == "terse" else 2
+
+    def _style(self, text: str) -> str:
+        if self.persona.style == "rambling":
+            return self.rng.choice(_FILLER) + text + self.rng.choice(_ASIDES)
+        return text

@@ -1,0 +1,409 @@
+"""Report rendering (PDF, HTML, Markdown), the locked-down URL fetcher, and synthesis."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from agent import report, synthesis
+from agent.errors import InputError, RenderError
+from agent.profile import SECTION_KEYS, SECTION_TITLES, Evidence, Item, Profile, Quantity
+from agent.store import SessionInfo, Turn
+
+HOSTILE = '<script>alert(1)</script> and <img src="file:///etc/passwd"> and {{ 7*7 }}'
+LONG_ANSWER = ("We onboarded the Lakeside group last spring and the recall list was a mess. " * 1400
+               + "https://example.com/" + "x" * 400)
+
+# (question, answer) pairs; answers are turn 2, 4, 6, ... in the transcript.
+INTERVIEW = [
+    ("Which customers would you clone?",
+     "Independent dental groups with 3-15 locations and 40-250 staff, mostly in the US Midwest. "
+     "Lakeside Dental (8 sites) closed in 21 days."),
+    ("What do they run today?",
+     "They all run Dentrix or Open Dental, and most have Weave for phones."),
+    ("What happened just before they started looking?",
+     "Usually a new COO arrives and within 90 days asks why hygiene chairs sit empty. "
+     "Also when they open a fourth site."),
+    ("What do they compare vendors on?",
+     "Two-way sync with the PMS, no double entry, and proof of recall lift in the first month. "
+     "It depends, honestly."),
+    ("Which objections come up?",
+     "Price per location comes up at the proposal stage; we answer with the recall revenue math."),
+    ("Where do they find vendors?", "I'd rather not say, that's our secret sauce."),
+    ("What exactly do they say about the problem?",
+     "They say \"our recall is a leaky bucket\" and \"hygiene is our profit center\". "
+     "One said: we are drowning in no-shows \U0001F62B. " + HOSTILE),
+    ("Who is in the room?",
+     "The office manager feels the pain and usually finds us on Google. The owner dentist signs "
+     "off on anything over $500 a month. The IT contractor can veto it during security review. "
+     "Associate dentists weigh in after the demo. Typical titles: COO, regional manager."),
+    ("Which deals do you wish you had never taken?",
+     "Never target DSOs / corporate chains: they buy centrally and churn after the pilot. "
+     "Solo practitioners with one chair who want everything free. "
+     "Agencies reselling to their clients, because they churn after one project."),
+    ("What makes customers stay?",
+     "Recall bookings up 18% within 60 days; they expand to every site by month six. "
+     "العملاء يقولون إن النظام وفر الوقت. 客户说节省了很多时间。"),
+    ("Anything else?", LONG_ANSWER),
+]
+
+
+def _turns() -> list[Turn]:
+    turns: list[Turn] = []
+    for question, answer in INTERVIEW:
+        turns.append(Turn(len(turns) + 1, "agent", question, "t", "question"))
+        turns.append(Turn(len(turns) + 1, "respondent", answer, "t", "answer"))
+    return turns
+
+
+def _item(turns: list[Turn], n: int, quote: str, text: str | None = None,
+          concrete: bool = False, quantities: list[Quantity] | None = None) -> Item:
+    turn = turns[2 * n + 1]
+    assert quote in turn.text, quote
+    return Item(text=text or quote, evidence=[Evidence(turn=turn.seq, quote=quote)],
+                concrete=concrete, quantities=quantities or [])
+
+
+def build() -> tuple[Profile, SessionInfo, list[Turn]]:
+    """A realistic profile for a made-up company, with empty, vague and hostile sections."""
+    t = _turns()
+    p = Profile(session="abc12345", company="ToothTrack", role="Head of Sales", version=7)
+    s = p.sections
+    s["company_profile"].status = "covered"
+    s["company_profile"].items = [
+        _item(t, 0, "Independent dental groups with 3-15 locations and 40-250 staff",
+              concrete=True, quantities=[Quantity(kind="employees", low=40, high=250,
+                                                  text="40-250 staff")]),
+        _item(t, 0, "mostly in the US Midwest", text="US Midwest"),
+        _item(t, 0, "Lakeside Dental (8 sites) closed in 21 days", concrete=True),
+    ]
+    s["technographics"].status = "covered"
+    s["technographics"].items = [_item(t, 1, "They all run Dentrix or Open Dental",
+                                       text="Runs Dentrix or Open Dental", concrete=True)]
+    s["buying_triggers"].status = "covered"
+    s["buying_triggers"].items = [
+        _item(t, 2, "when they open a fourth site", text="Opening a fourth site"),
+        _item(t, 2, "a new COO arrives and within 90 days asks why hygiene chairs sit empty",
+              concrete=True),
+    ]
+    s["evaluation_criteria"].status = "vague"
+    s["evaluation_criteria"].items = [_item(t, 3, "Two-way sync with the PMS, no double entry")]
+    s["evaluation_criteria"].notes = ["What kills a vendor in the evaluation?"]
+    s["objections"].status = "covered"
+    s["objections"].items = [_item(t, 4, "Price per location comes up at the proposal stage",
+                                   concrete=True)]
+    s["channels"].status = "declined"
+    s["customer_language"].status = "covered"
+    s["customer_language"].items = [
+        _item(t, 6, "our recall is a leaky bucket", concrete=True),
+        _item(t, 6, "we are drowning in no-shows \U0001F62B", concrete=True),
+        _item(t, 6, HOSTILE, concrete=True),
+    ]
+    s["buying_committee"].status = "covered"
+    s["buying_committee"].items = [
+        _item(t, 7, "The office manager feels the pain and usually finds us on Google"),
+        _item(t, 7, "The owner dentist signs off on anything over $500 a month", concrete=True),
+        _item(t, 7, "The IT contractor can veto it during security review"),
+        _item(t, 7, "Associate dentists weigh in after the demo"),
+        _item(t, 7, "Typical titles: COO, regional manager"),
+    ]
+    s["exclusions"].status = "covered"
+    s["exclusions"].items = [
+        _item(t, 8, "Never target DSOs / corporate chains: they buy centrally and churn after "
+                    "the pilot", concrete=True),
+        _item(t, 8, "Solo practitioners with one chair who want everything free"),
+        _item(t, 8, "Agencies reselling to their clients, because they churn after one project"),
+    ]
+    s["value_outcomes"].status = "covered"
+    s["value_outcomes"].items = [
+        _item(t, 9, "Recall bookings up 18% within 60 days", concrete=True),
+        _item(t, 9, "العملاء يقولون إن النظام وفر الوقت"),
+        _item(t, 9, "客户说节省了很多时间"),
+        _item(t, 10, LONG_ANSWER[:2000]),
+    ]
+    # sales_cycle stays pending and empty.
+    session = SessionInfo(id="abc12345", company="ToothTrack", role="Head of Sales",
+                          engine="offline", minutes=30, status="complete",
+                          started="2025-11-20T14:05:00+00:00", turns=len(t))
+    return p, session, t
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[Profile, SessionInfo, list[Turn]]:
+    return build()
+
+
+@pytest.fixture(scope="module")
+def pdf_text(sample) -> str:
+    from pypdf import PdfReader
+
+    data = report.render(*sample, "pdf")
+    assert data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# PDF
+
+
+def test_pdf_has_every_section_heading(pdf_text):
+    flat = _flat(pdf_text)
+    for key in SECTION_KEYS:
+        assert SECTION_TITLES[key] in flat
+    for heading in ("One-page summary", "Language bank", "Buying committee by role",
+                    "Negative personas", "Coverage and confidence",
+                    "Open questions to validate with closed-won data",
+                    "Quarterly review checklist", "Appendix: interview transcript"):
+        assert heading in flat
+
+
+def test_pdf_has_quotes_and_cover(pdf_text):
+    flat = _flat(pdf_text)
+    assert "our recall is a leaky bucket" in flat
+    assert "ToothTrack" in flat and "Head of Sales" in flat and "abc12345" in flat
+    assert "Nothing captured yet" in flat  # sales_cycle is empty
+    assert "The DSOs / corporate chains" in flat
+    assert "Page 2 of" in flat
+
+
+def test_pdf_keeps_template_syntax_literal(pdf_text):
+    assert "{{ 7*7 }}" in _flat(pdf_text)
+    assert "49" not in pdf_text
+
+
+# HTML
+
+
+def test_html_escapes_hostile_text(sample):
+    html = report.render(*sample, "html").decode()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<img src="file:///etc/passwd">' not in html
+    assert "{{ 7*7 }}" in html and "49" not in html
+    assert "<style>" in html and 'rel="stylesheet"' not in html  # stands alone
+    assert "\U0001F62B" in html and "客户说节省了很多时间" in html
+
+
+def test_html_has_every_section_even_empty(sample):
+    html = report.render(*sample, "html").decode()
+    for key in SECTION_KEYS:
+        assert f'id="sec-{key}"' in html
+    sales = html.split('id="sec-sales_cycle"')[1].split("</section>")[0]
+    assert "Nothing captured yet" in sales and "Not covered" in sales
+
+
+# Markdown
+
+
+def test_markdown_escapes_user_text(sample):
+    md = report.render(*sample, "md").decode()
+    assert "<script>" not in md and "<img" not in md
+    assert r"\<script\>alert(1)\</script\>" in md
+    assert "{{ 7*7 }}" in md and "49" not in md
+    assert "### Sales cycle (Not covered)" in md
+    assert "our recall is a leaky bucket" in md
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("**bold** _it_ `code`", r"\*\*bold\*\* \_it\_ \`code\`"),
+    ("[link](http://x)", r"\[link\](http://x)"),
+    ("# not a heading", r"\# not a heading"),
+    ("- not a list", r"\- not a list"),
+    ("1. not a list", r"1\. not a list"),
+    ("a | b", r"a \| b"),
+    ("$5M-$100M", r"\$5M-\$100M"),
+    ("two\nlines", "two lines"),
+])
+def test_md_escape(text, expected):
+    assert report.md_escape(text) == expected
+
+
+def test_md_quote_keeps_lines_and_escapes():
+    assert report.md_quote("# one\n\n> two") == "> \\# one\n>\n> \\> two"
+
+
+# URL fetcher
+
+
+def test_fetcher_refuses_everything_but_bundled_files(tmp_path):
+    root = report.templates_dir()
+    fetcher = report.bundled_fetcher(root)
+    css = fetcher.fetch((root / "report.css").as_uri())
+    assert b"@page" in css.read()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    for url in ("http://example.com/x.css", "https://example.com/x.png", "file:///etc/passwd",
+                secret.as_uri(), (root / ".." / "agent" / "report.py").as_uri(),
+                "data:text/plain,hi", "ftp://example.com/x", "file://evil.com/etc/passwd"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 8 and len(fetcher.served) == 1
+
+
+def test_pdf_loads_only_bundled_assets(monkeypatch, sample):
+    made = []
+
+    def spy(root):
+        fetcher = real(root)
+        made.append(fetcher)
+        return fetcher
+
+    real = report.bundled_fetcher
+    monkeypatch.setattr(report, "bundled_fetcher", spy)
+    report.render(*sample, "pdf")
+    hostile = ('<link rel="stylesheet" href="http://example.com/evil.css">'
+               '<img src="file:///etc/passwd"><img src="https://example.com/x.png">'
+               '<p style="background: url(file:///etc/hostname)">x</p>')
+    assert report.html_to_pdf(hostile).startswith(b"%PDF")
+    root = report.templates_dir()
+    assert made[0].served and made[0].served[0].endswith("/report.css")
+    for fetcher in made:
+        for url in fetcher.served:
+            assert report.bundled_path(root, url) is not None
+    refused = made[1].refused
+    assert any(u.startswith("http://") for u in refused)
+    assert "file:///etc/passwd" in refused
+    assert not made[1].served
+
+
+# Writing
+
+
+def test_write_report_picks_format_from_suffix(tmp_path, sample):
+    for name, magic in (("r.pdf", b"%PDF"), ("r.html", b"<!DOCTYPE html>"),
+                        ("r.HTM", b"<!DOCTYPE html>"), ("r.md", b"# Ideal")):
+        out = report.write_report(*sample, tmp_path / name)
+        assert out.read_bytes().startswith(magic)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.HTM", "r.html", "r.md", "r.pdf"]
+
+
+def test_bad_suffix_is_input_error(tmp_path, sample):
+    with pytest.raises(InputError, match=r"\.pdf, \.html, \.htm, \.md"):
+        report.write_report(*sample, tmp_path / "r.docx")
+    with pytest.raises(InputError):
+        report.render(*sample, "docx")
+    assert not list(tmp_path.iterdir())
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_debris(tmp_path, sample, monkeypatch):
+    out = tmp_path / "r.md"
+    out.write_text("old report")
+
+    def boom(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(RenderError, match="No space left on device"):
+        report.write_report(*sample, out)
+    assert out.read_text() == "old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+
+
+def test_unwritable_path_is_render_error(tmp_path, sample):
+    with pytest.raises(RenderError) as err:
+        report.write_report(*sample, tmp_path / "missing" / "r.md")
+    assert "\n" not in str(err.value)
+
+
+# Synthesis
+
+
+def test_summary_picks_concrete_items_first(sample):
+    summary = synthesis.summarize(sample[0])
+    texts = [i.text for i in summary.who_we_sell_to]
+    assert texts[0].startswith("Independent dental groups")
+    assert "US Midwest" not in texts  # concrete company items exist, so the vague one is left out
+    assert texts[-1] == "Runs Dentrix or Open Dental"
+    assert summary.top_triggers[0].text.startswith("a new COO arrives")
+    assert len(summary.never_target) == 3
+    assert len(summary.checklist) >= 5
+
+
+def test_negative_personas_are_named_from_exclusions(sample):
+    personas = synthesis.summarize(sample[0]).negative_personas
+    assert [p.name for p in personas] == [
+        "The DSOs / corporate chains", "Solo practitioners with one chair",
+        "Agencies reselling to their clients",
+    ]
+    assert personas[0].why == "They buy centrally and churn after the pilot"
+    assert personas[2].why == "They churn after one project"
+    assert personas[0].evidence[0].turn == 18
+
+
+def test_committee_grouped_by_role(sample):
+    groups = {g.role: [i.text for i in g.items]
+              for g in synthesis.summarize(sample[0]).committee}
+    assert list(groups) == ["feels", "budget", "influences", "blocks", "other"]
+    assert groups["feels"] == ["The office manager feels the pain and usually finds us on Google"]
+    assert groups["budget"] == ["The owner dentist signs off on anything over $500 a month"]
+    assert groups["blocks"] == ["The IT contractor can veto it during security review"]
+    assert groups["influences"] == ["Associate dentists weigh in after the demo"]
+    assert groups["other"] == ["Typical titles: COO, regional manager"]
+
+
+def test_open_questions_for_weak_sections(sample):
+    questions = synthesis.summarize(sample[0]).open_questions
+    by_key: dict[str, list[synthesis.OpenQuestion]] = {}
+    for q in questions:
+        by_key.setdefault(q.key, []).append(q)
+    assert set(by_key) == {"evaluation_criteria", "channels", "sales_cycle"}
+    assert by_key["channels"][0].reason == "the respondent declined to answer"
+    assert by_key["sales_cycle"][0].reason == "not covered in the interview"
+    assert "cycle length" in by_key["sales_cycle"][0].text
+    assert [q.text for q in by_key["evaluation_criteria"]][1] == (
+        "What kills a vendor in the evaluation?")
+
+
+def test_open_question_for_covered_section_without_concrete_items():
+    profile = Profile()
+    profile.sections["channels"].status = "covered"
+    profile.sections["channels"].items = [
+        Item(text="Conferences", evidence=[Evidence(turn=2, quote="Conferences")])]
+    keys = [q.key for q in synthesis.open_questions(profile)]
+    assert "channels" in keys and len(keys) == len(SECTION_KEYS)
+    assert synthesis.confidence(profile.sections["channels"]) == "medium"
+
+
+def test_coverage_confidence(sample):
+    conf = {c.key: c.confidence for c in synthesis.summarize(sample[0]).coverage}
+    assert conf["company_profile"] == "high"
+    assert conf["evaluation_criteria"] == "low"  # vague, nothing concrete
+    assert conf["channels"] == "low" and conf["sales_cycle"] == "low"
+
+
+def test_summarize_is_deterministic(sample):
+    assert synthesis.summarize(sample[0]) == synthesis.summarize(sample[0])
+
+
+def test_empty_profile_renders_everything():
+    session = SessionInfo(id="e", company="", role="", engine="offline", minutes=30,
+                          status="active", started="")
+    for fmt in ("html", "md"):
+        out = report.render(Profile(), session, [], fmt).decode()
+        assert out.count("Nothing captured yet") >= len(SECTION_KEYS)
+
+
+def test_importing_report_is_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, agent.report; print('weasyprint' in sys.modules, 'jinja2' in sys.modules)"
+    root = Path(report.__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_no_49_in_fixture_source():
+    # Guard for the {{ 7*7 }} checks: nothing in the sample may legitimately contain 49.
+    profile, session, turns = build()
+    blob = profile.model_dump_json() + "".join(t.text for t in turns)
+    assert not re.search(r"49", blob)

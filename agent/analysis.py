@@ -150,7 +150,8 @@ def split_statements(text: str) -> list[Span]:
     protected = _quote_spans(text)
 
     def inside_quote(pos: int) -> bool:
-        return any(a < pos < b - 1 for a, b in protected)
+        # Punctuation just before a closing quote mark may end the sentence: "...chaos." Then
+        return any(a < pos < b - 2 for a, b in protected)
 
     cuts, n = [0], len(text)
     for i, ch in enumerate(text):

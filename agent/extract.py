@@ -19,6 +19,7 @@ _SAID_BY = re.compile(
     r"described it as|keep saying|kept saying)\b",
     re.IGNORECASE,
 )
+_DETERMINER = re.compile(r"^(?:an?|one|our|the|some|many|most|every|another)\s+", re.IGNORECASE)
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
 
 
@@ -53,7 +54,7 @@ def said_by(statement: str, quote_start: int) -> str:
         pass
     if not m:
         return ""
-    who = m.group(1).strip()
+    who = _DETERMINER.sub("", m.group(1).strip())
     return "" if who.lower() in _PRONOUNS else who
 
 

@@ -1,0 +1,175 @@
+"""The `icp` command line: parse arguments, call `agent`, print. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from agent import __version__
+from agent.errors import ICPError
+
+ROLES = ("founder", "sales", "marketing", "cs")
+
+
+class _Group(click.Group):
+    """Turns known errors into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ICPError as exc:
+            click.echo(f"icp: error: {exc}", err=True)
+            sys.exit(1)
+
+
+def _store():
+    from agent.store import Store
+
+    return Store()
+
+
+def _engine(name: str):
+    from agent.engines import get_engine
+
+    return get_engine(name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="icp")
+def main() -> None:
+    """Interview a founder or revenue lead and write an evidence-backed Ideal Customer Profile.
+
+    Data lives in $ICP_HOME (default: your user data folder).
+    """
+
+
+@main.command()
+@click.option("--company", default="", help="Company the profile is for.")
+@click.option("--role", type=click.Choice(ROLES), default="founder", show_default=True,
+              help="Who is answering.")
+@click.option("--minutes", type=click.FloatRange(min=1, max=240), default=30, show_default=True,
+              help="Time budget; the interview paces itself to it.")
+@click.option("--engine", type=click.Choice(["offline"]), default="offline", show_default=True,
+              help="Interview engine (offline: built-in rules, no model or network).")
+@click.option("--jsonl", is_flag=True, help="Headless protocol: JSON lines on stdin/stdout.")
+def interview(company: str, role: str, minutes: float, engine: str, jsonl: bool) -> None:
+    """Start an interview in the terminal (Ctrl-C saves; `icp resume ID` continues)."""
+    from agent.interview import Interview
+
+    session = Interview.start(_store(), _engine(engine), company=company, role=role,
+                              minutes=minutes)
+    _run(session, jsonl)
+
+
+@main.command()
+@click.argument("session_id")
+@click.option("--jsonl", is_flag=True, help="Headless protocol: JSON lines on stdin/stdout.")
+def resume(session_id: str, jsonl: bool) -> None:
+    """Continue an interview exactly where it stopped."""
+    from agent.interview import Interview
+
+    store = _store()
+    info = store.session(session_id)
+    session = Interview.resume(store, _engine(info.engine), info.id)
+    if session.done:
+        raise ICPError(f"interview {info.id} is complete; `icp report {info.id}` writes its report")
+    _run(session, jsonl)
+
+
+def _run(session, jsonl: bool) -> None:
+    if jsonl:
+        from agent.jsonl import run_jsonl
+
+        run_jsonl(session)
+        return
+    from agent.chat import run_chat
+
+    if not run_chat(session):
+        sys.exit(130)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def sessions(as_json: bool) -> None:
+    """List interviews: id, company, role, started, turns, status."""
+    rows = [s.as_dict() for s in _store().sessions()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No interviews yet. Start one with `icp interview` or try `icp demo`.", err=True)
+        return
+    header = f"{'ID':<10} {'COMPANY':<22} {'ROLE':<10} {'STARTED':<20} {'TURNS':>5}  STATUS"
+    click.echo(header)
+    for r in rows:
+        company = (r["company"] or "-")[:22]
+        started = r["started"][:16].replace("T", " ")
+        click.echo(f"{r['id']:<10} {company:<22} {r['role'] or '-':<10} {started:<20}"
+                   f" {r['turns']:>5}  {r['status']}")
+
+
+@main.command()
+@click.argument("session_id")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .pdf, .html or .md.")
+@click.option("--version", "version", type=int, default=None, help="Profile version (default: latest).")
+def report(session_id: str, out: Path, version: int | None) -> None:
+    """Write the ICP report as PDF, HTML or Markdown (by the file's suffix)."""
+    from agent.exports import load_bundle
+    from agent.report import write_report
+
+    bundle = load_bundle(_store(), session_id, version)
+    path = write_report(bundle.profile, bundle.session, bundle.turns, out)
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("session_id")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--version", "version", type=int, default=None, help="Profile version (default: latest).")
+def export(session_id: str, fmt: str, version: int | None) -> None:
+    """Print the profile as JSON (sections, items, evidence)."""
+    from agent.exports import load_bundle, profile_json
+
+    click.echo(profile_json(load_bundle(_store(), session_id, version).profile))
+
+
+@main.command()
+def schema() -> None:
+    """Print the profile's JSON Schema."""
+    from agent.profile import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report file (.pdf, .html or .md). Default: icp-demo-ID.pdf here.")
+@click.option("--persona", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Persona YAML to answer instead of the built-in sample.")
+@click.option("--minutes", type=click.FloatRange(min=1, max=240), default=30, show_default=True)
+@click.option("--quiet", is_flag=True, help="Do not print the conversation.")
+def demo(out: Path | None, persona: Path | None, minutes: float, quiet: bool) -> None:
+    """Run a complete interview with a sample respondent and write the PDF report."""
+    from agent.demo import run_demo
+    from agent.exports import load_bundle
+    from agent.report import write_report
+
+    def show(question: str, answer: str, topic: str | None) -> None:
+        if not quiet:
+            click.echo(f"\n[{topic}] {question}\n  > {answer}", err=True)
+
+    store = _store()
+    session = run_demo(store, _engine("offline"), persona, minutes, show)
+    bundle = load_bundle(store, session.session.id)
+    path = write_report(bundle.profile, bundle.session, bundle.turns,
+                        out or Path(f"icp-demo-{session.session.id}.pdf"))
+    click.echo(f"\nInterview {session.session.id}: {session.state.questions} questions.", err=True)
+    click.echo(str(path))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Shared fixtures: an isolated ICP_HOME per test, a store, personas and a scripted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.engines import get_engine
+from agent.interview import Interview
+from agent.respondent import SimulatedRespondent, load_persona
+from agent.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_PERSONAS = ROOT.parent / "shared" / "personas"
+OWN_PERSONAS = Path(__file__).resolve().parent / "personas"
+
+
+def persona_paths() -> list[Path]:
+    """Shared personas (when ../shared is present) and our own."""
+    return sorted(SHARED_PERSONAS.glob("*.yaml")) + sorted(OWN_PERSONAS.glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def icp_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "icp-home"
+    monkeypatch.setenv("ICP_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def store(icp_home) -> Store:
+    s = Store()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def engine():
+    return get_engine("offline")
+
+
+def run_persona(store: Store, engine, path: Path, minutes: float = 30) -> Interview:
+    """Drive a whole interview in-process with a simulated respondent."""
+    persona = load_persona(path)
+    interview = Interview.start(store, engine, company=persona.company, minutes=minutes)
+    respondent = SimulatedRespondent(persona)
+    while interview.question is not None:
+        q = interview.question
+        interview.answer(respondent.answer(q.text, q.topic))
+    return interview
+
+
+def icp(*args: str, input: str | bytes | None = None, env: dict | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the installed `icp` command as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], input=input, capture_output=True,
+        env=full_env, timeout=timeout, cwd=ROOT, text=not isinstance(input, bytes),
+    )
+
+
+def jsonl_interview(persona_path: Path, *extra: str) -> tuple[str, list[dict], list[str]]:
+    """Run `icp interview --jsonl` in a child process answering as the persona.
+
+    Returns the session id, every protocol line received and every answer sent.
+    """
+    persona = load_persona(persona_path)
+    respondent = SimulatedRespondent(persona)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "interview", "--jsonl", "--company", persona.company,
+         *extra],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=os.environ.copy(), encoding="utf-8",
+    )
+    lines, answers, sid = [], [], ""
+    assert proc.stdout and proc.stdin
+    for raw in proc.stdout:
+        msg = json.loads(raw)
+        lines.append(msg)
+        if msg["type"] == "started":
+            sid = msg["session"]
+        elif msg["type"] == "question":
+            answer = respondent.answer(msg["text"], msg["topic"])
+            answers.append(answer)
+            proc.stdin.write(json.dumps({"answer": answer}) + "\n")
+            proc.stdin.flush()
+        elif msg["type"] == "done":
+            break
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    return sid, lines, answers

@@ -1,0 +1,70 @@
+"""Offline extraction: the right section, verbatim quotes, exact evidence."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.extract import classify, extract, merge
+from agent.guide import load_guide
+from agent.profile import Profile
+
+GUIDE = load_guide()
+
+
+def filed(answer: str, topic: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for section, item in extract(answer, 3, topic, GUIDE):
+        out.setdefault(section, []).append(item.text)
+    return out
+
+
+def test_volunteered_statements_go_to_their_own_section():
+    result = filed("A new CFO is the trigger. They found us on G2, almost every time.",
+                   "buying_triggers")
+    assert result["buying_triggers"] == ["A new CFO is the trigger."]
+    assert result["channels"] == ["They found us on G2, almost every time."]
+
+
+def test_topic_keeps_statements_that_carry_its_own_cue():
+    assert classify("An ERP migration to NetSuite is another one.", "buying_triggers",
+                    GUIDE) == "buying_triggers"
+    assert classify("Anyone on SAP is a no, the integration is too heavy.", "exclusions",
+                    GUIDE) == "exclusions"
+
+
+def test_customer_quotes_are_kept_verbatim_with_who_said_them():
+    answer = 'One controller told us "month-end close feels like a hostage situation".'
+    items = [(s, i) for s, i in extract(answer, 7, "customer_language", GUIDE)]
+    assert len(items) == 1
+    section, item = items[0]
+    assert section == "customer_language"
+    assert item.text == "month-end close feels like a hostage situation"
+    assert item.said_by == "controller"
+    assert item.evidence[0].turn == 7 and item.evidence[0].quote in answer
+
+
+def test_a_quote_inside_another_topic_is_filed_twice():
+    answer = "The top objection is 'we can already do approvals inside NetSuite'."
+    result = filed(answer, "objections")
+    assert result["objections"] == [answer]
+    assert result["customer_language"] == ["we can already do approvals inside NetSuite"]
+
+
+def test_dont_know_and_filler_add_nothing():
+    assert filed("I don't know, we haven't tracked that.", "sales_cycle") == {}
+    assert filed("Good question. Let me think.", "sales_cycle") == {}
+
+
+def test_merge_adds_evidence_to_identical_items():
+    profile = Profile()
+    first = list(extract("They run NetSuite.", 3, "technographics", GUIDE))
+    again = list(extract("They run NetSuite.", 9, "technographics", GUIDE))
+    assert merge(profile, *first[0]) and merge(profile, *again[0])
+    (item,) = profile.sections["technographics"].items
+    assert [e.turn for e in item.evidence] == [3, 9]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from([None, "channels", "exclusions"]))
+def test_evidence_is_always_an_exact_substring(answer, topic):
+    for _, item in extract(answer, 1, topic, GUIDE):
+        assert all(ev.quote and ev.quote in answer for ev in item.evidence)

@@ -1,0 +1,94 @@
+"""The interview loop: pacing, no repeats, commands, durability and resume."""
+
+import pytest
+
+from agent.interview import EmptyAnswer, Interview
+from agent.planner import normalise_question
+from agent.profile import SECTION_KEYS, verify_evidence
+from tests.conftest import persona_paths, run_persona
+
+
+def answers_by_turn(store, sid):
+    return {t.seq: t.text for t in store.turns(sid) if t.speaker == "respondent"}
+
+
+@pytest.mark.parametrize("path", persona_paths()[:2], ids=lambda p: p.stem)
+def test_full_interview_asks_every_section_once_and_never_repeats(store, engine, path):
+    interview = run_persona(store, engine, path)
+    questions = [t for t in store.turns(interview.session.id) if t.kind == "question"]
+    texts = [normalise_question(q.text) for q in questions]
+    assert len(texts) == len(set(texts)), "a question was asked twice"
+    assert {q.topic for q in questions} >= set(SECTION_KEYS)
+    assert len(questions) <= 30
+    assert interview.done and store.session(interview.session.id).status == "complete"
+    assert verify_evidence(interview.profile, answers_by_turn(store, interview.session.id)) == []
+
+
+def test_short_budget_paces_to_fewer_questions(store, engine):
+    path = persona_paths()[0]
+    interview = run_persona(store, engine, path, minutes=10)
+    questions = [t for t in store.turns(interview.session.id) if t.kind == "question"]
+    assert 6 <= len(questions) <= 10
+    assert questions[-1].topic == "close"
+
+
+def test_empty_answer_is_not_stored(store, engine):
+    interview = Interview.start(store, engine)
+    before = len(store.turns(interview.session.id))
+    with pytest.raises(EmptyAnswer):
+        interview.answer("  \n\t ")
+    assert len(store.turns(interview.session.id)) == before
+
+
+def test_skip_leaves_the_topic_and_marks_it_declined(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell AP automation.")
+    assert interview.question.topic == "company_profile"
+    nxt = interview.skip()
+    assert nxt.topic == "technographics"
+    assert interview.profile.sections["company_profile"].status == "declined"
+
+
+def test_done_asks_the_closing_question_then_ends(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell AP automation.")
+    interview.answer("Companies with 200 to 1,000 employees in the US, run NetSuite.")
+    closing = interview.wrap_up()
+    assert closing.topic == "close"
+    assert "missing or wrong" in closing.text
+    assert "200 to 1,000" in closing.preface
+    assert interview.answer("Also Canada.") is None and interview.done
+
+
+def test_dont_know_twice_moves_on(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell AP automation.")
+    interview.answer("No idea.")
+    assert interview.question.topic == "technographics"
+
+
+def test_resume_continues_at_the_same_question(store, engine):
+    interview = Interview.start(store, engine, company="Acme")
+    interview.answer("We sell AP automation.")
+    interview.answer("Mid-market companies, it depends.")
+    pending = interview.question
+    again = Interview.resume(store, engine, interview.session.id[:5])
+    assert again.question == pending
+    assert again.profile == interview.profile
+
+
+def test_resume_processes_an_answer_stored_just_before_a_crash(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell AP automation.")
+    q = interview.question
+    # The crash window: the answer is committed, the process dies before extraction.
+    store.add_turn(interview.session.id, "respondent", "They have 200 to 1,000 employees.",
+                   q.topic, "answer")
+    resumed = Interview.resume(store, engine, interview.session.id)
+    items = resumed.profile.sections["company_profile"].items
+    assert [i.text for i in items] == ["They have 200 to 1,000 employees."]
+    assert resumed.question.seq > q.seq
+    # Resuming again does not process the answer twice.
+    twice = Interview.resume(store, engine, interview.session.id)
+    assert twice.question == resumed.question
+    assert twice.profile == resumed.profile

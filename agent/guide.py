@@ -114,8 +114,8 @@ class Guide(BaseModel):
 
     @cached_property
     def dont_know_re(self) -> re.Pattern[str]:
-        """Compiled "I don't know" phrases."""
-        return _regex(" ".join(self.dont_know.split()))
+        """Compiled "I don't know" phrases, as whole words ("pass" is not "passwd")."""
+        return re.compile(rf"\b(?:{_regex(' '.join(self.dont_know.split())).pattern})\b", re.I)
 
     @cached_property
     def filler_re(self) -> re.Pattern[str]:

@@ -95,3 +95,11 @@ def jsonl_interview(persona_path: Path, *extra: str) -> tuple[str, list[dict], l
     proc.stdin.close()
     assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
     return sid, lines, answers
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text as a reader would copy it, whitespace collapsed."""
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(text.replace("\x00", "").split())

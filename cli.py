@@ -48,19 +48,35 @@ def main() -> None:
 
 @main.command()
 @click.option("--company", default="", help="Company the profile is for.")
-@click.option("--role", type=click.Choice(ROLES), default="founder", show_default=True,
-              help="Who is answering.")
-@click.option("--minutes", type=click.FloatRange(min=1, max=240), default=30, show_default=True,
-              help="Time budget; the interview paces itself to it.")
-@click.option("--engine", type=click.Choice(["offline"]), default="offline", show_default=True,
-              help="Interview engine (offline: built-in rules, no model or network).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="founder",
+    show_default=True,
+    help="Who is answering.",
+)
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=1, max=240),
+    default=30,
+    show_default=True,
+    help="Time budget; the interview paces itself to it.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["offline"]),
+    default="offline",
+    show_default=True,
+    help="Interview engine (offline: built-in rules, no model or network).",
+)
 @click.option("--jsonl", is_flag=True, help="Headless protocol: JSON lines on stdin/stdout.")
 def interview(company: str, role: str, minutes: float, engine: str, jsonl: bool) -> None:
     """Start an interview in the terminal (Ctrl-C saves; `icp resume ID` continues)."""
     from agent.interview import Interview
 
-    session = Interview.start(_store(), _engine(engine), company=company, role=role,
-                              minutes=minutes)
+    session = Interview.start(
+        _store(), _engine(engine), company=company, role=role, minutes=minutes
+    )
     _run(session, jsonl)
 
 
@@ -107,15 +123,24 @@ def sessions(as_json: bool) -> None:
     for r in rows:
         company = (r["company"] or "-")[:22]
         started = r["started"][:16].replace("T", " ")
-        click.echo(f"{r['id']:<10} {company:<22} {r['role'] or '-':<10} {started:<20}"
-                   f" {r['turns']:>5}  {r['status']}")
+        click.echo(
+            f"{r['id']:<10} {company:<22} {r['role'] or '-':<10} {started:<20}"
+            f" {r['turns']:>5}  {r['status']}"
+        )
 
 
 @main.command()
 @click.argument("session_id")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file: .pdf, .html or .md.")
-@click.option("--version", "version", type=int, default=None, help="Profile version (default: latest).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file: .pdf, .html or .md.",
+)
+@click.option(
+    "--version", "version", type=int, default=None, help="Profile version (default: latest)."
+)
 def report(session_id: str, out: Path, version: int | None) -> None:
     """Write the ICP report as PDF, HTML or Markdown (by the file's suffix)."""
     from agent.exports import load_bundle
@@ -129,7 +154,9 @@ def report(session_id: str, out: Path, version: int | None) -> None:
 @main.command()
 @click.argument("session_id")
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("--version", "version", type=int, default=None, help="Profile version (default: latest).")
+@click.option(
+    "--version", "version", type=int, default=None, help="Profile version (default: latest)."
+)
 def export(session_id: str, fmt: str, version: int | None) -> None:
     """Print the profile as JSON (sections, items, evidence)."""
     from agent.exports import load_bundle, profile_json
@@ -146,10 +173,18 @@ def schema() -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Report file (.pdf, .html or .md). Default: icp-demo-ID.pdf here.")
-@click.option("--persona", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Persona YAML to answer instead of the built-in sample.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Report file (.pdf, .html or .md). Default: icp-demo-ID.pdf here.",
+)
+@click.option(
+    "--persona",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Persona YAML to answer instead of the built-in sample.",
+)
 @click.option("--minutes", type=click.FloatRange(min=1, max=240), default=30, show_default=True)
 @click.option("--quiet", is_flag=True, help="Do not print the conversation.")
 def demo(out: Path | None, persona: Path | None, minutes: float, quiet: bool) -> None:
@@ -165,8 +200,12 @@ def demo(out: Path | None, persona: Path | None, minutes: float, quiet: bool) ->
     store = _store()
     session = run_demo(store, _engine("offline"), persona, minutes, show)
     bundle = load_bundle(store, session.session.id)
-    path = write_report(bundle.profile, bundle.session, bundle.turns,
-                        out or Path(f"icp-demo-{session.session.id}.pdf"))
+    path = write_report(
+        bundle.profile,
+        bundle.session,
+        bundle.turns,
+        out or Path(f"icp-demo-{session.session.id}.pdf"),
+    )
     click.echo(f"\nInterview {session.session.id}: {session.state.questions} questions.", err=True)
     click.echo(str(path))
 

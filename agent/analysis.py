@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .guide import Guide
 from .profile import Quantity
 
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "st", "inc", "ltd", "co", "corp", "vs", "etc", "e.g", "i.e", "approx",
-    "u.s", "u.k", "no", "jr", "sr", "dept", "est", "fig", "mt",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "approx",
+    "u.s",
+    "u.k",
+    "no",
+    "jr",
+    "sr",
+    "dept",
+    "est",
+    "fig",
+    "mt",
 }
 _OPEN_DOUBLE = {'"': '"', "“": "”", "«": "»", "„": "“"}
 _LEADING_FILLER = re.compile(
@@ -24,19 +46,91 @@ _ROLE = re.compile(
     r"dentist|doctor|physician|nurse|principal|superintendent|partner|buyer|analyst|lead|"
     r"officer|president|IT)\b"
 )
-_ENTITY = re.compile(r"\b(?:[A-Z][\w&'’.-]*[A-Z0-9][\w&'’-]*|[A-Z][a-z][\w&'’-]*)(?:\s+[A-Z][\w&'’-]+)*")
+_ENTITY = re.compile(
+    r"\b(?:[A-Z][\w&'’.-]*[A-Z0-9][\w&'’-]*|[A-Z][a-z][\w&'’-]*)(?:\s+[A-Z][\w&'’-]+)*"
+)
 _NOT_ENTITIES = {
-    "I", "I'm", "I've", "I'd", "We", "They", "The", "A", "An", "Our", "Their", "It", "And", "But",
-    "So", "Most", "Some", "When", "If", "That", "This", "These", "Those", "He", "She", "You",
-    "Yes", "No", "Oh", "Well", "Also", "Usually", "Mostly", "Anyone", "Anything", "Everyone",
-    "One", "Another", "Almost", "Then", "Sometimes", "Often", "Once", "Any", "All", "Both",
-    "Good", "Great", "Honestly", "Actually", "Maybe", "Probably", "Only", "Just", "Even",
+    "I",
+    "I'm",
+    "I've",
+    "I'd",
+    "We",
+    "They",
+    "The",
+    "A",
+    "An",
+    "Our",
+    "Their",
+    "It",
+    "And",
+    "But",
+    "So",
+    "Most",
+    "Some",
+    "When",
+    "If",
+    "That",
+    "This",
+    "These",
+    "Those",
+    "He",
+    "She",
+    "You",
+    "Yes",
+    "No",
+    "Oh",
+    "Well",
+    "Also",
+    "Usually",
+    "Mostly",
+    "Anyone",
+    "Anything",
+    "Everyone",
+    "One",
+    "Another",
+    "Almost",
+    "Then",
+    "Sometimes",
+    "Often",
+    "Once",
+    "Any",
+    "All",
+    "Both",
+    "Good",
+    "Great",
+    "Honestly",
+    "Actually",
+    "Maybe",
+    "Probably",
+    "Only",
+    "Just",
+    "Even",
 }
 _WORD_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100, "a hundred": 100,
-    "a dozen": 12, "a thousand": 1000, "half a": 0.5,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
+    "a hundred": 100,
+    "a dozen": 12,
+    "a thousand": 1000,
+    "half a": 0.5,
 }
 _NUM = (
     r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
@@ -45,11 +139,12 @@ _NUM = (
 )
 _SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|B|million|billion|thousand)\b)?"
 _UNIT = (
-    r"(?:employees?|people|staff|FTEs?|headcount|seats?|users?|locations?|sites?|stores?|"
-    r"clinics?|chairs?|beds?|invoices?|orders?|shipments?|loads?|trucks?|devices?|sensors?|"
-    r"machines?|lines?|plants?|engineers?|developers?|students?|schools?|subsidiaries|entities|"
-    r"customers?|deals?|hours?|days?|weeks?|months?|quarters?|years?|percent|per cent|%|"
-    r"ARR|revenue|dollars|euros|pounds|x)"
+    r"(?:(?:employees?|people|staff|FTEs?|headcount|workers?|seats?|users?|locations?|sites?|"
+    r"stores?|warehouses?|offices?|clinics?|practices?|chairs?|beds?|invoices?|orders?|"
+    r"shipments?|loads?|trucks?|carriers?|devices?|sensors?|machines?|lines?|plants?|"
+    r"engineers?|developers?|students?|schools?|districts?|subsidiaries|entities|customers?|"
+    r"deals?|contracts?|hours?|days?|weeks?|months?|quarters?|years?|percent|per cent|"
+    r"ARR|revenue|dollars|euros|pounds|x)\b|%)"
 )
 _QUANTITY = re.compile(
     rf"(?P<lead>between\s+|from\s+|over\s+|more than\s+|at least\s+|under\s+|fewer than\s+|"
@@ -117,7 +212,12 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((i, j + 1))
                 i = j + 1
                 continue
-        elif ch in "'‘" and (i == 0 or not text[i - 1].isalnum()) and i + 1 < n and text[i + 1].isalpha():
+        elif (
+            ch in "'‘"
+            and (i == 0 or not text[i - 1].isalnum())
+            and i + 1 < n
+            and text[i + 1].isalpha()
+        ):
             j = i + 1
             while j < n:
                 if text[j] in "'’" and not (j + 1 < n and text[j + 1].isalpha()):
@@ -158,7 +258,7 @@ def split_statements(text: str) -> list[Span]:
         if ch == "\n":
             cuts.append(i + 1)
             continue
-        if ch not in ".!?;" or inside_quote(i):
+        if ch not in ".!?" or inside_quote(i):
             continue
         j = i + 1
         while j < n and text[j] in ".!?\"')]”’»":
@@ -169,12 +269,10 @@ def split_statements(text: str) -> list[Span]:
             word = re.search(r"([\w.]+)$", text[:i])
             if word and word.group(1).lower() in _ABBREVIATIONS:
                 continue
-        if ch == ";" and len(text[cuts[-1] : i].split()) < 4:
-            continue
         cuts.append(j)
     cuts.append(n)
     spans = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in pairwise(cuts):
         piece = text[a:b]
         stripped = piece.strip()
         if not stripped:
@@ -197,8 +295,16 @@ def _number(word: str, scale: str) -> float | None:
             value = float(word.replace(",", ""))
         except ValueError:
             return None
-    factor = {"k": 1e3, "m": 1e6, "mm": 1e6, "bn": 1e9, "b": 1e9, "million": 1e6,
-              "billion": 1e9, "thousand": 1e3}.get(scale.strip().lower(), 1)
+    factor = {
+        "k": 1e3,
+        "m": 1e6,
+        "mm": 1e6,
+        "bn": 1e9,
+        "b": 1e9,
+        "million": 1e6,
+        "billion": 1e9,
+        "thousand": 1e3,
+    }.get(scale.strip().lower(), 1)
     return value * factor
 
 
@@ -227,8 +333,11 @@ def find_quantities(text: str) -> list[Quantity]:
             low = low * scale if low is not None else None
             high = high * scale if high is not None else None
             unit = "days"
-        out.append(Quantity(kind=kind, low=low, high=high, unit=unit or (currency or ""),
-                            text=m[0].strip()))
+        out.append(
+            Quantity(
+                kind=kind, low=low, high=high, unit=unit or (currency or ""), text=m[0].strip()
+            )
+        )
     return out
 
 
@@ -239,7 +348,7 @@ def _kind(base: str, currency: str | None, unit: str) -> tuple[str, float]:
         return "duration", _DURATION[base]
     if base in {"percent", "per cent", "%", "cent"} or unit.endswith("%"):
         return "percent", 1
-    if base in {"employee", "people", "staff", "fte", "headcount"}:
+    if base in {"employee", "people", "staff", "fte", "headcount", "worker"}:
         return "employees", 1
     if base in {"arr", "revenue"} or (currency and "revenue" in unit.lower()):
         return "revenue", 1
@@ -306,7 +415,7 @@ def hedge_context(statement: str, hedge: str, after: int = 2) -> str:
     start = statement.find(hedge)
     if start < 0:
         return hedge
-    rest = re.match(r"(?:\s+[\w'’-]+){0,%d}" % after, statement[start + len(hedge):])
+    rest = re.match(rf"(?:\s+[\w'’-]+){{0,{after}}}", statement[start + len(hedge) :])
     phrase = hedge + (rest.group(0) if rest else "")
     if phrase[:1].isupper() and phrase[1:2].islower():
         phrase = phrase[0].lower() + phrase[1:]  # sentence-initial capital, not a name

@@ -1,4 +1,4 @@
-"""The terminal chat: one question at a time, slash commands, Ctrl-C saves and says how to resume."""
+"""Terminal chat: one question at a time, slash commands; Ctrl-C saves and says how to resume."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def status_lines(interview: Interview) -> list[str]:
             f"  [{_MARKS[section['status']]}] {SECTION_TITLES[key]:<20} {section['status']:<9}"
             f" {section['items']} item(s){here}"
         )
-    lines.append(f"  {status['minutes_left']:.0f} minutes left · {status['questions']} questions asked")
+    lines.append(
+        f"  {status['minutes_left']:.0f} minutes left · {status['questions']} questions asked"
+    )
     return lines
 
 
@@ -48,8 +50,12 @@ def read_answer(stream: TextIO = sys.stdin) -> str | None:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def run_chat(interview: Interview, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
-             read: Callable[[], str | None] = read_answer) -> bool:
+def run_chat(
+    interview: Interview,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    read: Callable[[], str | None] = read_answer,
+) -> bool:
     """Run the chat until the interview ends (True) or the user leaves (False)."""
     sid = interview.session.id
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731

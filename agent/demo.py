@@ -17,12 +17,18 @@ def sample_persona_path() -> Path:
     return resource("prompts") / "sample_respondent.yaml"
 
 
-def run_demo(store: Store, engine: Engine, persona: Path | None = None, minutes: float = 30,
-             on_turn: Callable[[str, str, str | None], None] | None = None) -> Interview:
+def run_demo(
+    store: Store,
+    engine: Engine,
+    persona: Path | None = None,
+    minutes: float = 30,
+    on_turn: Callable[[str, str, str | None], None] | None = None,
+) -> Interview:
     """Run a whole interview with a simulated respondent; `on_turn(question, answer, topic)`."""
     person = load_persona(persona or sample_persona_path())
-    interview = Interview.start(store, engine, company=person.company,
-                                role=_role(person.respondent), minutes=minutes)
+    interview = Interview.start(
+        store, engine, company=person.company, role=_role(person.respondent), minutes=minutes
+    )
     respondent = SimulatedRespondent(person)
     while interview.question is not None:
         question = interview.question
@@ -35,8 +41,11 @@ def run_demo(store: Store, engine: Engine, persona: Path | None = None, minutes:
 
 def _role(respondent: str) -> str:
     text = respondent.lower()
-    for role, words in (("sales", ("sales",)), ("marketing", ("marketing",)),
-                        ("cs", ("success", "cs"))):
+    for role, words in (
+        ("sales", ("sales",)),
+        ("marketing", ("marketing",)),
+        ("cs", ("success", "cs")),
+    ):
         if any(w in text for w in words):
             return role
     return "founder"

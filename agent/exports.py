@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -37,26 +38,31 @@ def profile_json(profile: Profile) -> str:
     return json.dumps(profile.model_dump(mode="json"), indent=2, ensure_ascii=False)
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write via a temporary file in the same folder, fsync, then rename over the target."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+def write_atomic(out: Path, data: bytes) -> Path:
+    """Write via a temporary file in the same folder, fsync, rename: never a half-written file."""
+    out = Path(out)
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        mode = out.stat().st_mode & 0o777 if out.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     except OSError as exc:
-        raise RenderError(f"cannot write {path}: {exc.strerror}") from None
+        raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, out)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
-            raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
         raise
-    return path
+    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
+        dir_fd = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return out

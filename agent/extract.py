@@ -6,7 +6,12 @@ import re
 from collections.abc import Iterator
 
 from .analysis import (
-    Reading, is_dont_know, is_filler, normalise, read_statement, split_statements,
+    Reading,
+    is_dont_know,
+    is_filler,
+    normalise,
+    read_statement,
+    split_statements,
 )
 from .guide import Guide
 from .profile import Evidence, Item, Profile
@@ -47,13 +52,11 @@ def classify(text: str, topic: str | None, guide: Guide) -> str | None:
 
 
 def said_by(statement: str, quote_start: int) -> str:
-    """Who said the quoted words, read from the words before the quote ("one controller told us")."""
-    before = statement[:quote_start]
-    m = None
-    for m in _SAID_BY.finditer(before):
-        pass
-    if not m:
+    """Who said the quoted words, from the words before the quote ("one controller told us")."""
+    matches = list(_SAID_BY.finditer(statement[:quote_start]))
+    if not matches:
         return ""
+    m = matches[-1]
     who = _DETERMINER.sub("", m.group(1).strip())
     return "" if who.lower() in _PRONOUNS else who
 
@@ -78,16 +81,23 @@ def extract(answer: str, turn: int, topic: str | None, guide: Guide) -> Iterator
             yield section, _item(span.text, turn, reading)
         for quote in quotes:
             who = said_by(span.text, quote.start)
-            yield "customer_language", Item(
-                text=quote.text, evidence=[Evidence(turn=turn, quote=quote.text)],
-                concrete=True, said_by=who,
+            yield (
+                "customer_language",
+                Item(
+                    text=quote.text,
+                    evidence=[Evidence(turn=turn, quote=quote.text)],
+                    concrete=True,
+                    said_by=who,
+                ),
             )
 
 
 def _item(text: str, turn: int, reading: Reading) -> Item:
     return Item(
-        text=tidy(text), evidence=[Evidence(turn=turn, quote=text)],
-        concrete=reading.concrete, quantities=reading.quantities,
+        text=tidy(text),
+        evidence=[Evidence(turn=turn, quote=text)],
+        concrete=reading.concrete,
+        quantities=reading.quantities,
     )
 
 

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .analysis import (
-    clean_answer, hedge_context, is_dont_know, read_statement, split_statements,
+    clean_answer,
+    hedge_context,
+    is_dont_know,
+    read_statement,
+    split_statements,
 )
 from .engines import Engine
 from .errors import ICPError, InputError
@@ -45,26 +49,45 @@ class Question:
 class Interview:
     """One interview session: answer() stores, extracts and returns the next question."""
 
-    def __init__(self, store: Store, session: SessionInfo, engine: Engine, guide: Guide,
-                 profile: Profile, state: State, question: Question | None):
+    def __init__(
+        self,
+        store: Store,
+        session: SessionInfo,
+        engine: Engine,
+        guide: Guide,
+        profile: Profile,
+        state: State,
+        question: Question | None,
+    ):
         self.store, self.session, self.engine, self.guide = store, session, engine, guide
         self.profile, self.state, self.question = profile, state, question
 
     @classmethod
-    def start(cls, store: Store, engine: Engine, *, company: str = "", role: str = "",
-              minutes: float = 30, guide: Guide | None = None) -> Interview:
+    def start(
+        cls,
+        store: Store,
+        engine: Engine,
+        *,
+        company: str = "",
+        role: str = "",
+        minutes: float = 30,
+        guide: Guide | None = None,
+    ) -> Interview:
         """Create a session and ask the first question."""
         if minutes <= 0:
             raise InputError("--minutes must be more than 0")
-        session = store.create_session(company=company, role=role, engine=engine.name,
-                                       minutes=minutes)
+        session = store.create_session(
+            company=company, role=role, engine=engine.name, minutes=minutes
+        )
         profile = Profile(session=session.id, company=company, role=role)
         interview = cls(store, session, engine, guide or load_guide(), profile, State(), None)
         interview._advance(after_seq=0, last=None)
         return interview
 
     @classmethod
-    def resume(cls, store: Store, engine: Engine, sid: str, guide: Guide | None = None) -> Interview:
+    def resume(
+        cls, store: Store, engine: Engine, sid: str, guide: Guide | None = None
+    ) -> Interview:
         """Continue a session where it stopped, processing an answer a crash left unprocessed."""
         session = store.session(sid)
         record = store.profile(session.id)
@@ -104,8 +127,12 @@ class Interview:
         if not text:
             raise EmptyAnswer("an empty answer was not stored; please type an answer")
         if len(text) > MAX_ANSWER_CHARS:
-            raise InputError(f"that answer is over {MAX_ANSWER_CHARS:,} characters; please shorten it")
-        turn = self.store.add_turn(self.session.id, "respondent", text, self.question.topic, "answer")
+            raise InputError(
+                f"that answer is over {MAX_ANSWER_CHARS:,} characters; please shorten it"
+            )
+        turn = self.store.add_turn(
+            self.session.id, "respondent", text, self.question.topic, "answer"
+        )
         self._process(turn)
         return self.question
 
@@ -147,8 +174,9 @@ class Interview:
     def _command(self, command: str) -> Question | None:
         if self.done or self.question is None:
             raise ICPError("this interview has ended")
-        turn = self.store.add_turn(self.session.id, "respondent", command, self.question.topic,
-                                   "command")
+        turn = self.store.add_turn(
+            self.session.id, "respondent", command, self.question.topic, "command"
+        )
         self._process(turn)
         return self.question
 
@@ -173,8 +201,10 @@ class Interview:
         if state.phase == "closing":
             state.phase = "done"
         update_statuses(self.profile, self.guide, set(state.declined), set(state.finished))
-        actions = [] if state.phase == "done" else plan(
-            state, self.profile, self.guide, self.session.minutes, last
+        actions = (
+            []
+            if state.phase == "done"
+            else plan(state, self.profile, self.guide, self.session.minutes, last)
         )
         if force_close:
             actions = [Action(kind="close")]
@@ -190,11 +220,14 @@ class Interview:
             self.state.dont_knows[key] = self.state.dont_knows.get(key, 0) + 1
             if not self.profile.sections[key].items and key not in self.state.declined:
                 self.state.declined.append(key)
-        own = [
-            read_statement(span, self.guide, key) for span in split_statements(turn.text)
-        ] if key else []
+        own = (
+            [read_statement(span, self.guide, key) for span in split_statements(turn.text)]
+            if key
+            else []
+        )
         return LastAnswer(
-            section=key, dont_know=dont_know,
+            section=key,
+            dont_know=dont_know,
             concrete=any(r.concrete for r in own),
             hedges=[h for r in own for h in r.hedges],
             phrases={h[0]: hedge_context(r.span.text, h[0]) for r in own for h in r.hedges},
@@ -233,8 +266,12 @@ class Interview:
             turns.append(("agent", wording.text, topic, "question"))
         self.profile.version += 1
         stored = self.store.save_step(
-            self.session.id, after_seq, self.profile.model_dump(mode="json"),
-            state.model_dump(mode="json"), turns, status,
+            self.session.id,
+            after_seq,
+            self.profile.model_dump(mode="json"),
+            state.model_dump(mode="json"),
+            turns,
+            status,
         )
         self.question = None
         if chosen is not None:
@@ -248,7 +285,9 @@ def _pending_question(turns: list[Turn]) -> Question | None:
         turn = turns[i]
         if turn.speaker == "agent" and turn.kind == "question":
             note = turns[i - 1] if i and turns[i - 1].kind == "note" else None
-            return Question(turn.seq, turn.text, turn.topic, note.text if note else "", turn.created)
+            return Question(
+                turn.seq, turn.text, turn.topic, note.text if note else "", turn.created
+            )
     return None
 
 

@@ -24,11 +24,10 @@ def parse_line(raw: bytes, number: int) -> dict:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(
-            f"input line {number} is not valid JSON ({exc.msg.removesuffix(' at')}, column {exc.colno})"
-        ) from None
+        why = f"{exc.msg.removesuffix(' at')}, column {exc.colno}"
+        raise InputError(f"input line {number} is not valid JSON ({why})") from None
     if not isinstance(obj, dict):
-        raise InputError(f"input line {number} must be a JSON object like {{\"answer\": \"...\"}}")
+        raise InputError(f'input line {number} must be a JSON object like {{"answer": "..."}}')
     return obj
 
 
@@ -67,7 +66,10 @@ def run_jsonl(interview: Interview, inp: BinaryIO | None = None, out: TextIO = s
             elif "answer" in obj:
                 interview.answer(obj["answer"])
             else:
-                _emit(out, {"type": "error", "message": 'expected {"answer": ...} or {"command": ...}'})
+                _emit(
+                    out,
+                    {"type": "error", "message": 'expected {"answer": ...} or {"command": ...}'},
+                )
         except EmptyAnswer as exc:
             _emit(out, {"type": "error", "message": str(exc)})
         except InputError as exc:

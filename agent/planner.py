@@ -69,7 +69,9 @@ def questions_left(state: State, guide: Guide, budget: float) -> int:
 
 def _quota(guide: Guide, budget: float) -> dict[str, int]:
     """Each section's fair share of the questions, by its minutes in the guide."""
-    total = max(len(guide.order), floor((budget - guide.closing_minutes) / guide.minutes_per_question) - 1)
+    total = max(
+        len(guide.order), floor((budget - guide.closing_minutes) / guide.minutes_per_question) - 1
+    )
     minutes = sum(s.minutes for s in guide.ordered())
     return {s.key: max(1, round(total * s.minutes / minutes)) for s in guide.ordered()}
 
@@ -79,7 +81,8 @@ def uncovered_facets(key: str, profile: Profile, guide: Guide, state: State) -> 
     text = " ".join(item.text for item in profile.sections[key].items)
     used = state.used.get(key, [])
     return [
-        facet.id for facet in guide.sections[key].facets
+        facet.id
+        for facet in guide.sections[key].facets
         if f"facet:{facet.id}" not in used and not facet.pattern.search(text)
     ]
 
@@ -114,7 +117,11 @@ def _satisfied(key: str, profile: Profile, guide: Guide, state: State) -> bool:
 
 
 def plan(
-    state: State, profile: Profile, guide: Guide, budget: float, last: LastAnswer | None = None,
+    state: State,
+    profile: Profile,
+    guide: Guide,
+    budget: float,
+    last: LastAnswer | None = None,
 ) -> list[Action]:
     """Ranked candidate questions; the caller asks the first one not asked before."""
     if state.phase == "done":
@@ -129,19 +136,30 @@ def plan(
         return close
     cur = state.current
     out: list[Action] = []
-    if cur and state.phase == "sections" and _may_stay(cur, state, profile, guide, budget, left, last):
+    if (
+        cur
+        and state.phase == "sections"
+        and _may_stay(cur, state, profile, guide, budget, left, last)
+    ):
         out += _probes(cur, profile, guide, state, last)
     out += _moves(state, profile, guide, left, last)
     return out + close
 
 
 def _may_stay(
-    key: str, state: State, profile: Profile, guide: Guide, budget: float, left: int,
+    key: str,
+    state: State,
+    profile: Profile,
+    guide: Guide,
+    budget: float,
+    left: int,
     last: LastAnswer | None,
 ) -> bool:
     """Whether the current section deserves another follow-up, given the clock."""
     spec = guide.sections[key]
-    if state.dont_knows.get(key, 0) >= 2 or (last and last.dont_know and not profile.sections[key].items):
+    if state.dont_knows.get(key, 0) >= 2 or (
+        last and last.dont_know and not profile.sections[key].items
+    ):
         return False
     asked = state.asked.get(key, 0)
     if asked >= 1 + (spec.max_probes or 3):
@@ -177,14 +195,17 @@ def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAn
     # Second pass with the time left: weakest sections first, one follow-up each.
     rank = {"pending": 0, "vague": 1, "covered": 2, "declined": 3}
     again = [
-        key for key in guide.order
-        if key not in state.declined and key != state.current
-        and state.dont_knows.get(key, 0) < 2
+        key
+        for key in guide.order
+        if key not in state.declined and key != state.current and state.dont_knows.get(key, 0) < 2
     ]
-    again.sort(key=lambda k: (
-        rank[profile.sections[k].status], state.asked.get(k, 0),
-        sum(i.concrete for i in profile.sections[k].items),
-    ))
+    again.sort(
+        key=lambda k: (
+            rank[profile.sections[k].status],
+            state.asked.get(k, 0),
+            sum(i.concrete for i in profile.sections[k].items),
+        )
+    )
     for key in again:
         out += _probes(key, profile, guide, state, None)[:1]
     return out

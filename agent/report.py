@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import mimetypes
-import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import InputError, RenderError
+from .exports import write_atomic
 from .paths import resource
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .store import SessionInfo, Turn
@@ -24,7 +22,10 @@ if TYPE_CHECKING:
 
 FORMATS: dict[str, str] = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md"}
 STATUS_LABELS = {
-    "covered": "Covered", "vague": "Vague", "pending": "Not covered", "declined": "Declined",
+    "covered": "Covered",
+    "vague": "Vague",
+    "pending": "Not covered",
+    "declined": "Declined",
 }
 
 
@@ -34,14 +35,15 @@ def render(profile: Profile, session: SessionInfo, turns: list[Turn], fmt: str) 
         raise InputError(f"unknown report format {fmt!r}; use pdf, html or md")
     context = _context(profile, session, turns)
     if fmt == "md":
-        return _env(markdown=True).get_template("report.md.j2").render(context).encode("utf-8")
+        text = _env(markdown=True).get_template("report.md.j2").render(context)
+        return re.sub(r"\n{3,}", "\n\n", text).encode("utf-8")
     env = _env(markdown=False)
     if fmt == "html":
         from markupsafe import Markup
 
         # The HTML file must stand alone, so the bundled stylesheet goes inline.
         css = (templates_dir() / "report.css").read_text("utf-8")
-        context["inline_css"] = Markup(css.replace("</", "<\\/"))
+        context["inline_css"] = Markup(css)
     else:
         context["inline_css"] = None
     html = env.get_template("report.html.j2").render(context)
@@ -55,7 +57,7 @@ def write_report(profile: Profile, session: SessionInfo, turns: list[Turn], out:
     if fmt is None:
         allowed = ", ".join(FORMATS)
         raise InputError(f"cannot tell the report format from {out.name!r}; end it in {allowed}")
-    _atomic_write(out, render(profile, session, turns, fmt))
+    write_atomic(out, render(profile, session, turns, fmt))
     return out
 
 
@@ -75,7 +77,8 @@ def html_to_pdf(html: str) -> bytes:
         )
         return doc.write_pdf()
     except Exception as exc:  # WeasyPrint raises many types; the CLI needs one line
-        raise RenderError(f"could not lay out the PDF report: {exc}") from exc
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise RenderError(f"could not lay out the PDF report: {reason}") from exc
 
 
 def bundled_fetcher(root: Path) -> Any:
@@ -145,39 +148,36 @@ def _env(markdown: bool) -> jinja2.Environment:
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
-        autoescape=not markdown,
+        # Markdown too: autoescape makes macro output Markup, so finalize can tell template
+        # markup (passed through) from data (Markdown-escaped) without HTML-escaping it.
+        autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=markdown,
         lstrip_blocks=markdown,
         keep_trailing_newline=True,
-        # In Markdown every {{ }} is escaped unless a filter already made it safe.
         finalize=_md_finalize if markdown else None,
     )
     env.filters["mdquote"] = md_quote
-    env.filters["md"] = md_escape
     return env
-
-
-class MdSafe(str):
-    """Markdown that was escaped already and must not be escaped again."""
 
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&$])")
 _MD_LINE_START = re.compile(r"^([#>+=\-])|^(\d+)([.)])")
 
 
-def md_escape(value: Any) -> MdSafe:
+def md_escape(value: Any) -> str:
     """Escape text for one Markdown line: no markup, links, HTML or line structure survive."""
-    if isinstance(value, MdSafe):
-        return value
-    text = " ".join(str(value).split())
-    return MdSafe(_md_line(text))
+    from markupsafe import Markup
+
+    return Markup(_md_line(" ".join(str(value).split())))
 
 
-def md_quote(value: Any) -> MdSafe:
+def md_quote(value: Any) -> str:
     """Escape multi-line text as a Markdown blockquote, keeping its line breaks."""
+    from markupsafe import Markup
+
     lines = [_md_line(" ".join(line.split())) for line in str(value).splitlines()] or [""]
-    return MdSafe("\n".join(f"> {line}  ".rstrip() if line else ">" for line in lines))
+    return Markup("\n".join(f"> {line}" if line else ">" for line in lines))
 
 
 def _md_line(text: str) -> str:
@@ -186,33 +186,6 @@ def _md_line(text: str) -> str:
 
 
 def _md_finalize(value: Any) -> Any:
-    return value if isinstance(value, MdSafe) else md_escape(value)
+    from markupsafe import Markup
 
-
-def _atomic_write(out: Path, data: bytes) -> None:
-    try:
-        mode = out.stat().st_mode & 0o777 if out.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise RenderError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, out)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise RenderError(
-                f"cannot write the report to {out}: {exc.strerror or exc}"
-            ) from None
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
-        dir_fd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    return value if isinstance(value, Markup) else md_escape(value)

@@ -13,33 +13,115 @@ from .profile import SECTION_KEYS
 
 # The respondent's own reading of a question; deliberately independent of the guide's cues.
 _TOPIC_WORDS: dict[str, tuple[str, ...]] = {
-    "company_profile": ("kind of compan", "companies", "how big", "employees", "revenue",
-                        "industr", "geograph", "where are they", "stage", "ownership", "clone",
-                        "companies that fit", "have in common as companies", "look like"),
-    "technographics": ("tools", "systems", "stack", "integration", "system do they run",
-                       "spreadsheets", "connect to", "their tools"),
-    "buying_triggers": ("just before", "sets off", "start a search", "starts a search",
-                        "buy now", "event", "reach out", "trigger"),
-    "evaluation_criteria": ("compared", "compare", "decide", "criterion", "rule a vendor out",
-                            "tipped", "how they choose"),
+    "company_profile": (
+        "kind of compan",
+        "companies",
+        "how big",
+        "employees",
+        "revenue",
+        "industr",
+        "geograph",
+        "where are they",
+        "stage",
+        "ownership",
+        "clone",
+        "companies that fit",
+        "have in common as companies",
+        "look like",
+    ),
+    "technographics": (
+        "tools",
+        "systems",
+        "stack",
+        "integration",
+        "system do they run",
+        "spreadsheets",
+        "connect to",
+        "their tools",
+    ),
+    "buying_triggers": (
+        "just before",
+        "sets off",
+        "start a search",
+        "starts a search",
+        "buy now",
+        "event",
+        "reach out",
+        "trigger",
+    ),
+    "evaluation_criteria": (
+        "compared",
+        "compare",
+        "decide",
+        "criterion",
+        "rule a vendor out",
+        "tipped",
+        "how they choose",
+    ),
     "objections": ("pushback", "objection", "stalled", "answer actually works", "surface"),
-    "channels": ("hear about", "find you", "refers", "communities", "events", "read or search",
-                 "learn about", "where they find"),
-    "customer_language": ("own words", "their words", "phrase", "describe the problem",
-                          "word for word", "describe the result"),
-    "buying_committee": ("involved", "who feels", "who owns", "signs", "block", "in the room",
-                         "say before they sign", "who buys"),
-    "exclusions": ("never signed", "never chase", "churned", "go wrong", "never works out",
-                   "not a fit", "wish you had"),
-    "value_outcomes": ("results", "stay and expand", "renewed", "in numbers for", "first result",
-                       "expand add", "changes for them", "results they get"),
-    "sales_cycle": ("signature", "deal come to", "typical deal run", "steps", "days or weeks",
-                    "closed deal", "sales cycle"),
+    "channels": (
+        "hear about",
+        "find you",
+        "refers",
+        "communities",
+        "events",
+        "read or search",
+        "learn about",
+        "where they find",
+    ),
+    "customer_language": (
+        "own words",
+        "their words",
+        "phrase",
+        "describe the problem",
+        "word for word",
+        "describe the result",
+    ),
+    "buying_committee": (
+        "involved",
+        "who feels",
+        "who owns",
+        "signs",
+        "block",
+        "in the room",
+        "say before they sign",
+        "who buys",
+    ),
+    "exclusions": (
+        "never signed",
+        "never chase",
+        "churned",
+        "go wrong",
+        "never works out",
+        "not a fit",
+        "wish you had",
+    ),
+    "value_outcomes": (
+        "results",
+        "stay and expand",
+        "renewed",
+        "in numbers for",
+        "first result",
+        "expand add",
+        "changes for them",
+        "results they get",
+    ),
+    "sales_cycle": (
+        "signature",
+        "deal come to",
+        "typical deal run",
+        "steps",
+        "days or weeks",
+        "closed deal",
+        "sales cycle",
+    ),
 }
-_FILLER = ("Oh, good question. ", "Hmm, let me think. ", "Right, so, ", "Honestly? ",
-           "You know, ")
-_ASIDES = (" Anyway, that's how it goes.", " We talk about this a lot internally.",
-           " I could go on about that.")
+_FILLER = ("Oh, good question. ", "Hmm, let me think. ", "Right, so, ", "Honestly? ", "You know, ")
+_ASIDES = (
+    " Anyway, that's how it goes.",
+    " We talk about this a lot internally.",
+    " I could go on about that.",
+)
 
 
 class Fact(BaseModel):
@@ -106,9 +188,7 @@ class SimulatedRespondent:
     def guess_topic(self, question: str, hint: str | None = None) -> str | None:
         """Which section the respondent thinks the question is about."""
         text = question.lower()
-        scores = {
-            key: sum(word in text for word in words) for key, words in _TOPIC_WORDS.items()
-        }
+        scores = {key: sum(word in text for word in words) for key, words in _TOPIC_WORDS.items()}
         best = max(scores, key=lambda k: (scores[k], k == hint))
         if scores[best] == 0:
             return hint if hint in SECTION_KEYS else None
@@ -141,7 +221,8 @@ class SimulatedRespondent:
 
     def _volunteered(self, key: str) -> list[Fact]:
         facts = [
-            fact for _, fact in self.persona.facts()
+            fact
+            for _, fact in self.persona.facts()
             if fact.volunteer_in == key and fact.id not in self.told
         ]
         self.told.update(f.id for f in facts)

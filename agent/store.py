@@ -166,7 +166,11 @@ class Store:
 
     # sessions
     def create_session(
-        self, company: str = "", role: str = "", engine: str = "offline", minutes: float = 30,
+        self,
+        company: str = "",
+        role: str = "",
+        engine: str = "offline",
+        minutes: float = 30,
         meta: dict | None = None,
     ) -> SessionInfo:
         """Create and return a new active session."""
@@ -203,11 +207,14 @@ class Store:
         """Mark a session active, interrupted or complete."""
         ended = now() if status == "complete" else None
         with self.transaction() as db:
-            db.execute("UPDATE sessions SET status = ?, ended = ? WHERE id = ?", (status, ended, sid))
+            db.execute(
+                "UPDATE sessions SET status = ?, ended = ? WHERE id = ?", (status, ended, sid)
+            )
 
     # turns
-    def add_turn(self, sid: str, speaker: str, text: str, topic: str | None = None,
-                 kind: str = "") -> Turn:
+    def add_turn(
+        self, sid: str, speaker: str, text: str, topic: str | None = None, kind: str = ""
+    ) -> Turn:
         """Append a turn and commit it before returning."""
         with self.transaction() as db:
             return self._insert_turn(db, sid, speaker, text, topic, kind)
@@ -231,14 +238,20 @@ class Store:
         """The transcript in order."""
         rows = self.db.execute(
             "SELECT seq, speaker, text, topic, kind, created FROM turns"
-            " WHERE session_id = ? ORDER BY seq", (sid,),
+            " WHERE session_id = ? ORDER BY seq",
+            (sid,),
         ).fetchall()
         return [Turn(**dict(row)) for row in rows]
 
     # profile versions
     def save_step(
-        self, sid: str, after_seq: int, data: dict, state: dict,
-        turns: list[tuple[str, str, str | None, str]] = (), status: str | None = None,
+        self,
+        sid: str,
+        after_seq: int,
+        data: dict,
+        state: dict,
+        turns: list[tuple[str, str, str | None, str]] = (),
+        status: str | None = None,
     ) -> list[Turn]:
         """In one transaction: a new profile version, the agent's next turns, the status."""
         with self.transaction() as db:
@@ -272,7 +285,10 @@ class Store:
                 raise NotFound(f"session {sid} has no profile version {version}")
             return None
         return ProfileRecord(
-            row["version"], row["after_seq"], json.loads(row["data"]), json.loads(row["state"]),
+            row["version"],
+            row["after_seq"],
+            json.loads(row["data"]),
+            json.loads(row["state"]),
             row["created"],
         )
 
@@ -295,7 +311,14 @@ def _like_prefix(prefix: str) -> str:
 
 def _session_info(row: sqlite3.Row) -> SessionInfo:
     return SessionInfo(
-        id=row["id"], company=row["company"], role=row["role"], engine=row["engine"],
-        minutes=row["minutes"], status=row["status"], started=row["started"], ended=row["ended"],
-        turns=row["turns"], meta=json.loads(row["meta"] or "{}"),
+        id=row["id"],
+        company=row["company"],
+        role=row["role"],
+        engine=row["engine"],
+        minutes=row["minutes"],
+        status=row["status"],
+        started=row["started"],
+        ended=row["ended"],
+        turns=row["turns"],
+        meta=json.loads(row["meta"] or "{}"),
     )

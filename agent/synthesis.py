@@ -27,23 +27,75 @@ _ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
     role: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
     for role, words in {
         "feels": [
-            r"feel", r"pain", r"suffer", r"struggl", r"complain", r"frustrat", r"finds? us",
-            r"found us", r"discover", r"first to", r"starts?\b", r"started", r"champion",
-            r"day[- ]to[- ]day", r"hands[- ]on", r"end[- ]users?", r"lives? with", r"owns the problem",
+            r"feel",
+            r"pain",
+            r"suffer",
+            r"struggl",
+            r"complain",
+            r"frustrat",
+            r"finds? us",
+            r"found us",
+            r"discover",
+            r"first to",
+            r"starts?\b",
+            r"started",
+            r"champion",
+            r"day[- ]to[- ]day",
+            r"hands[- ]on",
+            r"end[- ]users?",
+            r"lives? with",
+            r"owns the problem",
         ],
         "budget": [
-            r"budget", r"signs?\b", r"signed", r"signing", r"sign[- ]off", r"approv", r"pays?\b",
-            r"paid", r"economic buyer", r"purchas", r"cheque", r"check ?book", r"final say",
-            r"decision[- ]maker", r"decides?\b", r"owns the (?:money|spend|p&l)", r"spend",
+            r"budget",
+            r"signs?\b",
+            r"signed",
+            r"signing",
+            r"sign[- ]off",
+            r"approv",
+            r"pays?\b",
+            r"paid",
+            r"economic buyer",
+            r"purchas",
+            r"cheque",
+            r"check ?book",
+            r"final say",
+            r"decision[- ]maker",
+            r"decides?\b",
+            r"owns the (?:money|spend|p&l)",
+            r"spend",
         ],
         "influences": [
-            r"influenc", r"recommend", r"evaluat", r"weighs? in", r"opinion", r"consult",
-            r"advis", r"input", r"shortlist", r"trials?\b", r"tests?\b", r"pilot", r"sways?\b",
-            r"has a say", r"reviews? the demo",
+            r"influenc",
+            r"recommend",
+            r"evaluat",
+            r"weighs? in",
+            r"opinion",
+            r"consult",
+            r"advis",
+            r"input",
+            r"shortlist",
+            r"trials?\b",
+            r"tests?\b",
+            r"pilot",
+            r"sways?\b",
+            r"has a say",
+            r"reviews? the demo",
         ],
         "blocks": [
-            r"block", r"veto", r"kills?\b", r"stall", r"security review", r"legal", r"procurement",
-            r"compliance", r"objects?\b", r"resist", r"gatekeep", r"push(?:es)? back", r"says? no",
+            r"block",
+            r"veto",
+            r"kills?\b",
+            r"stall",
+            r"security review",
+            r"legal",
+            r"procurement",
+            r"compliance",
+            r"objects?\b",
+            r"resist",
+            r"gatekeep",
+            r"push(?:es)? back",
+            r"says? no",
             r"slows? (?:it|things|deals?) down",
         ],
     }.items()
@@ -183,7 +235,7 @@ def persona(item: Item) -> Persona:
     words = head.split() or [text]
     if len(words) > 6:
         cut = next((i for i, w in enumerate(words) if i >= 2 and w.lower() in _RELATIVE), 6)
-        words, tail = words[: min(cut, 6)], words[min(cut, 6):]
+        words, tail = words[: min(cut, 6)], words[min(cut, 6) :]
         rest = rest or re.sub(r"^who\b", "they", " ".join(tail), flags=re.IGNORECASE)
     first = words[0]
     # "The" only before lowercase words or acronyms ("The DSOs"); a capitalised first word may
@@ -249,11 +301,13 @@ def open_questions(profile: Profile) -> list[OpenQuestion]:
         elif not any(item.concrete for item in section.items):
             reason = _REASONS["thin"] if section.items else _REASONS["pending"]
         if reason:
-            out.append(OpenQuestion(key=key, title=title, reason=reason,
-                                    text=SECTION_QUESTIONS[key]))
+            out.append(
+                OpenQuestion(key=key, title=title, reason=reason, text=SECTION_QUESTIONS[key])
+            )
         for note in section.notes:
-            out.append(OpenQuestion(key=key, title=title, reason="noted in the interview",
-                                    text=note))
+            out.append(
+                OpenQuestion(key=key, title=title, reason="noted in the interview", text=note)
+            )
     return out
 
 

@@ -17,8 +17,10 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         runs.append(time.perf_counter() - t0)
-    print(f"`icp --help`: median {statistics.median(runs):.3f} s, max {max(runs):.3f} s "
-          f"over {len(runs)} runs (target < 0.35 s)")
+    print(
+        f"`icp --help`: median {statistics.median(runs):.3f} s, max {max(runs):.3f} s "
+        f"over {len(runs)} runs (target < 0.35 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -55,13 +55,19 @@ def run_persona(store: Store, engine, path: Path, minutes: float = 30) -> Interv
     return interview
 
 
-def icp(*args: str, input: str | bytes | None = None, env: dict | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess:
+def icp(
+    *args: str, input: str | bytes | None = None, env: dict | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run the installed `icp` command as a user would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], input=input, capture_output=True,
-        env=full_env, timeout=timeout, cwd=ROOT, text=not isinstance(input, bytes),
+        [sys.executable, "-m", "cli", *args],
+        input=input,
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+        text=not isinstance(input, bytes),
     )
 
 
@@ -73,10 +79,14 @@ def jsonl_interview(persona_path: Path, *extra: str) -> tuple[str, list[dict], l
     persona = load_persona(persona_path)
     respondent = SimulatedRespondent(persona)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "interview", "--jsonl", "--company", persona.company,
-         *extra],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=ROOT, env=os.environ.copy(), encoding="utf-8",
+        [sys.executable, "-m", "cli", "interview", "--jsonl", "--company", persona.company, *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        encoding="utf-8",
     )
     lines, answers, sid = [], [], ""
     assert proc.stdout and proc.stdin

@@ -5,8 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.analysis import (
-    clean_answer, find_entities, find_quantities, find_quotes, hedge_context, is_dont_know,
-    is_filler, read_statement, split_statements,
+    clean_answer,
+    find_entities,
+    find_quantities,
+    find_quotes,
+    hedge_context,
+    is_dont_know,
+    is_filler,
+    read_statement,
+    split_statements,
 )
 from agent.guide import load_guide
 
@@ -18,10 +25,12 @@ def texts(answer: str) -> list[str]:
 
 
 def test_statements_are_exact_substrings_and_keep_quotes_whole():
-    answer = ('Well, one owner told us "it is chaos. Total chaos." Then they signed. '
-              "e.g. Acme Inc. went live in 2.5 weeks.")
+    answer = (
+        'Well, one owner told us "it is chaos. Total chaos." Then they signed. '
+        "e.g. Acme Inc. went live in 2.5 weeks."
+    )
     spans = split_statements(answer)
-    assert [answer[s.start:s.end] for s in spans] == [s.text for s in spans]
+    assert [answer[s.start : s.end] for s in spans] == [s.text for s in spans]
     assert texts(answer) == [
         'one owner told us "it is chaos. Total chaos."',
         "Then they signed.",
@@ -37,23 +46,27 @@ def test_single_quotes_with_apostrophes_inside():
 
 def test_curly_and_one_word_quotes():
     assert [q.text for q in find_quotes("They call it “the invoice black hole”.")] == [
-        "the invoice black hole"]
+        "the invoice black hole"
+    ]
     assert find_quotes('We use "Slack" a lot.') == []
 
 
-@pytest.mark.parametrize("text, kind, low, high", [
-    ("between 200 and 1,000 employees", "employees", 200, 1000),
-    ("$2M to $10M ARR", "revenue", 2e6, 1e7),
-    ("45 to 60 days", "duration", 45, 60),
-    ("3-4 months", "duration", 90, 120),
-    ("six weeks", "duration", 42, 42),
-    ("about 40%", "percent", 40, 40),
-    ("around $30,000 a year", "money", 30000, 30000),
-    ("€12,000", "money", 12000, 12000),
-    ("3 to 8 chairs", "count", 3, 8),
-    ("more than 2,000 invoices", "volume", 2000, None),
-    ("under 50 employees", "employees", None, 50),
-])
+@pytest.mark.parametrize(
+    "text, kind, low, high",
+    [
+        ("between 200 and 1,000 employees", "employees", 200, 1000),
+        ("$2M to $10M ARR", "revenue", 2e6, 1e7),
+        ("45 to 60 days", "duration", 45, 60),
+        ("3-4 months", "duration", 90, 120),
+        ("six weeks", "duration", 42, 42),
+        ("about 40%", "percent", 40, 40),
+        ("around $30,000 a year", "money", 30000, 30000),
+        ("€12,000", "money", 12000, 12000),
+        ("3 to 8 chairs", "count", 3, 8),
+        ("more than 2,000 invoices", "volume", 2000, None),
+        ("under 50 employees", "employees", None, 50),
+    ],
+)
 def test_quantities(text, kind, low, high):
     (q,) = find_quantities(text)
     assert (q.kind, q.low, q.high) == (kind, low, high)
@@ -69,10 +82,14 @@ def test_entities_skip_ordinary_sentence_starts():
 
 
 def test_hedges_make_statements_vague_and_numbers_concrete():
-    vague = read_statement(split_statements("Mostly growing companies, the usual mid-market.")[0],
-                           GUIDE, "company_profile")
-    concrete = read_statement(split_statements("They have 200 to 1,000 employees.")[0],
-                              GUIDE, "company_profile")
+    vague = read_statement(
+        split_statements("Mostly growing companies, the usual mid-market.")[0],
+        GUIDE,
+        "company_profile",
+    )
+    concrete = read_statement(
+        split_statements("They have 200 to 1,000 employees.")[0], GUIDE, "company_profile"
+    )
     assert not vague.concrete and {h[1] for h in vague.hedges} >= {"generic", "number"}
     assert concrete.concrete
 
@@ -82,8 +99,14 @@ def test_hedge_context_quotes_a_little_more():
     assert hedge_context("Usually it breaks.", "Usually") == "usually it breaks"
 
 
-@pytest.mark.parametrize("answer", ["I don't know.", "No idea, to be honest.",
-                                    "Honestly, I don’t know. We haven't really tracked that."])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I don't know.",
+        "No idea, to be honest.",
+        "Honestly, I don’t know. We haven't really tracked that.",
+    ],
+)
 def test_dont_know(answer):
     assert is_dont_know(answer, GUIDE)
 
@@ -105,7 +128,7 @@ def test_clean_answer_drops_control_characters_but_keeps_text():
 @given(st.text(max_size=400))
 def test_statements_never_invent_text(answer):
     for span in split_statements(answer):
-        assert answer[span.start:span.end] == span.text
+        assert answer[span.start : span.end] == span.text
         assert span.text.strip() == span.text and span.text
     for quote in find_quotes(answer):
-        assert answer[quote.start:quote.end] == quote.text
+        assert answer[quote.start : quote.end] == quote.text

@@ -60,8 +60,9 @@ def test_invalid_utf8_on_stdin_is_a_one_line_error():
 
 
 def test_a_non_string_answer_is_refused_not_stored():
-    sid, lines = run([])
+    sid, _ = run([])
     result = icp("resume", sid, "--jsonl", input='{"answer": 42}\n')
     assert result.returncode == 0
-    assert any(json.loads(x).get("message") == "an answer must be text"
-               for x in result.stdout.splitlines())
+    assert any(
+        json.loads(x).get("message") == "an answer must be text" for x in result.stdout.splitlines()
+    )

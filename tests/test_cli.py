@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from agent.profile import SECTION_KEYS, SECTION_TITLES
 from agent.respondent import load_persona
 from tests.conftest import SHARED_PERSONAS, icp, jsonl_interview, pdf_text, persona_paths
@@ -55,7 +56,9 @@ def test_export_has_every_section_with_exact_evidence(finished):
         for ev in item["evidence"]:
             assert any(ev["quote"] in answer for answer in transcript)
     persona = load_persona(PERSONA)
-    said = [f.quote for _, f in persona.facts() if f.quote and any(f.quote in a for a in transcript)]
+    said = [
+        f.quote for _, f in persona.facts() if f.quote and any(f.quote in a for a in transcript)
+    ]
     language = [i["text"] for i in profile["sections"]["customer_language"]["items"]]
     assert said and all(q in language for q in said)
 
@@ -95,15 +98,20 @@ def test_schema_is_json_schema():
     assert schema["properties"]["sections"]["required"] == list(SECTION_KEYS)
 
 
-@pytest.mark.parametrize("args, message", [
-    (("export", "nope"), "no session 'nope'"),
-    (("report", "nope", "--out", "x.pdf"), "no session 'nope'"),
-    (("resume", "nope"), "no session 'nope'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("export", "nope"), "no session 'nope'"),
+        (("report", "nope", "--out", "x.pdf"), "no session 'nope'"),
+        (("resume", "nope"), "no session 'nope'"),
+    ],
+)
 def test_unknown_session_is_one_line_and_exit_1(args, message):
     result = icp(*args)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [f"icp: error: {message}; `icp sessions` lists them"]
+    assert result.stderr.strip().splitlines() == [
+        f"icp: error: {message}; `icp sessions` lists them"
+    ]
 
 
 def test_damaged_database_is_one_line_and_exit_1(icp_home):
@@ -128,7 +136,9 @@ def test_bad_suffix_is_refused(finished, tmp_path):
 
 
 def test_malformed_jsonl_line_exits_1_and_keeps_the_session():
-    result = icp("interview", "--jsonl", input='{"answer": "We sell AP automation."}\n{"answer": "cut')
+    result = icp(
+        "interview", "--jsonl", input='{"answer": "We sell AP automation."}\n{"answer": "cut'
+    )
     assert result.returncode == 1
     assert "input line 2 is not valid JSON" in result.stderr
     sid = json.loads(result.stdout.splitlines()[0])["session"]

@@ -18,17 +18,22 @@ def filed(answer: str, topic: str) -> dict[str, list[str]]:
 
 
 def test_volunteered_statements_go_to_their_own_section():
-    result = filed("A new CFO is the trigger. They found us on G2, almost every time.",
-                   "buying_triggers")
+    result = filed(
+        "A new CFO is the trigger. They found us on G2, almost every time.", "buying_triggers"
+    )
     assert result["buying_triggers"] == ["A new CFO is the trigger."]
     assert result["channels"] == ["They found us on G2, almost every time."]
 
 
 def test_topic_keeps_statements_that_carry_its_own_cue():
-    assert classify("An ERP migration to NetSuite is another one.", "buying_triggers",
-                    GUIDE) == "buying_triggers"
-    assert classify("Anyone on SAP is a no, the integration is too heavy.", "exclusions",
-                    GUIDE) == "exclusions"
+    assert (
+        classify("An ERP migration to NetSuite is another one.", "buying_triggers", GUIDE)
+        == "buying_triggers"
+    )
+    assert (
+        classify("Anyone on SAP is a no, the integration is too heavy.", "exclusions", GUIDE)
+        == "exclusions"
+    )
 
 
 def test_customer_quotes_are_kept_verbatim_with_who_said_them():

@@ -82,8 +82,9 @@ def test_resume_processes_an_answer_stored_just_before_a_crash(store, engine):
     interview.answer("We sell AP automation.")
     q = interview.question
     # The crash window: the answer is committed, the process dies before extraction.
-    store.add_turn(interview.session.id, "respondent", "They have 200 to 1,000 employees.",
-                   q.topic, "answer")
+    store.add_turn(
+        interview.session.id, "respondent", "They have 200 to 1,000 employees.", q.topic, "answer"
+    )
     resumed = Interview.resume(store, engine, interview.session.id)
     items = resumed.profile.sections["company_profile"].items
     assert [i.text for i in items] == ["They have 200 to 1,000 employees."]

@@ -19,8 +19,14 @@ KILLS = 12
 
 def start(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, cwd=ROOT, env=os.environ.copy(), text=True, encoding="utf-8",
+        [sys.executable, "-m", "cli", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        text=True,
+        encoding="utf-8",
     )
 
 

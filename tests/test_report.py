@@ -15,39 +15,61 @@ from agent.profile import SECTION_KEYS, SECTION_TITLES, Evidence, Item, Profile,
 from agent.store import SessionInfo, Turn
 
 HOSTILE = '<script>alert(1)</script> and <img src="file:///etc/passwd"> and {{ 7*7 }}'
-LONG_ANSWER = ("We onboarded the Lakeside group last spring and the recall list was a mess. " * 1400
-               + "https://example.com/" + "x" * 400)
+LONG_ANSWER = (
+    "We onboarded the Lakeside group last spring and the recall list was a mess. " * 1400
+    + "https://example.com/"
+    + "x" * 400
+)
 
 # (question, answer) pairs; answers are turn 2, 4, 6, ... in the transcript.
 INTERVIEW = [
-    ("Which customers would you clone?",
-     "Independent dental groups with 3-15 locations and 40-250 staff, mostly in the US Midwest. "
-     "Lakeside Dental (8 sites) closed in 21 days."),
-    ("What do they run today?",
-     "They all run Dentrix or Open Dental, and most have Weave for phones."),
-    ("What happened just before they started looking?",
-     "Usually a new COO arrives and within 90 days asks why hygiene chairs sit empty. "
-     "Also when they open a fourth site."),
-    ("What do they compare vendors on?",
-     "Two-way sync with the PMS, no double entry, and proof of recall lift in the first month. "
-     "It depends, honestly."),
-    ("Which objections come up?",
-     "Price per location comes up at the proposal stage; we answer with the recall revenue math."),
+    (
+        "Which customers would you clone?",
+        "Independent dental groups with 3-15 locations and 40-250 staff, mostly in the US Midwest. "
+        "Lakeside Dental (8 sites) closed in 21 days.",
+    ),
+    (
+        "What do they run today?",
+        "They all run Dentrix or Open Dental, and most have Weave for phones.",
+    ),
+    (
+        "What happened just before they started looking?",
+        "Usually a new COO arrives and within 90 days asks why hygiene chairs sit empty. "
+        "Also when they open a fourth site.",
+    ),
+    (
+        "What do they compare vendors on?",
+        "Two-way sync with the PMS, no double entry, and proof of recall lift in the first month. "
+        "It depends, honestly.",
+    ),
+    (
+        "Which objections come up?",
+        "Price per location comes up at the proposal stage; "
+        "we answer with the recall revenue math.",
+    ),
     ("Where do they find vendors?", "I'd rather not say, that's our secret sauce."),
-    ("What exactly do they say about the problem?",
-     "They say \"our recall is a leaky bucket\" and \"hygiene is our profit center\". "
-     "One said: we are drowning in no-shows \U0001F62B. " + HOSTILE),
-    ("Who is in the room?",
-     "The office manager feels the pain and usually finds us on Google. The owner dentist signs "
-     "off on anything over $500 a month. The IT contractor can veto it during security review. "
-     "Associate dentists weigh in after the demo. Typical titles: COO, regional manager."),
-    ("Which deals do you wish you had never taken?",
-     "Never target DSOs / corporate chains: they buy centrally and churn after the pilot. "
-     "Solo practitioners with one chair who want everything free. "
-     "Agencies reselling to their clients, because they churn after one project."),
-    ("What makes customers stay?",
-     "Recall bookings up 18% within 60 days; they expand to every site by month six. "
-     "العملاء يقولون إن النظام وفر الوقت. 客户说节省了很多时间。"),
+    (
+        "What exactly do they say about the problem?",
+        'They say "our recall is a leaky bucket" and "hygiene is our profit center". '
+        "One said: we are drowning in no-shows \U0001f62b. " + HOSTILE,
+    ),
+    (
+        "Who is in the room?",
+        "The office manager feels the pain and usually finds us on Google. The owner dentist signs "
+        "off on anything over $500 a month. The IT contractor can veto it during security review. "
+        "Associate dentists weigh in after the demo. Typical titles: COO, regional manager.",
+    ),
+    (
+        "Which deals do you wish you had never taken?",
+        "Never target DSOs / corporate chains: they buy centrally and churn after the pilot. "
+        "Solo practitioners with one chair who want everything free. "
+        "Agencies reselling to their clients, because they churn after one project.",
+    ),
+    (
+        "What makes customers stay?",
+        "Recall bookings up 18% within 60 days; they expand to every site by month six. "
+        "العملاء يقولون إن النظام وفر الوقت. 客户说节省了很多时间。",
+    ),
     ("Anything else?", LONG_ANSWER),
 ]
 
@@ -60,47 +82,79 @@ def _turns() -> list[Turn]:
     return turns
 
 
-def _item(turns: list[Turn], n: int, quote: str, text: str | None = None,
-          concrete: bool = False, quantities: list[Quantity] | None = None) -> Item:
+def _item(
+    turns: list[Turn],
+    n: int,
+    quote: str,
+    text: str | None = None,
+    concrete: bool = False,
+    quantities: list[Quantity] | None = None,
+) -> Item:
     turn = turns[2 * n + 1]
     assert quote in turn.text, quote
-    return Item(text=text or quote, evidence=[Evidence(turn=turn.seq, quote=quote)],
-                concrete=concrete, quantities=quantities or [])
+    return Item(
+        text=text or quote,
+        evidence=[Evidence(turn=turn.seq, quote=quote)],
+        concrete=concrete,
+        quantities=quantities or [],
+    )
 
 
 def build() -> tuple[Profile, SessionInfo, list[Turn]]:
     """A realistic profile for a made-up company, with empty, vague and hostile sections."""
     t = _turns()
-    p = Profile(session="abc12345", company="ToothTrack", role="Head of Sales", version=7)
+    p = Profile(
+        session="abc12345",
+        company="ToothTrack",
+        role="Head of Sales",
+        version=7,
+        product="Patient recall automation for dental groups",
+    )
     s = p.sections
     s["company_profile"].status = "covered"
     s["company_profile"].items = [
-        _item(t, 0, "Independent dental groups with 3-15 locations and 40-250 staff",
-              concrete=True, quantities=[Quantity(kind="employees", low=40, high=250,
-                                                  text="40-250 staff")]),
+        _item(
+            t,
+            0,
+            "Independent dental groups with 3-15 locations and 40-250 staff",
+            concrete=True,
+            quantities=[Quantity(kind="employees", low=40, high=250, text="40-250 staff")],
+        ),
         _item(t, 0, "mostly in the US Midwest", text="US Midwest"),
         _item(t, 0, "Lakeside Dental (8 sites) closed in 21 days", concrete=True),
     ]
     s["technographics"].status = "covered"
-    s["technographics"].items = [_item(t, 1, "They all run Dentrix or Open Dental",
-                                       text="Runs Dentrix or Open Dental", concrete=True)]
+    s["technographics"].items = [
+        _item(
+            t,
+            1,
+            "They all run Dentrix or Open Dental",
+            text="Runs Dentrix or Open Dental",
+            concrete=True,
+        )
+    ]
     s["buying_triggers"].status = "covered"
     s["buying_triggers"].items = [
         _item(t, 2, "when they open a fourth site", text="Opening a fourth site"),
-        _item(t, 2, "a new COO arrives and within 90 days asks why hygiene chairs sit empty",
-              concrete=True),
+        _item(
+            t,
+            2,
+            "a new COO arrives and within 90 days asks why hygiene chairs sit empty",
+            concrete=True,
+        ),
     ]
     s["evaluation_criteria"].status = "vague"
     s["evaluation_criteria"].items = [_item(t, 3, "Two-way sync with the PMS, no double entry")]
     s["evaluation_criteria"].notes = ["What kills a vendor in the evaluation?"]
     s["objections"].status = "covered"
-    s["objections"].items = [_item(t, 4, "Price per location comes up at the proposal stage",
-                                   concrete=True)]
+    s["objections"].items = [
+        _item(t, 4, "Price per location comes up at the proposal stage", concrete=True)
+    ]
     s["channels"].status = "declined"
     s["customer_language"].status = "covered"
     s["customer_language"].items = [
         _item(t, 6, "our recall is a leaky bucket", concrete=True),
-        _item(t, 6, "we are drowning in no-shows \U0001F62B", concrete=True),
+        _item(t, 6, "we are drowning in no-shows \U0001f62b", concrete=True),
         _item(t, 6, HOSTILE, concrete=True),
     ]
     s["buying_committee"].status = "covered"
@@ -113,8 +167,12 @@ def build() -> tuple[Profile, SessionInfo, list[Turn]]:
     ]
     s["exclusions"].status = "covered"
     s["exclusions"].items = [
-        _item(t, 8, "Never target DSOs / corporate chains: they buy centrally and churn after "
-                    "the pilot", concrete=True),
+        _item(
+            t,
+            8,
+            "Never target DSOs / corporate chains: they buy centrally and churn after the pilot",
+            concrete=True,
+        ),
         _item(t, 8, "Solo practitioners with one chair who want everything free"),
         _item(t, 8, "Agencies reselling to their clients, because they churn after one project"),
     ]
@@ -126,9 +184,16 @@ def build() -> tuple[Profile, SessionInfo, list[Turn]]:
         _item(t, 10, LONG_ANSWER[:2000]),
     ]
     # sales_cycle stays pending and empty.
-    session = SessionInfo(id="abc12345", company="ToothTrack", role="Head of Sales",
-                          engine="offline", minutes=30, status="complete",
-                          started="2025-11-20T14:05:00+00:00", turns=len(t))
+    session = SessionInfo(
+        id="abc12345",
+        company="ToothTrack",
+        role="Head of Sales",
+        engine="offline",
+        minutes=30,
+        status="complete",
+        started="2025-11-20T14:05:00+00:00",
+        turns=len(t),
+    )
     return p, session, t
 
 
@@ -138,10 +203,26 @@ def sample() -> tuple[Profile, SessionInfo, list[Turn]]:
 
 
 @pytest.fixture(scope="module")
-def pdf_text(sample) -> str:
+def pdf_run(sample) -> tuple[bytes, list]:
+    """One PDF render of the sample (they are slow), with every URL fetcher it made kept."""
+    made = []
+    real = report.bundled_fetcher
+
+    def spy(root):
+        made.append(real(root))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "bundled_fetcher", spy)
+        data = report.render(*sample, "pdf")
+    return data, made
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf_run) -> str:
     from pypdf import PdfReader
 
-    data = report.render(*sample, "pdf")
+    data = pdf_run[0]
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
@@ -154,29 +235,40 @@ def _flat(text: str) -> str:
 # PDF
 
 
+@pytest.mark.slow
 def test_pdf_has_every_section_heading(pdf_text):
     flat = _flat(pdf_text)
     for key in SECTION_KEYS:
         assert SECTION_TITLES[key] in flat
-    for heading in ("One-page summary", "Language bank", "Buying committee by role",
-                    "Negative personas", "Coverage and confidence",
-                    "Open questions to validate with closed-won data",
-                    "Quarterly review checklist", "Appendix: interview transcript"):
+    for heading in (
+        "One-page summary",
+        "Language bank",
+        "Buying committee by role",
+        "Negative personas",
+        "Coverage and confidence",
+        "Open questions to validate with closed-won data",
+        "Quarterly review checklist",
+        "Appendix: interview transcript",
+    ):
         assert heading in flat
 
 
+@pytest.mark.slow
 def test_pdf_has_quotes_and_cover(pdf_text):
     flat = _flat(pdf_text)
     assert "our recall is a leaky bucket" in flat
     assert "ToothTrack" in flat and "Head of Sales" in flat and "abc12345" in flat
+    assert "20 November 2025" in flat and "Patient recall automation" in flat
     assert "Nothing captured yet" in flat  # sales_cycle is empty
     assert "The DSOs / corporate chains" in flat
     assert "Page 2 of" in flat
 
 
+@pytest.mark.slow
 def test_pdf_keeps_template_syntax_literal(pdf_text):
-    assert "{{ 7*7 }}" in _flat(pdf_text)
-    assert "49" not in pdf_text
+    flat = _flat(pdf_text)
+    assert "{{ 7*7 }}" in flat
+    assert "49" not in re.sub(r"Page \d+ of \d+", "", flat)
 
 
 # HTML
@@ -189,7 +281,7 @@ def test_html_escapes_hostile_text(sample):
     assert '<img src="file:///etc/passwd">' not in html
     assert "{{ 7*7 }}" in html and "49" not in html
     assert "<style>" in html and 'rel="stylesheet"' not in html  # stands alone
-    assert "\U0001F62B" in html and "客户说节省了很多时间" in html
+    assert "\U0001f62b" in html and "客户说节省了很多时间" in html
 
 
 def test_html_has_every_section_even_empty(sample):
@@ -200,28 +292,56 @@ def test_html_has_every_section_even_empty(sample):
     assert "Nothing captured yet" in sales and "Not covered" in sales
 
 
+@pytest.mark.slow
+def test_long_words_wrap_inside_the_page(sample):
+    import weasyprint
+
+    profile, session, turns = sample
+    profile = profile.model_copy(deep=True)
+    token = "https://example.com/" + "y" * 300
+    for key in ("company_profile", "exclusions"):
+        profile.sections[key].items.insert(
+            0,
+            Item(
+                text=f"Never {token} ever 12",
+                evidence=[Evidence(turn=22, quote=token)],
+                concrete=True,
+            ),
+        )
+    html = report.render(profile, session, turns[-2:], "html").decode()
+    doc = weasyprint.HTML(string=html).render()
+    for page in doc.pages:
+        right = page.width - page._page_box.margin_right
+        for box in page._page_box.descendants():
+            if hasattr(box, "text") and box.text.strip():
+                assert box.position_x + box.width <= right + 1, box.text[:40]
+
+
 # Markdown
 
 
 def test_markdown_escapes_user_text(sample):
     md = report.render(*sample, "md").decode()
-    assert "<script>" not in md and "<img" not in md
+    assert not re.search(r"(?<!\\)<", md)  # no unescaped "<" anywhere
     assert r"\<script\>alert(1)\</script\>" in md
-    assert "{{ 7*7 }}" in md and "49" not in md
+    assert r"{{ 7\*7 }}" in md and "49" not in md
     assert "### Sales cycle (Not covered)" in md
     assert "our recall is a leaky bucket" in md
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("**bold** _it_ `code`", r"\*\*bold\*\* \_it\_ \`code\`"),
-    ("[link](http://x)", r"\[link\](http://x)"),
-    ("# not a heading", r"\# not a heading"),
-    ("- not a list", r"\- not a list"),
-    ("1. not a list", r"1\. not a list"),
-    ("a | b", r"a \| b"),
-    ("$5M-$100M", r"\$5M-\$100M"),
-    ("two\nlines", "two lines"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("**bold** _it_ `code`", r"\*\*bold\*\* \_it\_ \`code\`"),
+        ("[link](http://x)", r"\[link\](http://x)"),
+        ("# not a heading", r"\# not a heading"),
+        ("- not a list", r"\- not a list"),
+        ("1. not a list", r"1\. not a list"),
+        ("a | b", r"a \| b"),
+        ("$5M-$100M", r"\$5M-\$100M"),
+        ("two\nlines", "two lines"),
+    ],
+)
 def test_md_escape(text, expected):
     assert report.md_escape(text) == expected
 
@@ -240,46 +360,71 @@ def test_fetcher_refuses_everything_but_bundled_files(tmp_path):
     assert b"@page" in css.read()
     secret = tmp_path / "secret.txt"
     secret.write_text("secret")
-    for url in ("http://example.com/x.css", "https://example.com/x.png", "file:///etc/passwd",
-                secret.as_uri(), (root / ".." / "agent" / "report.py").as_uri(),
-                "data:text/plain,hi", "ftp://example.com/x", "file://evil.com/etc/passwd"):
+    for url in (
+        "http://example.com/x.css",
+        "https://example.com/x.png",
+        "file:///etc/passwd",
+        secret.as_uri(),
+        (root / ".." / "agent" / "report.py").as_uri(),
+        "data:text/plain,hi",
+        "ftp://example.com/x",
+        "file://evil.com/etc/passwd",
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 8 and len(fetcher.served) == 1
 
 
-def test_pdf_loads_only_bundled_assets(monkeypatch, sample):
-    made = []
-
-    def spy(root):
-        fetcher = real(root)
-        made.append(fetcher)
-        return fetcher
-
-    real = report.bundled_fetcher
-    monkeypatch.setattr(report, "bundled_fetcher", spy)
-    report.render(*sample, "pdf")
-    hostile = ('<link rel="stylesheet" href="http://example.com/evil.css">'
-               '<img src="file:///etc/passwd"><img src="https://example.com/x.png">'
-               '<p style="background: url(file:///etc/hostname)">x</p>')
-    assert report.html_to_pdf(hostile).startswith(b"%PDF")
+@pytest.mark.slow
+def test_pdf_loads_only_bundled_assets(pdf_run):
     root = report.templates_dir()
-    assert made[0].served and made[0].served[0].endswith("/report.css")
-    for fetcher in made:
-        for url in fetcher.served:
-            assert report.bundled_path(root, url) is not None
-    refused = made[1].refused
-    assert any(u.startswith("http://") for u in refused)
-    assert "file:///etc/passwd" in refused
-    assert not made[1].served
+    (fetcher,) = pdf_run[1]
+    assert [u.rsplit("/", 1)[-1] for u in fetcher.served] == ["report.css"]
+    assert all(report.bundled_path(root, url) for url in fetcher.served)
+    assert not fetcher.refused
+
+
+@pytest.mark.slow
+def test_pdf_of_hostile_html_fetches_nothing(monkeypatch):
+    made = []
+    real = report.bundled_fetcher
+    monkeypatch.setattr(report, "bundled_fetcher", lambda root: made.append(real(root)) or made[-1])
+    hostile = (
+        '<link rel="stylesheet" href="http://example.com/evil.css">'
+        '<img src="file:///etc/passwd"><img src="https://example.com/x.png">'
+        '<p style="background: url(file:///etc/hostname)">x</p>'
+        '<style>@import url("https://example.com/a.css");'
+        "@font-face { font-family: X; src: url(file:///etc/passwd) }</style>"
+    )
+    assert report.html_to_pdf(hostile).startswith(b"%PDF")
+    (fetcher,) = made
+    assert not fetcher.served
+    assert "file:///etc/passwd" in fetcher.refused
+    assert any(u.startswith("http://") for u in fetcher.refused)
+    assert any(u.startswith("https://") for u in fetcher.refused)
 
 
 # Writing
 
 
-def test_write_report_picks_format_from_suffix(tmp_path, sample):
-    for name, magic in (("r.pdf", b"%PDF"), ("r.html", b"<!DOCTYPE html>"),
-                        ("r.HTM", b"<!DOCTYPE html>"), ("r.md", b"# Ideal")):
+@pytest.mark.slow
+def test_write_report_picks_format_from_suffix(tmp_path):
+    session = SessionInfo(
+        id="s1",
+        company="Acme",
+        role="CEO",
+        engine="offline",
+        minutes=30,
+        status="complete",
+        started="2025-01-02T03:04:05+00:00",
+    )
+    sample = (Profile(company="Acme"), session, [])
+    for name, magic in (
+        ("r.pdf", b"%PDF"),
+        ("r.html", b"<!DOCTYPE html>"),
+        ("r.HTM", b"<!DOCTYPE html>"),
+        ("r.md", b"# Ideal"),
+    ):
         out = report.write_report(*sample, tmp_path / name)
         assert out.read_bytes().startswith(magic)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.HTM", "r.html", "r.md", "r.pdf"]
@@ -330,7 +475,8 @@ def test_summary_picks_concrete_items_first(sample):
 def test_negative_personas_are_named_from_exclusions(sample):
     personas = synthesis.summarize(sample[0]).negative_personas
     assert [p.name for p in personas] == [
-        "The DSOs / corporate chains", "Solo practitioners with one chair",
+        "The DSOs / corporate chains",
+        "Solo practitioners with one chair",
         "Agencies reselling to their clients",
     ]
     assert personas[0].why == "They buy centrally and churn after the pilot"
@@ -339,8 +485,7 @@ def test_negative_personas_are_named_from_exclusions(sample):
 
 
 def test_committee_grouped_by_role(sample):
-    groups = {g.role: [i.text for i in g.items]
-              for g in synthesis.summarize(sample[0]).committee}
+    groups = {g.role: [i.text for i in g.items] for g in synthesis.summarize(sample[0]).committee}
     assert list(groups) == ["feels", "budget", "influences", "blocks", "other"]
     assert groups["feels"] == ["The office manager feels the pain and usually finds us on Google"]
     assert groups["budget"] == ["The owner dentist signs off on anything over $500 a month"]
@@ -359,14 +504,16 @@ def test_open_questions_for_weak_sections(sample):
     assert by_key["sales_cycle"][0].reason == "not covered in the interview"
     assert "cycle length" in by_key["sales_cycle"][0].text
     assert [q.text for q in by_key["evaluation_criteria"]][1] == (
-        "What kills a vendor in the evaluation?")
+        "What kills a vendor in the evaluation?"
+    )
 
 
 def test_open_question_for_covered_section_without_concrete_items():
     profile = Profile()
     profile.sections["channels"].status = "covered"
     profile.sections["channels"].items = [
-        Item(text="Conferences", evidence=[Evidence(turn=2, quote="Conferences")])]
+        Item(text="Conferences", evidence=[Evidence(turn=2, quote="Conferences")])
+    ]
     keys = [q.key for q in synthesis.open_questions(profile)]
     assert "channels" in keys and len(keys) == len(SECTION_KEYS)
     assert synthesis.confidence(profile.sections["channels"]) == "medium"
@@ -384,26 +531,29 @@ def test_summarize_is_deterministic(sample):
 
 
 def test_empty_profile_renders_everything():
-    session = SessionInfo(id="e", company="", role="", engine="offline", minutes=30,
-                          status="active", started="")
+    session = SessionInfo(
+        id="e", company="", role="", engine="offline", minutes=30, status="active", started=""
+    )
     for fmt in ("html", "md"):
         out = report.render(Profile(), session, [], fmt).decode()
         assert out.count("Nothing captured yet") >= len(SECTION_KEYS)
 
 
+@pytest.mark.slow
 def test_importing_report_is_cheap():
     import subprocess
     import sys
 
     code = "import sys, agent.report; print('weasyprint' in sys.modules, 'jinja2' in sys.modules)"
     root = Path(report.__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    ).stdout
     assert out.split() == ["False", "False"]
 
 
 def test_no_49_in_fixture_source():
     # Guard for the {{ 7*7 }} checks: nothing in the sample may legitimately contain 49.
-    profile, session, turns = build()
+    profile, _, turns = build()
     blob = profile.model_dump_json() + "".join(t.text for t in turns)
     assert not re.search(r"49", blob)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..extract import extract
 from ..guide import Guide, load_guide
 from ..planner import Action
-from ..prompts import render
 from ..profile import Item, Profile
+from ..prompts import render
 from . import Wording
 
 _SUMMARY_KEYS = ("company_profile", "buying_triggers", "evaluation_criteria", "exclusions")

@@ -1,0 +1,161 @@
+"""Score an interview against a persona: facts captured, quotes kept, evidence, repeats, hygiene."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .planner import normalise_question
+from .profile import SECTION_KEYS, Profile
+from .respondent import Persona, SimulatedRespondent, load_persona
+
+MAX_QUESTION_WORDS = 30
+_SECOND_QUESTION = re.compile(r"\?\s*(?:and|or)\b|\?.*\?", re.IGNORECASE)
+
+
+@dataclass
+class Score:
+    """One persona's results; shares are 0..1."""
+
+    persona: str
+    facts: int
+    own_section: float
+    anywhere: float
+    quotes_said: int
+    quotes_verbatim: float
+    bad_evidence: int
+    repeated_questions: int
+    questions: int
+    topics_never_asked: list[str] = field(default_factory=list)
+    hygiene: float = 1.0
+    missed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def _matches(keys: list[str], text: str) -> bool:
+    text = text.casefold()
+    return all(any(alt.casefold() in text for alt in group.split("|")) for group in keys)
+
+
+def hygienic(question: str) -> bool:
+    """One question, at most 30 words, not two questions joined together."""
+    return (
+        question.count("?") == 1
+        and len(question.split()) <= MAX_QUESTION_WORDS
+        and not _SECOND_QUESTION.search(question)
+    )
+
+
+def score(
+    persona: Persona, profile: Profile, questions: list[dict], answers: dict[int, str]
+) -> Score:
+    """Score a finished interview: `questions` are protocol lines, `answers` by turn number."""
+    section_text = {k: " ".join(i.text for i in profile.sections[k].items) for k in SECTION_KEYS}
+    everything = " ".join(section_text.values())
+    facts = persona.facts()
+    own = [(k, f) for k, f in facts if _matches(f.keys, section_text[k])]
+    anywhere = [(k, f) for k, f in facts if _matches(f.keys, everything)]
+    transcript = "\n".join(answers.values())
+    said = [f.quote for _, f in facts if f.quote and f.quote in transcript]
+    language = {i.text for i in profile.sections["customer_language"].items}
+    bad = sum(
+        1
+        for _, item in profile.all_items()
+        for ev in item.evidence
+        if ev.quote not in answers.get(ev.turn, "")
+    )
+    texts = [normalise_question(q["text"]) for q in questions]
+    asked_topics = {q.get("topic") for q in questions}
+    n = len(facts) or 1
+    return Score(
+        persona=persona.id,
+        facts=len(facts),
+        own_section=len(own) / n,
+        anywhere=len(anywhere) / n,
+        quotes_said=len(said),
+        quotes_verbatim=(sum(q in language for q in said) / len(said)) if said else 1.0,
+        bad_evidence=bad,
+        repeated_questions=len(texts) - len(set(texts)),
+        questions=len(questions),
+        topics_never_asked=[k for k in SECTION_KEYS if k not in asked_topics],
+        hygiene=(sum(hygienic(q["text"]) for q in questions) / len(questions)) if questions else 0,
+        missed=[f"{k}:{f.id}" for k, f in facts if (k, f) not in own],
+    )
+
+
+def run_persona(
+    path: Path,
+    minutes: float = 30,
+    seed: int = 0,
+    home: Path | None = None,
+    extra: tuple[str, ...] = (),
+) -> Score:
+    """Interview a simulated persona through `icp interview --jsonl` and score the result."""
+    persona = load_persona(path)
+    respondent = SimulatedRespondent(persona, seed=seed)
+    env = {**os.environ, **({"ICP_HOME": str(home)} if home else {})}
+    root = Path(__file__).resolve().parent.parent
+    cmd = [
+        sys.executable,
+        "-m",
+        "cli",
+        "interview",
+        "--jsonl",
+        "--company",
+        persona.company,
+        "--minutes",
+        str(minutes),
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=root if (root / "cli.py").exists() else None,
+    )
+    assert proc.stdin and proc.stdout
+    questions: list[dict] = []
+    sid = ""
+    for raw in proc.stdout:
+        msg = json.loads(raw)
+        if msg["type"] == "started":
+            sid = msg["session"]
+        elif msg["type"] == "question":
+            questions.append(msg)
+            answer = respondent.answer(msg["text"], msg.get("topic"))
+            proc.stdin.write(json.dumps({"answer": answer}) + "\n")
+            proc.stdin.flush()
+        elif msg["type"] == "done":
+            break
+    proc.stdin.close()
+    if proc.wait(timeout=120) != 0:
+        raise RuntimeError(f"interview failed: {proc.stderr.read() if proc.stderr else ''}")
+    exported = subprocess.run(
+        [sys.executable, "-m", "cli", "export", sid, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=root if (root / "cli.py").exists() else None,
+    )
+    profile = Profile.model_validate_json(exported.stdout)
+    from .store import Store
+
+    store = Store(Path(env["ICP_HOME"]) / "icp.db") if env.get("ICP_HOME") else Store()
+    try:
+        answers = {t.seq: t.text for t in store.turns(sid) if t.kind == "answer"}
+    finally:
+        store.close()
+    return score(persona, profile, questions, answers)

@@ -1,0 +1,137 @@
+"""Time the PDF report of a realistic 30-answer interview: median of 5 renders (target < 3 s)."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent import report
+from agent.profile import SECTION_KEYS, Evidence, Item, Profile
+from agent.store import SessionInfo, Turn
+
+RUNS = 5
+TARGET_S = 3.0
+
+# One answer per topic clause; three answers per section (33 answers, about 30 minutes).
+FACTS = {
+    "company_profile": [
+        "B2B SaaS companies with 200-1,000 employees",
+        "$20M-$150M ARR, Series B to D",
+        "headquartered in the US or UK",
+    ],
+    "technographics": [
+        "they run NetSuite as the ERP",
+        "Salesforce is the CRM of record",
+        "a data warehouse on Snowflake or BigQuery",
+    ],
+    "buying_triggers": [
+        "a new CFO arrives and within 90 days reviews the close process",
+        "an audit finding about revenue recognition",
+        "a migration off spreadsheets before an IPO",
+    ],
+    "evaluation_criteria": [
+        "time to close the books, measured in days",
+        "native NetSuite sync without middleware",
+        "an audit trail the auditors accept",
+    ],
+    "objections": [
+        "we already have an implementation partner",
+        "price per seat at the proposal stage",
+        "security review takes too long",
+    ],
+    "channels": [
+        "the CFO Slack community",
+        "referrals from Big Four audit managers",
+        "searching for 'month-end close automation'",
+    ],
+    "customer_language": [
+        "the close is a two-week fire drill",
+        "we live in spreadsheets",
+        "I want to sleep the night before the board meeting",
+    ],
+    "buying_committee": [
+        "the controller feels the pain and finds us",
+        "the CFO signs off on the budget",
+        "IT security can veto it during review",
+    ],
+    "exclusions": [
+        "never target agencies: they churn after one project",
+        "companies under 50 employees because they close in Excel fine",
+        "anyone on SAP: the integration kills the deal",
+    ],
+    "value_outcomes": [
+        "the close drops from 12 days to 5 within two quarters",
+        "audit prep time halves",
+        "they expand to FP&A within a year",
+    ],
+    "sales_cycle": [
+        "60-90 days from first call to signature",
+        "deal size $40k-$120k a year",
+        "procurement adds two weeks at the end",
+    ],
+}
+FILLER = (
+    " To give you the context, this came up in the last three deals we closed, and the "
+    "team agreed it is the pattern we see most often when a deal goes smoothly. "
+)
+
+
+def sample() -> tuple[Profile, SessionInfo, list[Turn]]:
+    """A complete profile with one evidence-backed item per answer."""
+    profile = Profile(session="bench001", company="Closewise", role="VP Sales", version=33)
+    turns: list[Turn] = []
+    for key in SECTION_KEYS:
+        section = profile.sections[key]
+        section.status = "covered"
+        for n, fact in enumerate(FACTS[key]):
+            turns.append(Turn(len(turns) + 1, "agent", f"Tell me more about {key} ({n + 1})?"))
+            answer = f"Honestly, {fact}.{FILLER * 2}"
+            turns.append(Turn(len(turns) + 1, "respondent", answer))
+            section.items.append(
+                Item(
+                    text=fact[:1].upper() + fact[1:],
+                    evidence=[Evidence(turn=len(turns), quote=fact)],
+                    concrete=any(c.isdigit() for c in fact),
+                )
+            )
+    session = SessionInfo(
+        id="bench001",
+        company="Closewise",
+        role="VP Sales",
+        engine="offline",
+        minutes=30,
+        status="complete",
+        started="2025-11-20T14:05:00+00:00",
+        turns=len(turns),
+    )
+    return profile, session, turns
+
+
+def main() -> int:
+    """Print the median PDF render time; exit 1 when it misses the target."""
+    profile, session, turns = sample()
+    start = time.perf_counter()
+    report.render(profile, session, turns, "pdf")  # warm-up: imports WeasyPrint, loads fonts
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        data = report.render(profile, session, turns, "pdf")
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(f"first render (with imports): {first:.2f} s")
+    print(
+        f"pdf render, median of {RUNS}: {median:.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f}); {len(data) // 1024} KiB, "
+        f"{sum(t.speaker == 'respondent' for t in turns)} answers"
+    )
+    print(f"target < {TARGET_S:.0f} s: {'ok' if median < TARGET_S else 'MISSED'}")
+    return 0 if median < TARGET_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""Evaluate interview quality: simulated personas interviewed through `icp interview --jsonl`.
+
+Run: python bench/eval_interview.py [--minutes 30] [--json] [PERSONA.yaml ...]
+Default personas: ../shared/personas/*.yaml and tests/personas/*.yaml. Personas listed in
+HELD_OUT were kept out of tuning: their scores were looked at only after a change was done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agent.evaluate import run_persona  # noqa: E402
+
+HELD_OUT = {"coverbell", "haulmatch", "werkfluss"}
+TARGETS = (
+    "targets: own >= 85%, anywhere >= 95%, quotes 100%, bad evidence 0, repeats 0, "
+    "never asked 0, questions <= 30, hygiene >= 95%"
+)
+
+
+def default_personas() -> list[Path]:
+    shared = sorted((ROOT.parent / "shared" / "personas").glob("*.yaml"))
+    return shared + sorted((ROOT / "tests" / "personas").glob("*.yaml"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("personas", nargs="*", type=Path)
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+    scores = []
+    for path in args.personas or default_personas():
+        with tempfile.TemporaryDirectory() as home:
+            scores.append(run_persona(path, args.minutes, home=Path(home)))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in scores], indent=2))
+        return
+    head = (
+        f"{'persona':<14}{'facts':>6}{'own':>7}{'any':>7}{'quotes':>8}{'badev':>6}"
+        f"{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
+    )
+    print(head)
+    for s in scores:
+        mark = " (held out)" if s.persona in HELD_OUT else ""
+        print(
+            f"{s.persona:<14}{s.facts:>6}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
+            f"{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}{s.repeated_questions:>5}"
+            f"{s.questions:>6}{len(s.topics_never_asked):>6}{s.hygiene:>7.0%}{mark}"
+        )
+    mean = statistics.mean
+    print(
+        f"{'average':<14}{mean(s.facts for s in scores):>6.1f}"
+        f"{mean(s.own_section for s in scores):>7.0%}{mean(s.anywhere for s in scores):>7.0%}"
+        f"{mean(s.quotes_verbatim for s in scores):>8.0%}"
+        f"{mean(s.bad_evidence for s in scores):>6.1f}"
+        f"{mean(s.repeated_questions for s in scores):>5.1f}"
+        f"{mean(s.questions for s in scores):>6.1f}"
+        f"{mean(len(s.topics_never_asked) for s in scores):>6.1f}"
+        f"{mean(s.hygiene for s in scores):>7.0%}"
+    )
+    print(TARGETS)
+
+
+if __name__ == "__main__":
+    main()

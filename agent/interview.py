@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from .analysis import (
     read_statement,
     split_statements,
 )
-from .engines import Engine
+from .engines import Context, Engine
 from .errors import ICPError, InputError
 from .extract import merge, update_statuses
 from .guide import Guide, load_guide
@@ -61,6 +62,12 @@ class Interview:
     ):
         self.store, self.session, self.engine, self.guide = store, session, engine, guide
         self.profile, self.state, self.question = profile, state, question
+        self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
+
+    def context(self, recent: int = 6) -> Context:
+        """What the engine may see: the last few turns, the minutes left, the token sink."""
+        turns = tuple(self.store.turns(self.session.id)[-recent:])
+        return Context(recent=turns, minutes_left=self.minutes_left(), on_token=self.on_token)
 
     @classmethod
     def start(
@@ -212,7 +219,7 @@ class Interview:
 
     def _extract(self, turn: Turn) -> LastAnswer:
         key = self.state.current
-        items = self.engine.extract(turn.text, turn.seq, turn.topic)
+        items = self.engine.extract(turn.text, turn.seq, turn.topic, self.context())
         for section, item in items:
             merge(self.profile, section, item)
         dont_know = is_dont_know(turn.text, self.guide)
@@ -241,15 +248,16 @@ class Interview:
         """Word the first candidate not asked before, then store it with the new profile."""
         state = self.state
         asked = set(state.asked_texts)
+        context = self.context()
         chosen = None
         for action in actions:
-            wording = self.engine.word(action, self.profile)
+            wording = self.engine.word(action, self.profile, context)
             if normalise_question(wording.text) not in asked:
                 chosen = (action, wording)
                 break
         if chosen is None and state.phase not in ("closing", "done"):
             close = Action(kind="close")
-            chosen = (close, self.engine.word(close, self.profile))
+            chosen = (close, self.engine.word(close, self.profile, context))
             if normalise_question(chosen[1].text) in asked:
                 chosen = None
         turns: list[tuple[str, str, str | None, str]] = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..errors import InputError
 from ..planner import Action
 from ..profile import Item, Profile
+from ..store import Turn
 
 
 @dataclass(frozen=True)
@@ -18,16 +20,27 @@ class Wording:
     preface: str = ""
 
 
+@dataclass(frozen=True)
+class Context:
+    """What an engine may see besides the profile: the last few turns, the clock, a token sink."""
+
+    recent: tuple[Turn, ...] = ()
+    minutes_left: float = 0.0
+    on_token: Callable[[str], None] | None = None
+
+
 class Engine(Protocol):
     """What the interview loop needs from an engine."""
 
     name: str
 
-    def word(self, action: Action, profile: Profile) -> Wording:
-        """Word a planned question."""
+    def word(self, action: Action, profile: Profile, context: Context) -> Wording:
+        """Word a planned question; a streaming engine passes text pieces to `on_token`."""
         ...
 
-    def extract(self, answer: str, turn: int, topic: str | None) -> list[tuple[str, Item]]:
+    def extract(
+        self, answer: str, turn: int, topic: str | None, context: Context
+    ) -> list[tuple[str, Item]]:
         """Items found in an answer, with the section each belongs to."""
         ...
 

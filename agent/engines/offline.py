@@ -7,7 +7,7 @@ from ..guide import Guide, load_guide
 from ..planner import Action
 from ..profile import Item, Profile
 from ..prompts import render
-from . import Wording
+from . import Context, Wording
 
 _SUMMARY_KEYS = ("company_profile", "buying_triggers", "evaluation_criteria", "exclusions")
 _SUMMARY_LABELS = {
@@ -26,7 +26,7 @@ class OfflineEngine:
     def __init__(self, guide: Guide | None = None):
         self.guide = guide or load_guide()
 
-    def word(self, action: Action, profile: Profile) -> Wording:
+    def word(self, action: Action, profile: Profile, context: Context | None = None) -> Wording:
         """Word a planned question from the guide's templates."""
         guide = self.guide
         if action.kind == "intro":
@@ -48,7 +48,9 @@ class OfflineEngine:
         template = {"words": spec.words, "example": spec.example, "more": spec.more}[probe]
         return Wording(render(template or spec.more))
 
-    def extract(self, answer: str, turn: int, topic: str | None) -> list[tuple[str, Item]]:
+    def extract(
+        self, answer: str, turn: int, topic: str | None, context: Context | None = None
+    ) -> list[tuple[str, Item]]:
         """File each statement of the answer into its section."""
         return list(extract(answer, turn, topic, self.guide))
 

@@ -393,7 +393,8 @@ def read_statement(span: Span, guide: Guide, section: str | None = None) -> Read
     score += min(1.0, 0.75 * reading.roles)
     score += 1.0 if words >= 10 else (-1.0 if words < 6 else 0.5)
     if section in guide.sections:
-        cues = {m.group(0).lower() for m in guide.sections[section].strong.finditer(text)}
+        spec = guide.sections[section]
+        cues = {m.group(0).lower() for p in (spec.defining, spec.strong) for m in p.finditer(text)}
         score += min(1.0, 0.5 * len(cues))
     score -= sum(weight for _, _, weight in reading.hedges)
     reading.score = score

@@ -24,6 +24,7 @@ class Score:
 
     persona: str
     facts: int
+    said: float
     own_section: float
     anywhere: float
     quotes_said: int
@@ -78,6 +79,7 @@ def score(
     return Score(
         persona=persona.id,
         facts=len(facts),
+        said=sum(f.say in transcript for _, f in facts) / n,
         own_section=len(own) / n,
         anywhere=len(anywhere) / n,
         quotes_said=len(said),
@@ -87,7 +89,11 @@ def score(
         questions=len(questions),
         topics_never_asked=[k for k in SECTION_KEYS if k not in asked_topics],
         hygiene=(sum(hygienic(q["text"]) for q in questions) / len(questions)) if questions else 0,
-        missed=[f"{k}:{f.id}" for k, f in facts if (k, f) not in own],
+        missed=[
+            f"{k}:{f.id}{'' if f.say in transcript else ' (never said)'}"
+            for k, f in facts
+            if (k, f) not in own
+        ],
     )
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from .analysis import (
     Reading,
+    Span,
+    find_quotes,
     is_dont_know,
     is_filler,
     normalise,
@@ -16,7 +18,14 @@ from .analysis import (
 from .guide import Guide
 from .profile import Evidence, Item, Profile
 
-TOPIC_BIAS = 1.5  # the section being discussed wins ties and weakly-cued statements
+# The respondent mostly answers the question asked: the section being discussed wins unless
+# another section has a defining phrase (a volunteered "they found us on G2"). Incidental
+# cues (a price, a tool's name, "audit") turn up in answers about anything, so they do not.
+TOPIC_BIAS = 2.5
+DEFINING = 3.5
+STRONG = 2.0
+WEAK = 0.5
+CONTINUATION_WORDS = 15
 _SAID_BY = re.compile(
     r"(?:^|[,;:]\s*|\b(?:an?|one|our|the|some|many|most|every|another)\s+)"
     r"((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+?)\s+(?:(?:once|always|often|literally)\s+)?"
@@ -33,10 +42,13 @@ def section_scores(text: str, guide: Guide) -> dict[str, float]:
     text = normalise(text)
     scores = {}
     for key, section in guide.sections.items():
+        defining = {m.group(0).lower() for m in section.defining.finditer(text)}
         strong = {m.group(0).lower() for m in section.strong.finditer(text)}
         weak = {m.group(0).lower() for m in section.weak.finditer(text)}
         # Capped so a list of product names does not outvote what the sentence is about.
-        scores[key] = 2.0 * min(len(strong), 2) + 0.5 * min(len(weak), 2)
+        scores[key] = (
+            DEFINING * min(len(defining), 2) + STRONG * min(len(strong), 2) + WEAK * min(len(weak), 2)
+        )
     return scores
 
 
@@ -45,7 +57,7 @@ def classify(text: str, topic: str | None, guide: Guide) -> str | None:
     scores = section_scores(text, guide)
     if topic in scores:
         # A statement with its own cue for the topic being discussed stays there.
-        scores[topic] += TOPIC_BIAS + (2.0 if scores[topic] >= 2.0 else 0.0)
+        scores[topic] += TOPIC_BIAS + (STRONG if scores[topic] >= STRONG else 0.0)
     best = max(scores, key=lambda key: (scores[key], key == topic))
     threshold = TOPIC_BIAS if topic in scores else 2.0
     return best if scores[best] >= threshold else None
@@ -67,13 +79,39 @@ def tidy(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def extract(answer: str, turn: int, topic: str | None, guide: Guide) -> Iterator[tuple[str, Item]]:
-    """Yield (section, item) for every statement of an answer worth keeping."""
-    if is_dont_know(answer, guide):
-        return
+def thoughts(answer: str, guide: Guide) -> list[Span]:
+    """Statements grouped into thoughts: a short follow-on sentence with no cue of its own
+    ("An acquisition. Thousands of inherited contracts nobody can find.") stays with the one
+    before it, so a fact is never split across sections."""
+    groups: list[Span] = []
+    joinable, size = False, 0
     for span in split_statements(answer):
         if is_filler(span.text, guide) or len(span.text.split()) < 2:
+            joinable = False
             continue
+        follows = (
+            joinable
+            and size < 3
+            and len(span.text.split()) <= CONTINUATION_WORDS
+            and max(section_scores(span.text, guide).values()) < STRONG
+            and not find_quotes(span.text)
+        )
+        if follows:
+            start = groups[-1].start
+            groups[-1] = Span(start, span.end, answer[start : span.end])
+            size += 1
+        else:
+            groups.append(span)
+            size = 1
+        joinable = not find_quotes(span.text)
+    return groups
+
+
+def extract(answer: str, turn: int, topic: str | None, guide: Guide) -> Iterator[tuple[str, Item]]:
+    """Yield (section, item) for every thought in an answer worth keeping."""
+    if is_dont_know(answer, guide):
+        return
+    for span in thoughts(answer, guide):
         section = classify(span.text, topic, guide)
         reading = read_statement(span, guide, section)
         quotes = reading.quotes

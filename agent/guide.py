@@ -36,8 +36,9 @@ class Facet(BaseModel):
 
 
 class Cues(BaseModel):
-    """Strong and weak cues that a statement is about a section."""
+    """Cues that a statement is about a section: defining phrases, strong and weak hints."""
 
+    defining: list[str] = Field(default_factory=list)
     strong: list[str] = Field(default_factory=list)
     weak: list[str] = Field(default_factory=list)
 
@@ -57,6 +58,11 @@ class SectionGuide(BaseModel):
     max_probes: int | None = None
     cues: Cues
     facets: list[Facet]
+
+    @cached_property
+    def defining(self) -> re.Pattern[str]:
+        """Compiled defining cues: phrases that make a statement about this section."""
+        return _regex(self.cues.defining)
 
     @cached_property
     def strong(self) -> re.Pattern[str]:

@@ -175,8 +175,26 @@ def load_persona(path: str | Path) -> Persona:
     return persona
 
 
+_STOP = {
+    "what", "which", "when", "where", "does", "they", "them", "their", "your", "with", "from",
+    "that", "this", "those", "have", "about", "would", "could", "usually", "customers", "customer",
+    "best", "most", "exactly", "like", "into", "deal", "deals", "you", "said", "else", "then",
+}
+_BROAD = re.compile(r"\b(what else|anything else|any other|other|else)\b", re.IGNORECASE)
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z][a-z-]{3,}", text.lower())} - _STOP
+
+
 class SimulatedRespondent:
-    """Vague at first, concrete when probed, volunteering facts about other topics."""
+    """Vague at first, then answers what is asked; volunteers, declines and rambles sometimes.
+
+    Styles: `terse` answers in a sentence per fact with no filler, `rambling` adds filler and
+    asides and sometimes drifts into another topic, the default is plain. A targeted question
+    ("how big are they, in employees?") gets the facts that answer it; a broad one ("what
+    else?") gets the next fact or two.
+    """
 
     def __init__(self, persona: Persona, seed: int = 0, dont_know_rate: float = 0.08):
         self.persona = persona
@@ -199,7 +217,7 @@ class SimulatedRespondent:
         lowered = question.lower()
         if hint == "intro" or "what does your company sell" in lowered:
             return self.persona.opening
-        if hint == "closing" or "missing or wrong" in lowered:
+        if hint in ("close", "closing") or "missing or wrong" in lowered:
             return "That sounds right. Nothing major missing."
         key = self.guess_topic(question, hint)
         if key is None or key not in self.persona.topics:
@@ -208,16 +226,28 @@ class SimulatedRespondent:
         first = self.asked.get(key, 0) == 0
         self.asked[key] = self.asked.get(key, 0) + 1
         if first:
-            parts = [topic.vague] + [f.say for f in self._volunteered(key)]
-            return self._style(" ".join(parts))
+            return self._style([topic.vague, *(f.say for f in self._volunteered(key))])
         left = [f for f in topic.facts if f.id not in self.told]
         if not left:
             return "That's all I've got on that one."
         if self.rng.random() < self.dont_know_rate:
             return self.persona.unknown
-        picked = self._best(left, lowered)[: self._per_answer()]
+        picked = self._pick(left, question)
         self.told.update(f.id for f in picked)
-        return self._style(" ".join(f.say for f in picked))
+        parts = [f.say for f in picked]
+        if self.persona.style == "rambling" and self.rng.random() < 0.3:
+            parts += [f.say for f in self._tangent(key)]
+        return self._style(parts)
+
+    def _pick(self, facts: list[Fact], question: str) -> list[Fact]:
+        """The facts that answer the question; the next one or two if it is broad."""
+        asked = _words(question)
+        scored = [(len(asked & _words(f.say)), i, f) for i, f in enumerate(facts)]
+        matching = [f for n, _, f in sorted(scored, key=lambda t: (-t[0], t[1])) if n > 0]
+        limit = 2 if self.persona.style != "terse" or len(matching) > 1 else 1
+        if matching and not _BROAD.search(question):
+            return matching[:limit]
+        return facts[: 1 if self.persona.style == "terse" else 2]
 
     def _volunteered(self, key: str) -> list[Fact]:
         facts = [
@@ -228,19 +258,17 @@ class SimulatedRespondent:
         self.told.update(f.id for f in facts)
         return facts
 
-    def _best(self, facts: list[Fact], question: str) -> list[Fact]:
-        """Facts that fit the question's words first, then in the persona's order."""
-        words = set(re.findall(r"[a-z]{4,}", question))
+    def _tangent(self, key: str) -> list[Fact]:
+        """A rambler's aside: one untold fact from another topic."""
+        others = [f for k, f in self.persona.facts() if k != key and f.id not in self.told]
+        if not others:
+            return []
+        fact = self.rng.choice(others)
+        self.told.add(fact.id)
+        return [fact]
 
-        def overlap(fact: Fact) -> int:
-            return len(words & set(re.findall(r"[a-z]{4,}", fact.say.lower())))
-
-        return sorted(facts, key=lambda f: -overlap(f))
-
-    def _per_answer(self) -> int:
-        return 1 if self.persona.style == "terse" else 2
-
-    def _style(self, text: str) -> str:
+    def _style(self, parts: list[str]) -> str:
+        text = " ".join(parts)
         if self.persona.style == "rambling":
             return self.rng.choice(_FILLER) + text + self.rng.choice(_ASIDES)
         return text

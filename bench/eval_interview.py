@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("personas", nargs="*", type=Path)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--missed", action="store_true", help="list the facts each one missed")
     args = parser.parse_args()
     scores = []
     for path in args.personas or default_personas():
@@ -45,20 +46,21 @@ def main() -> None:
         print(json.dumps([s.as_dict() for s in scores], indent=2))
         return
     head = (
-        f"{'persona':<14}{'facts':>6}{'own':>7}{'any':>7}{'quotes':>8}{'badev':>6}"
+        f"{'persona':<14}{'facts':>6}{'said':>7}{'own':>7}{'any':>7}{'quotes':>8}{'badev':>6}"
         f"{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
     )
     print(head)
     for s in scores:
         mark = " (held out)" if s.persona in HELD_OUT else ""
         print(
-            f"{s.persona:<14}{s.facts:>6}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
+            f"{s.persona:<14}{s.facts:>6}{s.said:>7.0%}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
             f"{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}{s.repeated_questions:>5}"
             f"{s.questions:>6}{len(s.topics_never_asked):>6}{s.hygiene:>7.0%}{mark}"
         )
     mean = statistics.mean
     print(
         f"{'average':<14}{mean(s.facts for s in scores):>6.1f}"
+        f"{mean(s.said for s in scores):>7.0%}"
         f"{mean(s.own_section for s in scores):>7.0%}{mean(s.anywhere for s in scores):>7.0%}"
         f"{mean(s.quotes_verbatim for s in scores):>8.0%}"
         f"{mean(s.bad_evidence for s in scores):>6.1f}"
@@ -68,6 +70,9 @@ def main() -> None:
         f"{mean(s.hygiene for s in scores):>7.0%}"
     )
     print(TARGETS)
+    if args.missed:
+        for s in scores:
+            print(f"{s.persona}: {', '.join(s.missed) or 'nothing missed'}")
 
 
 if __name__ == "__main__":

@@ -46,9 +46,8 @@ def section_scores(text: str, guide: Guide) -> dict[str, float]:
         strong = {m.group(0).lower() for m in section.strong.finditer(text)}
         weak = {m.group(0).lower() for m in section.weak.finditer(text)}
         # Capped so a list of product names does not outvote what the sentence is about.
-        scores[key] = (
-            DEFINING * min(len(defining), 2) + STRONG * min(len(strong), 2) + WEAK * min(len(weak), 2)
-        )
+        counts = (min(len(defining), 2), min(len(strong), 2), min(len(weak), 2))
+        scores[key] = DEFINING * counts[0] + STRONG * counts[1] + WEAK * counts[2]
     return scores
 
 

@@ -47,6 +47,11 @@ class Evidence(BaseModel):
 
     turn: int = Field(ge=1, description="Turn number of the respondent's answer.")
     quote: str = Field(min_length=1, description="Exact substring of that answer.")
+    session: str = Field(
+        default="",
+        exclude_if=lambda v: not v,
+        description="In a merged profile: the source session whose turn this is.",
+    )
 
 
 class Quantity(BaseModel):
@@ -70,6 +75,11 @@ class Item(BaseModel):
     quantities: list[Quantity] = Field(default_factory=list)
     said_by: str = Field(default="", description="Who said a customer phrase, when known.")
     source: str = Field(default="offline", description="Engine that extracted the item.")
+    support: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="In a merged profile: the respondents backing the item, as session:role.",
+    )
 
 
 class Section(BaseModel):

@@ -210,5 +210,27 @@ def demo(out: Path | None, persona: Path | None, minutes: float, quiet: bool) ->
     click.echo(str(path))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port (default 8765, or a free one if that is taken; 0 picks a free one).",
+)
+@click.option("--no-browser", is_flag=True, help="Print the link but do not open a browser.")
+@click.option(
+    "--engine",
+    default="offline",
+    show_default=True,
+    help="Engine for interviews started in the browser (resumed ones keep their own).",
+)
+def serve(host: str, port: int | None, no_browser: bool, engine: str) -> None:
+    """Chat in the browser: a local web app; prints (and opens) its link with an access token."""
+    from agent.serve import run_server
+
+    run_server(host=host, port=port, engine=engine, open_browser=not no_browser)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,94 @@
+"""`icp serve`: bind a local port, print the link with its access token, run the web app."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from typing import TextIO
+
+from .errors import ICPError
+
+DEFAULT_PORT = 8765
+
+
+def bind(host: str, port: int | None) -> socket.socket:
+    """A listening socket; with no port, 8765 or else any free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in (DEFAULT_PORT, 0) if port is None else (port,):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            if port is None and candidate == DEFAULT_PORT:
+                continue
+            raise ICPError(
+                f"cannot listen on {host}:{candidate} ({exc.strerror}); "
+                "try another --port, or --port 0 for any free one"
+            ) from None
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
+    raise AssertionError("unreachable: port 0 always binds")
+
+
+def link(host: str, port: int, token: str) -> str:
+    """The URL a browser opens; a wildcard address is reached through loopback."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/?token={token}"
+
+
+def run_server(
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    engine: str = "offline",
+    open_browser: bool = True,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> None:
+    """Serve until Ctrl-C: the link goes to `out`, notes and warnings to `err`."""
+    import uvicorn
+
+    from .engines import get_engine
+    from .web import create_app
+    from .web_auth import new_token
+
+    get_engine(engine)  # an unknown or unconfigured engine fails here, not mid-interview
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    token = new_token()
+    url = link(host, port, token)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: listening on {host}, not only this computer: anyone who can reach "
+            f"port {port} and has the link can read and answer your interviews. The token "
+            "is still required, but traffic is plain HTTP.",
+            file=err,
+        )
+    print(url, file=out, flush=True)
+    print(
+        "icp serve: open the link above (Ctrl-C stops; every answer is saved as it is sent).",
+        file=err,
+        flush=True,
+    )
+    if open_browser:
+        import webbrowser
+
+        # The socket already listens, so the browser's first request simply waits for us.
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    config = uvicorn.Config(
+        create_app(token, engine),
+        log_level="warning",
+        access_log=False,  # the access log would write the token from the first URL
+        timeout_graceful_shutdown=3,
+        lifespan="off",
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+    print("icp serve: stopped. Interviews are saved; `icp serve` again to continue.", file=err)

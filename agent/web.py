@@ -1,0 +1,284 @@
+"""`icp serve`'s web app: the browser chat on the same interview loop, store and reports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from .engines import Engine, get_engine
+from .errors import ICPError, InputError, NotFound, StoreError
+from .exports import load_bundle
+from .interview import Interview
+from .report import render
+from .store import Store
+from .web_auth import TokenGuard
+from .web_views import (
+    ROLE_TITLES,
+    STATUS_LABELS,
+    chat_context,
+    download_name,
+    session_row,
+    step_json,
+)
+
+HERE = Path(__file__).resolve().parent
+MAX_ANSWER_CHARS = 20_000  # about 3,000 words: far more than one spoken answer
+MAX_BODY_BYTES = 256 * 1024
+SID = re.compile(r"[0-9a-f]{8}")
+REPORT_TYPES = {
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+log = logging.getLogger("icp.web")
+
+
+class Conflict(ICPError):
+    """The request no longer fits the interview: it ended, or the question was answered."""
+
+
+def http_status(exc: Exception) -> int:
+    """The HTTP status for an error the interview code raised."""
+    for kind, code in ((NotFound, 404), (InputError, 400), (StoreError, 503), (ICPError, 409)):
+        if isinstance(exc, kind):
+            return code
+    return 500
+
+
+class Interviews:
+    """Opens interviews per request: a fresh Store each time, one lock per session."""
+
+    def __init__(self, engine: str, engine_factory: Callable[[str], Engine] = get_engine):
+        self.engine_name, self.engine_factory = engine, engine_factory
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, sid: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(sid, threading.Lock())
+
+    @contextmanager
+    def open(self, sid: str) -> Iterator[Interview]:
+        """The interview, resumed where it stopped, held by this thread until the block ends."""
+        if not SID.fullmatch(sid):
+            raise NotFound(f"no interview {sid!r}")
+        with self._lock(sid):
+            store = Store()  # SQLite connections stay in the thread that opened them
+            try:
+                info = store.session(sid)
+                yield Interview.resume(store, self.engine_factory(info.engine), info.id)
+            finally:
+                store.close()
+
+    def start(self, company: str, role: str, minutes: float) -> str:
+        """Create an interview with its first question; returns its id."""
+        store = Store()
+        try:
+            engine = self.engine_factory(self.engine_name)
+            interview = Interview.start(store, engine, company=company, role=role, minutes=minutes)
+            return interview.session.id
+        finally:
+            store.close()
+
+
+def create_app(
+    token: str,
+    engine: str = "offline",
+    engine_factory: Callable[[str], Engine] = get_engine,
+) -> Starlette:
+    """The ASGI app; every request must carry `token` (see `web_auth`)."""
+    interviews = Interviews(engine, engine_factory)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "web_templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        roles=ROLE_TITLES, status_labels=STATUS_LABELS, max_chars=MAX_ANSWER_CHARS, engine=engine
+    )
+    templates = Jinja2Templates(env=env)
+
+    def page(request: Request, name: str, context: dict, status: int = 200) -> Response:
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    def sessions_page(request: Request, error: str = "", status: int = 200) -> Response:
+        store = Store()
+        try:
+            rows = [session_row(s) for s in store.sessions()]
+        finally:
+            store.close()
+        return page(request, "sessions.html.j2", {"sessions": rows, "error": error}, status)
+
+    async def new_interview(request: Request) -> Response:
+        fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+        form = {key: values[-1] for key, values in fields.items()}
+        company = " ".join(form.get("company", "").split())[:200]
+        role = form.get("role", "founder")
+        try:
+            minutes = float(form.get("minutes", "30"))
+        except ValueError:
+            minutes = 0
+        if role not in ROLE_TITLES or not 1 <= minutes <= 240:
+            error = "Pick a role from the list and a time between 1 and 240 minutes."
+            return await asyncio.to_thread(sessions_page, request, error, 400)
+        sid = await asyncio.to_thread(interviews.start, company, role, minutes)
+        return RedirectResponse(f"/s/{sid}", status_code=303)
+
+    def chat_page(request: Request) -> Response:
+        with interviews.open(request.path_params["sid"]) as interview:
+            context = chat_context(interview)
+        return page(request, "chat.html.j2", context)
+
+    def state(request: Request) -> Response:
+        with interviews.open(request.path_params["sid"]) as interview:
+            return JSONResponse(step_json(interview))
+
+    def report(request: Request) -> Response:
+        sid, fmt = request.path_params["sid"], request.path_params["fmt"]
+        if fmt not in REPORT_TYPES or not SID.fullmatch(sid):
+            raise NotFound("no such report")
+        store = Store()
+        try:
+            bundle = load_bundle(store, sid)
+        finally:
+            store.close()
+        data = render(bundle.profile, bundle.session, bundle.turns, fmt)
+        name = download_name(bundle.session.company, sid, fmt)
+        disposition = {"content-disposition": f'attachment; filename="{name}"'}
+        return Response(data, media_type=REPORT_TYPES[fmt], headers=disposition)
+
+    async def answer(request: Request) -> Response:
+        body = await _json_body(request)
+        text = body.get("answer")
+        if not isinstance(text, str):
+            raise InputError("an answer must be text")
+        if len(text) > MAX_ANSWER_CHARS:
+            return _error(
+                f"That answer is {len(text):,} characters; the limit here is "
+                f"{MAX_ANSWER_CHARS:,}. Nothing was saved: shorten it, or send it in two parts.",
+                413,
+            )
+        if not text.strip():
+            raise InputError("An empty answer was not saved. Type an answer, or skip the topic.")
+        return await _step(interviews, request, body.get("seq"), lambda i: i.answer(text))
+
+    async def skip(request: Request) -> Response:
+        seq = (await _json_body(request)).get("seq")
+        return await _step(interviews, request, seq, lambda i: i.skip())
+
+    async def wrap_up(request: Request) -> Response:
+        seq = (await _json_body(request)).get("seq")
+        return await _step(interviews, request, seq, lambda i: i.wrap_up())
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        code = exc.status_code if hasattr(exc, "status_code") else http_status(exc)
+        message = str(getattr(exc, "detail", "") or exc) if code != 500 else "internal error"
+        if code == 404 and not isinstance(exc, ICPError):
+            message = "There is no page at this address."
+        if request.url.path.startswith("/api/"):
+            return _error(message, code)
+        return page(request, "error.html.j2", {"message": message, "code": code}, code)
+
+    routes = [
+        Route("/", sessions_page),
+        Route("/new", new_interview, methods=["POST"]),
+        Route("/s/{sid}", chat_page),
+        Route("/s/{sid}/report.{fmt}", report),
+        Route("/api/s/{sid}", state),
+        Route("/api/s/{sid}/answer", answer, methods=["POST"]),
+        Route("/api/s/{sid}/skip", skip, methods=["POST"]),
+        Route("/api/s/{sid}/wrap-up", wrap_up, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "web_static"), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(TokenGuard, token=token)],
+        exception_handlers={ICPError: on_error, 404: on_error, 405: on_error, 413: on_error},
+        max_body_size=MAX_BODY_BYTES,
+    )
+
+
+async def _json_body(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError("the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise InputError('the request body must be a JSON object like {"answer": "..."}')
+    return body
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"type": "error", "error": message}, status_code=status)
+
+
+async def _step(
+    interviews: Interviews, request: Request, seq: object, act: Callable[[Interview], object]
+) -> Response:
+    """Run one answer or command in a worker thread and stream what it produces as NDJSON.
+
+    The first line waits until the step is accepted (so a stale or ended interview gets a
+    plain error status); then come the engine's `token` pieces as it words the next question,
+    and last the `question` (or `done`) line. A client that leaves does not stop the step.
+    """
+    sid = request.path_params["sid"]
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[dict | None] = asyncio.Queue()
+
+    def put(event: dict | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the server shut down mid-step
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    def work() -> None:
+        try:
+            with interviews.open(sid) as interview:
+                pending = interview.question
+                if pending is None:
+                    raise Conflict("This interview has ended; reload the page for its summary.")
+                if seq is not None and seq != pending.seq:
+                    raise Conflict(
+                        "That question was already answered (in another tab?). "
+                        "Reload the page to see where the interview is."
+                    )
+                put({"type": "accepted"})
+                interview.on_token = lambda piece: put({"type": "token", "text": piece})
+                act(interview)
+                put(step_json(interview))
+        except Exception as exc:
+            if not isinstance(exc, ICPError):
+                log.exception("interview %s failed", sid)
+            message = str(exc) if isinstance(exc, ICPError) else "internal error; reload the page"
+            put({"type": "error", "error": message, "status": http_status(exc)})
+        finally:
+            put(None)
+
+    threading.Thread(target=work, name=f"icp-web-{sid}", daemon=True).start()
+    first = await queue.get()
+    if first is None or first["type"] == "error":
+        first = first or {"error": "no reply", "status": 500}
+        return _error(first["error"], first["status"])
+
+    async def lines():
+        while (event := await queue.get()) is not None:
+            yield json.dumps(event, ensure_ascii=False) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
-from typing import TextIO
+from typing import Any, TextIO
 
 from .errors import ICPError
 
@@ -42,6 +42,20 @@ def link(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
+def server(app: Any) -> Any:
+    """A quiet uvicorn server for the app; `.run(sockets=[...])` serves until stopped."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,  # the access log would write the token from the first URL
+        timeout_graceful_shutdown=3,
+        lifespan="off",
+    )
+    return uvicorn.Server(config)
+
+
 def run_server(
     host: str = "127.0.0.1",
     port: int | None = None,
@@ -51,8 +65,6 @@ def run_server(
     err: TextIO = sys.stderr,
 ) -> None:
     """Serve until Ctrl-C: the link goes to `out`, notes and warnings to `err`."""
-    import uvicorn
-
     from .engines import get_engine
     from .web import create_app
     from .web_auth import new_token
@@ -80,15 +92,10 @@ def run_server(
 
         # The socket already listens, so the browser's first request simply waits for us.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    config = uvicorn.Config(
-        create_app(token, engine),
-        log_level="warning",
-        access_log=False,  # the access log would write the token from the first URL
-        timeout_graceful_shutdown=3,
-        lifespan="off",
-    )
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        server(create_app(token, engine)).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
+        pass
     finally:
         sock.close()
     print("icp serve: stopped. Interviews are saved; `icp serve` again to continue.", file=err)

@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from .analysis import clean_answer
 from .engines import Engine, get_engine
 from .errors import ICPError, InputError, NotFound, StoreError
 from .exports import load_bundle
@@ -168,16 +169,17 @@ def create_app(
 
     async def answer(request: Request) -> Response:
         body = await _json_body(request)
-        text = body.get("answer")
-        if not isinstance(text, str):
+        raw = body.get("answer")
+        if not isinstance(raw, str):
             raise InputError("an answer must be text")
+        text = clean_answer(raw)  # as the interview will, so its checks cannot fail later
         if len(text) > MAX_ANSWER_CHARS:
             return _error(
                 f"That answer is {len(text):,} characters; the limit here is "
                 f"{MAX_ANSWER_CHARS:,}. Nothing was saved: shorten it, or send it in two parts.",
                 413,
             )
-        if not text.strip():
+        if not text:
             raise InputError("An empty answer was not saved. Type an answer, or skip the topic.")
         return await _step(interviews, request, body.get("seq"), lambda i: i.answer(text))
 

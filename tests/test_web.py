@@ -1,0 +1,408 @@
+"""`icp serve` over HTTP: the token, a whole interview, resume, downloads, bad and hostile input."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from agent.engines.offline import OfflineEngine
+from agent.respondent import SimulatedRespondent, load_persona
+from agent.store import Store
+from agent.web import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
+from agent.web_auth import cookie_name
+from tests.conftest import ROOT, pdf_text, persona_paths, run_persona
+
+TOKEN = "test-token-Zq9"
+PERSONA = persona_paths()[0]
+
+
+class StreamingEngine:
+    """The offline engine, but each question arrives word by word through `on_token`."""
+
+    name = "streaming-fake"
+
+    def __init__(self, delay: float = 0.0, fail_after: int | None = None):
+        self.inner, self.delay, self.fail_after, self.worded = OfflineEngine(), delay, fail_after, 0
+
+    def word(self, action, profile, context):
+        wording = self.inner.word(action, profile, context)
+        self.worded += 1
+        for piece in re.findall(r"\S+\s*", wording.text):
+            if context.on_token:
+                context.on_token(piece)
+            time.sleep(self.delay)
+            if self.fail_after is not None and self.worded > self.fail_after:
+                raise RuntimeError("the model went away")
+        return wording
+
+    def extract(self, answer, turn, topic, context):
+        return self.inner.extract(answer, turn, topic, context)
+
+
+def client(engine=None, token: str | None = TOKEN) -> TestClient:
+    """A client for a fresh app; with `token`, every request carries it as a header."""
+    factory = (lambda _name: engine) if engine else None
+    app = create_app(TOKEN, **({"engine_factory": factory} if factory else {}))
+    headers = {"x-icp-token": token} if token else {}
+    return TestClient(app, headers=headers, follow_redirects=False)
+
+
+def start(c: TestClient, company: str = "Ledgerline", role: str = "founder") -> str:
+    r = c.post("/new", data={"company": company, "role": role, "minutes": "30"})
+    assert r.status_code == 303, r.text
+    return r.headers["location"].removeprefix("/s/")
+
+
+def step(c: TestClient, sid: str, action: str, **body) -> tuple[int, list[dict]]:
+    """POST an answer or command; the status and the NDJSON events (or the error object)."""
+    with c.stream("POST", f"/api/s/{sid}/{action}", json=body) as r:
+        if r.status_code != 200:
+            r.read()
+            return r.status_code, [r.json()]
+        assert r.headers["content-type"].startswith("application/x-ndjson")
+        return 200, [json.loads(line) for line in r.iter_lines() if line]
+
+
+def pending(c: TestClient, sid: str) -> dict:
+    return c.get(f"/api/s/{sid}").json()["question"]
+
+
+def stored_answers(sid: str) -> list[str]:
+    store = Store()
+    try:
+        return [t.text for t in store.turns(sid) if t.kind == "answer"]
+    finally:
+        store.close()
+
+
+# the token
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/s/0123abcd"),
+        ("GET", "/s/0123abcd/report.pdf"),
+        ("GET", "/static/app.css"),
+        ("GET", "/api/s/0123abcd"),
+        ("POST", "/api/s/0123abcd/answer"),
+        ("POST", "/new"),
+        ("GET", "/no-such-page"),
+    ],
+)
+def test_every_request_without_the_token_is_refused(method, path):
+    anonymous = client(token=None)
+    assert anonymous.request(method, path).status_code == 403
+    wrong = client(token="not-" + TOKEN)
+    assert wrong.request(method, path).status_code == 403
+    stale = client(token=None)
+    stale.cookies.set(cookie_name(TOKEN), "x")
+    assert stale.request(method, path).status_code == 403
+    assert anonymous.request(method, path + "?token=nope").status_code == 403
+
+
+def test_the_token_in_the_link_becomes_a_strict_cookie_and_leaves_the_address():
+    c = client(token=None)
+    r = c.get(f"/s/0123abcd?token={TOKEN}&x=1")
+    assert r.status_code == 303 and r.headers["location"] == "/s/0123abcd?x=1"
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{cookie_name(TOKEN)}={TOKEN};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    # The client kept the cookie: the next request needs nothing else.
+    assert c.get("/").status_code == 200
+    assert client(token=None).get("/", headers={"authorization": f"Bearer {TOKEN}"}).is_success
+
+
+def test_forbidden_api_answers_json_and_pages_explain():
+    anonymous = client(token=None)
+    assert anonymous.get("/api/s/0123abcd").json() == {"error": "access token missing or wrong"}
+    page = anonymous.get("/")
+    assert "Access token needed" in page.text and "?token=" in page.text
+
+
+# a whole interview
+def test_full_interview_through_the_api_matches_the_in_process_loop(store, engine):
+    c = client()
+    persona = load_persona(PERSONA)
+    sid = start(c, company=persona.company)
+    respondent = SimulatedRespondent(persona)
+    sent, asked = [], []
+    question = pending(c, sid)
+    while True:
+        asked.append(question["text"])
+        answer = respondent.answer(question["text"], question["topic"])
+        sent.append(answer)
+        code, events = step(c, sid, "answer", answer=answer, seq=question["seq"])
+        assert code == 200 and len(events) == 1
+        if events[0]["type"] == "done":
+            break
+        question, status = events[0]["question"], events[0]["status"]
+        assert status["minutes_left"] <= 30 and set(status["sections"]) >= {"exclusions"}
+    # Every answer was stored, in order; the same persona in-process hears the same questions.
+    assert stored_answers(sid) == sent
+    local = run_persona(store, engine, PERSONA)
+    local_questions = [t.text for t in store.turns(local.session.id) if t.kind == "question"]
+    assert asked == local_questions
+    assert c.get(f"/api/s/{sid}").json() == {"type": "done", "session": sid}
+    page = c.get(f"/s/{sid}").text
+    assert "Interview complete" in page and "<textarea" not in page
+    for fmt in ("pdf", "html", "md"):
+        assert f'href="/s/{sid}/report.{fmt}"' in page
+    summary_item = html.escape(local.profile.sections["company_profile"].items[0].text)
+    assert summary_item in page
+    assert step(c, sid, "answer", answer="one more")[0] == 409
+    listing = c.get("/").text
+    assert sid in listing and "Complete" in listing
+
+
+def test_skip_and_wrap_up_buttons():
+    c = client()
+    sid = start(c)
+    step(c, sid, "answer", answer="We sell AP automation.")
+    first = pending(c, sid)
+    code, events = step(c, sid, "skip", seq=first["seq"])
+    assert code == 200 and events[0]["question"]["topic"] != first["topic"]
+    assert events[0]["status"]["sections"][first["topic"]]["status"] == "declined"
+    code, events = step(c, sid, "wrap-up", seq=events[0]["question"]["seq"])
+    assert code == 200 and events[0]["question"]["topic"] == "close"
+    assert "Skipped this topic" in c.get(f"/s/{sid}").text
+
+
+def test_questions_stream_in_pieces_before_the_final_line():
+    c = client(StreamingEngine())
+    sid = start(c)
+    code, events = step(c, sid, "answer", answer="We sell AP automation.", seq=1)
+    assert code == 200
+    tokens = [e["text"] for e in events if e["type"] == "token"]
+    assert len(tokens) > 3 and events[-1]["type"] == "question"
+    assert [e["type"] for e in events[: len(tokens)]] == ["token"] * len(tokens)
+    assert "".join(tokens).endswith(events[-1]["question"]["text"])
+
+
+def test_an_engine_failure_after_the_answer_keeps_it_and_reload_continues():
+    broken = StreamingEngine(fail_after=1)  # the first question words; the next one fails
+    c = client(broken)
+    sid = start(c)
+    code, events = step(c, sid, "answer", answer="We sell AP automation.", seq=1)
+    assert code == 200 and events[-1]["type"] == "error"
+    assert events[-1]["error"] == "internal error; reload the page"
+    assert stored_answers(sid) == ["We sell AP automation."]
+    # A reload resumes: the stored answer is processed once and the next question is asked.
+    healthy = client(StreamingEngine())
+    page = healthy.get(f"/s/{sid}").text
+    assert "We sell AP automation." in page
+    assert pending(healthy, sid)["topic"] == "company_profile"
+    assert stored_answers(sid) == ["We sell AP automation."]
+
+
+# resume
+def test_a_new_server_resumes_where_the_interview_stopped():
+    c = client()
+    sid = start(c, company="Acme")
+    step(c, sid, "answer", answer="We sell AP automation.", seq=1)
+    q = pending(c, sid)
+    step(c, sid, "answer", answer="Mid-market companies, 200 to 1,000 employees.", seq=q["seq"])
+    waiting = pending(c, sid)
+    again = client()  # a restarted server: a new app, nothing in memory
+    page = again.get(f"/s/{sid}").text
+    assert "Mid-market companies, 200 to 1,000 employees." in page
+    assert html.escape(waiting["text"], quote=False) in page
+    assert f'data-seq="{waiting["seq"]}"' in page
+    code, events = step(again, sid, "answer", answer="US and Canada.", seq=waiting["seq"])
+    assert code == 200 and events[-1]["question"]["seq"] > waiting["seq"]
+
+
+def test_a_stale_tab_cannot_answer_an_answered_question():
+    c = client()
+    sid = start(c)
+    step(c, sid, "answer", answer="We sell AP automation.", seq=1)
+    code, [error] = step(c, sid, "answer", answer="A second tab's answer", seq=1)
+    assert code == 409 and "already answered" in error["error"]
+    assert stored_answers(sid) == ["We sell AP automation."]
+
+
+def test_two_answers_at_once_store_exactly_one():
+    c = client(StreamingEngine(delay=0.02))
+    sid = start(c)
+    codes: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda text: codes.append(step(c, sid, "answer", answer=text, seq=1)[0]),
+            args=(text,),
+        )
+        for text in ("first tab", "second tab")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(codes) == [200, 409]
+    assert len(stored_answers(sid)) == 1
+
+
+# downloads
+def test_downloads_serve_only_that_sessions_report():
+    c = client()
+    alpha, beta = start(c, company="Alpha Freight"), start(c, company="Beta Dental")
+    for sid, text in ((alpha, "We sell freight audit software."), (beta, "We sell dental CRM.")):
+        step(c, sid, "answer", answer=text, seq=1)
+    md = c.get(f"/s/{alpha}/report.md")
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert f'filename="icp-alpha-freight-{alpha}.md"' in md.headers["content-disposition"]
+    assert "Alpha Freight" in md.text and "freight audit" in md.text
+    assert "Beta" not in md.text and "dental" not in md.text
+    page = c.get(f"/s/{beta}/report.html")
+    assert page.headers["content-disposition"].startswith("attachment;")
+    assert "Beta Dental" in page.text and "Alpha" not in page.text
+    pdf = c.get(f"/s/{alpha}/report.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    for bad in (
+        f"/s/{alpha[:4]}/report.md",  # a prefix is not an id here
+        f"/s/{alpha}/report.json",
+        f"/s/{alpha}/report.md.pdf",
+        "/s/..%2F..%2Fetc%2Fpasswd/report.md",
+        "/s/ffffffff/report.md",
+        "/s/report.md",
+    ):
+        assert c.get(bad).status_code == 404, bad
+
+
+def test_a_downloaded_pdf_has_the_sessions_text(tmp_path):
+    c = client()
+    sid = start(c, company="Gamma Robotics")
+    step(c, sid, "answer", answer="We sell welding robots to job shops.", seq=1)
+    out = tmp_path / "r.pdf"
+    out.write_bytes(c.get(f"/s/{sid}/report.pdf").content)
+    text = pdf_text(out)
+    assert "Gamma Robotics" in text and "welding robots" in text
+
+
+# bad and hostile input
+def test_oversized_answers_are_refused_with_a_clear_message_and_nothing_stored():
+    c = client()
+    sid = start(c)
+    code, [error] = step(c, sid, "answer", answer="x" * (MAX_ANSWER_CHARS + 1), seq=1)
+    assert code == 413
+    assert f"{MAX_ANSWER_CHARS:,}" in error["error"] and "Nothing was saved" in error["error"]
+    huge = c.post(
+        f"/api/s/{sid}/answer",
+        content=b'{"answer": "' + b"y" * MAX_BODY_BYTES + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    assert stored_answers(sid) == []
+    long_but_fine = "word " * (MAX_ANSWER_CHARS // 5)
+    assert step(c, sid, "answer", answer=long_but_fine, seq=1)[0] == 200
+    assert stored_answers(sid) == [long_but_fine.strip()]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"answer": "  \n\t "}, "empty answer"),
+        ({"answer": "\x00\x07"}, "empty answer"),
+        ({"answer": 42}, "must be text"),
+        ({"text": "hello"}, "must be text"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_bad_answers_are_refused_and_nothing_is_stored(body, message):
+    c = client()
+    sid = start(c)
+    r = c.post(f"/api/s/{sid}/answer", json=body)
+    assert r.status_code == 400 and message in r.json()["error"]
+    not_json = c.post(f"/api/s/{sid}/answer", content=b"\xff{", headers={"content-type": "x"})
+    assert not_json.status_code == 400
+    assert stored_answers(sid) == []
+
+
+def test_a_bad_start_form_is_explained():
+    c = client()
+    r = c.post("/new", data={"company": "Acme", "role": "ceo", "minutes": "30"})
+    assert r.status_code == 400 and "between 1 and 240 minutes" in r.text
+    assert c.post("/new", data={"minutes": "abc"}).status_code == 400
+    assert c.get("/api/s/zzzzzzzz").status_code == 404
+    assert "There is no page" in c.get("/nowhere").text
+
+
+HOSTILE = [
+    "<script>alert('answer')</script> We sell AP automation.",
+    "{{ 7*7 }} and {% raw %}{% endraw %} and ${7*7}",
+    '"><img src=x onerror=alert(1)> companies with 200 to 1,000 employees',
+]
+
+
+def test_hostile_text_is_escaped_in_every_page():
+    c = client()
+    sid = start(c, company="<b>Evil</b> Corp")
+    q = pending(c, sid)
+    for text in HOSTILE:
+        code, events = step(c, sid, "answer", answer=text, seq=q["seq"])
+        assert code == 200
+        q = events[-1]["question"]
+    step(c, sid, "wrap-up", seq=q["seq"])
+    step(c, sid, "answer", answer="<script>alert('closing')</script>", seq=pending(c, sid)["seq"])
+    for path in (f"/s/{sid}", "/"):
+        r = c.get(path)
+        page = r.text
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert "<script>alert" not in page and "<img src=x" not in page and "<b>Evil" not in page
+        assert "&lt;b&gt;Evil&lt;/b&gt; Corp" in page
+    page = c.get(f"/s/{sid}").text
+    assert "Interview complete" in page
+    assert "&lt;script&gt;alert(&#39;answer&#39;)&lt;/script&gt;" in page
+    assert "{{ 7*7 }}" in page and "{% raw %}" in page
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count("<script") == 1  # only the page's own script file
+
+
+# the command
+def test_icp_serve_prints_a_tokened_link_and_stops_cleanly(icp_home):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--no-browser", "--port", "0", "--host", "0.0.0.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        url = proc.stdout.readline().strip()
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{20,})", url)
+        assert match, url
+        base = url.split("?")[0]
+        assert httpx.get(base).status_code == 403
+        assert httpx.get(url, follow_redirects=True).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "warning: listening on 0.0.0.0" in err and "stopped" in err
+    assert match.group(2) not in err  # no access log with the token in it
+
+
+def test_icp_serve_refuses_a_busy_port_in_one_line(icp_home):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "cli", "serve", "--no-browser", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=30,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"icp: error: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in proc.stderr

@@ -89,6 +89,8 @@ def resume(session_id: str, jsonl: bool) -> None:
 
     store = _store()
     info = store.session(session_id)
+    if info.meta.get("kind") == "merged":
+        raise ICPError(f"{info.id} is a merged profile; `icp report {info.id}` writes its report")
     session = Interview.resume(store, _engine(info.engine), info.id)
     if session.done:
         raise ICPError(f"interview {info.id} is complete; `icp report {info.id}` writes its report")
@@ -230,6 +232,41 @@ def serve(host: str, port: int | None, no_browser: bool, engine: str) -> None:
     from agent.serve import run_server
 
     run_server(host=host, port=port, engine=engine, open_browser=not no_browser)
+
+
+@main.command()
+@click.argument("session_ids", nargs=-1, required=True)
+@click.option("--name", default="", help="A name for the joint profile (shown on the report).")
+@click.option("--json", "as_json", is_flag=True, help="Print the merge summary as JSON.")
+def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
+    """Merge interviews with different people of one company into one joint profile."""
+    from agent.merge import merge_sessions
+
+    result = merge_sessions(_store(), list(session_ids), name)
+    sid = result.session.id
+    if as_json:
+        data = {
+            "session": sid,
+            "company": result.session.company,
+            "name": name,
+            "sources": result.session.meta["sources"],
+            "agreements": result.agreements,
+            "single_source": result.single_source,
+            "conflicts": [c.model_dump(mode="json") for c in result.conflicts],
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(sid)
+    who = ", ".join(f"{s['role'] or '?'} {s['id']}" for s in result.session.meta["sources"])
+    click.echo(
+        f"Merged {len(session_ids)} interviews ({who}) into {sid}: {result.agreements} "
+        f"agreements, {result.single_source} single-source items, "
+        f"{len(result.conflicts)} conflicts to resolve together.",
+        err=True,
+    )
+    for conflict in result.conflicts:
+        click.echo(f"  - {conflict.title}", err=True)
+    click.echo(f"Report: icp report {sid} --out joint-icp.pdf", err=True)
 
 
 if __name__ == "__main__":

@@ -292,6 +292,29 @@ class Store:
             row["created"],
         )
 
+    def create_derived(
+        self, company: str, role: str, engine: str, meta: dict, data: dict
+    ) -> SessionInfo:
+        """In one transaction: a complete session without turns and its profile as version 1.
+
+        For profiles derived from other sessions (`icp merge`); `data` gets the new id.
+        """
+        sid = secrets.token_hex(4)
+        created = now()
+        data = {**data, "session": sid, "version": 1}
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (id, company, role, engine, minutes, status, started,"
+                " ended, meta) VALUES (?, ?, ?, ?, 0, 'complete', ?, ?, ?)",
+                (sid, company, role, engine, created, created, json.dumps(meta)),
+            )
+            db.execute(
+                "INSERT INTO profiles (session_id, version, after_seq, data, state, created)"
+                " VALUES (?, 1, 0, ?, '{}', ?)",
+                (sid, json.dumps(data), created),
+            )
+        return self.session(sid)
+
 
 def _statements(script: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""

@@ -1,0 +1,152 @@
+"""Generic B2B word lists (prompts/vocabulary.yaml) and finding them in text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from .analysis import find_entities
+from .paths import resource
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The word lists, lower-cased."""
+
+    stopwords: frozenset[str]
+    industries: tuple[str, ...]
+    regions: tuple[str, ...]
+    channels: tuple[str, ...]
+    triggers: tuple[str, ...]
+    roles: tuple[str, ...]
+    not_names: frozenset[str]
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """Load prompts/vocabulary.yaml once."""
+    import yaml
+
+    data = yaml.safe_load((resource("prompts") / "vocabulary.yaml").read_text("utf-8"))
+
+    def words(key: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(str(w).strip().lower() for w in data[key]))
+
+    return Vocabulary(
+        stopwords=frozenset(words("stopwords")),
+        industries=words("industries"),
+        regions=words("regions"),
+        channels=words("channels"),
+        triggers=words("triggers"),
+        roles=words("roles"),
+        not_names=frozenset(words("not_names")),
+    )
+
+
+def fold(text: str) -> str:
+    """Compatibility-normalised, case-folded text with plain apostrophes, for comparing."""
+    return unicodedata.normalize("NFKC", text).replace("’", "'").casefold()
+
+
+def _plural(term: str) -> str:
+    if re.search(r"[^aeiou]y$", term):
+        return re.escape(term[:-1]) + "(?:y|ies)"
+    if term.endswith(("s", "x", "ch", "sh")):
+        return re.escape(term) + "(?:es)?"
+    return re.escape(term) + "(?:s|es)?"
+
+
+@cache
+def term_pattern(term: str, strict_short: bool = True) -> re.Pattern[str]:
+    """A whole-word pattern for a term that also matches its plural.
+
+    With `strict_short`, terms of three characters or fewer ("us", "it", "dso") only match
+    when written in capitals, so the pronoun "us" is not the country.
+    """
+    body = _plural(term.lower())
+    if strict_short and len(term) <= 3:
+        return re.compile(rf"(?<![\w-]){body.upper()}(?![\w-])")
+    return re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)
+
+
+def find_terms(text: str, terms: tuple[str, ...], strict_short: bool = True) -> list[str]:
+    """The terms that occur in `text`, in text order; a longer term hides those inside it."""
+    text = unicodedata.normalize("NFKC", text)
+    hits = []
+    for term in terms:
+        for m in term_pattern(term, strict_short).finditer(text):
+            hits.append((m.start(), m.end(), term))
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, str]] = []
+    for start, end, term in sorted(hits, key=lambda h: h[0] - h[1]):
+        if any(start < b and a < end for a, b in taken):
+            continue
+        taken.append((start, end))
+        found.append((start, term.upper() if len(term) <= 3 else term))
+    return list(dict.fromkeys(term for _, term in sorted(found)))
+
+
+def has_term(value: str, term: str) -> bool:
+    """True when an account's field value contains the term as a whole word (any case)."""
+    return bool(term_pattern(term.lower(), False).search(unicodedata.normalize("NFKC", value)))
+
+
+def singular(word: str) -> str:
+    """A rough singular form, enough to match "warehouses" with "warehouse"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """The words that carry meaning, singular and folded: for comparing two statements."""
+    stop = vocabulary().stopwords
+    out = set()
+    for m in _WORD.finditer(fold(text)):
+        word = m.group(0).replace("'", "")
+        if word in stop or len(word) < 3 or word.isdigit():
+            continue
+        out.add(singular(word))
+    return out
+
+
+def names(text: str) -> list[str]:
+    """Named products, tools and brands in `text`: entities that are not places, titles or dates."""
+    vocab = vocabulary()
+    skip = vocab.not_names | set(vocab.regions) | set(vocab.roles)
+    out = []
+    for name in find_entities(text):
+        words = name.split()
+        while words and fold(words[0]) in vocab.stopwords:  # "The CFO" is a title, not a name
+            words = words[1:]
+        name = " ".join(words)
+        if name and fold(name) not in skip and not fold(name).startswith(("new ", "a ")):
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+_NEW_ROLE = re.compile(
+    r"\bnew\s+((?:(?:head|vp|vice president|director|chief)\s+of\s+\w+)|"
+    r"[\w-]+(?:\s+(?:or|and)\s+[\w-]+)?)",
+    re.IGNORECASE,
+)
+
+
+def new_roles(text: str) -> list[str]:
+    """Arrivals named as triggers: "a new CFO or controller" gives ["new CFO", "new controller"]."""
+    roles = vocabulary().roles
+    out = []
+    for m in _NEW_ROLE.finditer(unicodedata.normalize("NFKC", text)):
+        for part in re.split(r"\s+(?:or|and)\s+", m.group(1)):
+            head = fold(part.split()[0])
+            if head in roles:
+                out.append("new " + part.strip())
+    return list(dict.fromkeys(out))

@@ -97,6 +97,28 @@ def score(
     )
 
 
+def combine(runs: list[Score]) -> Score:
+    """One persona's runs over several seeds: shares averaged, failures kept at their worst."""
+    from statistics import mean
+
+    first = runs[0]
+    return Score(
+        persona=first.persona,
+        facts=first.facts,
+        said=mean(r.said for r in runs),
+        own_section=mean(r.own_section for r in runs),
+        anywhere=mean(r.anywhere for r in runs),
+        quotes_said=max(r.quotes_said for r in runs),
+        quotes_verbatim=min(r.quotes_verbatim for r in runs),
+        bad_evidence=max(r.bad_evidence for r in runs),
+        repeated_questions=max(r.repeated_questions for r in runs),
+        questions=max(r.questions for r in runs),
+        topics_never_asked=sorted({t for r in runs for t in r.topics_never_asked}),
+        hygiene=min(r.hygiene for r in runs),
+        missed=sorted({m for r in runs for m in r.missed}),
+    )
+
+
 def run_persona(
     path: Path,
     minutes: float = 30,

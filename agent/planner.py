@@ -93,8 +93,10 @@ def _probes(key: str, profile: Profile, guide: Guide, state: State, last: LastAn
     used = set(state.used.get(key, []))
     spec = guide.sections[key]
     out: list[Action] = []
-    if last and last.section == key and not last.concrete and last.hedges and "hedge" not in used:
-        phrase, kind, _ = max(last.hedges, key=lambda h: h[2])
+    # "it depends", "the usual", "mid-market" deserve quoting back; a lone "usually" does not.
+    hedges = [h for h in (last.hedges if last else []) if h[2] >= 1]
+    if last and last.section == key and not last.concrete and hedges and "hedge" not in used:
+        phrase, kind, _ = max(hedges, key=lambda h: h[2])
         phrase = last.phrases.get(phrase, phrase)
         out.append(Action(kind="probe", section=key, probe="hedge", phrase=phrase, hedge=kind))
     facets = uncovered_facets(key, profile, guide, state)
@@ -190,7 +192,7 @@ def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAn
         else:
             out.append(Action(kind="open", section=key))
         return out
-    if left <= 1:
+    if left < 1:
         return out
     # Second pass with the time left: weakest sections first, one follow-up each.
     rank = {"pending": 0, "vague": 1, "covered": 2, "declined": 3}

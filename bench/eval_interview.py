@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.evaluate import run_persona  # noqa: E402
+from agent.evaluate import combine, run_persona  # noqa: E402
 
 HELD_OUT = {"coverbell", "haulmatch", "werkfluss"}
 TARGETS = (
@@ -35,13 +35,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("personas", nargs="*", type=Path)
     parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--seeds", type=int, default=3, help="runs per persona (averaged)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--missed", action="store_true", help="list the facts each one missed")
     args = parser.parse_args()
     scores = []
     for path in args.personas or default_personas():
-        with tempfile.TemporaryDirectory() as home:
-            scores.append(run_persona(path, args.minutes, home=Path(home)))
+        runs = []
+        for seed in range(args.seeds):
+            with tempfile.TemporaryDirectory() as home:
+                runs.append(run_persona(path, args.minutes, seed=seed, home=Path(home)))
+        scores.append(combine(runs))
     if args.json:
         print(json.dumps([s.as_dict() for s in scores], indent=2))
         return

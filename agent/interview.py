@@ -17,6 +17,7 @@ from .engines import Context, Engine
 from .errors import ICPError, InputError
 from .extract import merge, update_statuses
 from .guide import Guide, load_guide
+from .llm_errors import ModelError
 from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .store import SessionInfo, Store, Turn
@@ -63,6 +64,9 @@ class Interview:
         self.store, self.session, self.engine, self.guide = store, session, engine, guide
         self.profile, self.state, self.question = profile, state, question
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
+        bind = getattr(engine, "bind", None)  # the llm engine records its calls in the store
+        if bind is not None:
+            bind(store, session.id)
 
     def context(self, recent: int = 6) -> Context:
         """What the engine may see: the last few turns, the minutes left, the token sink."""
@@ -140,8 +144,20 @@ class Interview:
         turn = self.store.add_turn(
             self.session.id, "respondent", text, self.question.topic, "answer"
         )
-        self._process(turn)
+        self._guarded(turn)
         return self.question
+
+    def _guarded(self, turn: Turn) -> None:
+        """Process a stored turn; a model error that needs the user says how to continue."""
+        try:
+            self._process(turn)
+        except ICPError as exc:
+            if self.question is not None and isinstance(exc, ModelError):
+                self.store.set_status(self.session.id, "interrupted")
+                raise type(exc)(
+                    f"{exc}. Your answer is saved: `icp resume {self.session.id}` continues"
+                ) from None
+            raise
 
     def skip(self) -> Question | None:
         """Leave the current topic (/skip)."""
@@ -154,6 +170,7 @@ class Interview:
     def interrupt(self) -> None:
         """Mark the session interrupted (Ctrl-C); everything answered is already stored."""
         if not self.done:
+            self._settle_and_save()
             self.store.set_status(self.session.id, "interrupted")
 
     def minutes_left(self) -> float:
@@ -184,12 +201,13 @@ class Interview:
         turn = self.store.add_turn(
             self.session.id, "respondent", command, self.question.topic, "command"
         )
-        self._process(turn)
+        self._guarded(turn)
         return self.question
 
     def _process(self, turn: Turn) -> None:
         """Everything after an answer (or command) is durable: extract, plan, store, ask."""
         state, asked = self.state, self.question
+        self._settle()  # the engine's background extraction of the previous answer, if any
         state.active_seconds += _answer_seconds(asked, turn)
         last: LastAnswer | None = None
         force_close = False
@@ -213,7 +231,7 @@ class Interview:
             if state.phase == "done"
             else plan(state, self.profile, self.guide, self.session.minutes, last)
         )
-        if force_close:
+        if force_close and state.phase != "done":
             actions = [Action(kind="close")]
         self._ask(actions, after_seq=turn.seq)
 
@@ -265,6 +283,7 @@ class Interview:
         if chosen is None:
             state.phase = "done"
             status = "complete"
+            self._finish()
         else:
             action, wording = chosen
             apply(state, action, wording.text)
@@ -285,6 +304,45 @@ class Interview:
         if chosen is not None:
             q = stored[-1]
             self.question = Question(q.seq, q.text, q.topic, chosen[1].preface, q.created)
+
+    def _settle(self, final: bool = False, wait: float | None = None) -> bool:
+        """Merge what the engine extracted in the background; True if the profile changed."""
+        settle = getattr(self.engine, "settle", None)
+        if settle is None:
+            return False
+        changed = False
+        for section, item in settle(final, wait):
+            changed = merge(self.profile, section, item) or changed
+        return changed
+
+    def _finish(self) -> None:
+        """At the end: the last background extraction, then the engine's synthesis, if any."""
+        self._settle(final=True)
+        update_statuses(
+            self.profile, self.guide, set(self.state.declined), set(self.state.finished)
+        )
+        synthesize = getattr(self.engine, "synthesize", None)
+        if synthesize is not None:
+            self.profile.synthesis = synthesize(self.profile, self.context()) or None
+
+    def _settle_and_save(self) -> None:
+        """On interrupt: keep a background extraction that finishes soon, as a new version."""
+        try:
+            if not self._settle(final=True, wait=3.0):
+                return
+        except ICPError:  # the answers are stored; a model problem must not block leaving
+            return
+        record = self.store.profile(self.session.id)
+        update_statuses(
+            self.profile, self.guide, set(self.state.declined), set(self.state.finished)
+        )
+        self.profile.version += 1
+        self.store.save_step(
+            self.session.id,
+            record.after_seq if record else 0,
+            self.profile.model_dump(mode="json"),
+            self.state.model_dump(mode="json"),
+        )
 
 
 def _pending_question(turns: list[Turn]) -> Question | None:

@@ -92,6 +92,82 @@ class Section(BaseModel):
     )
 
 
+SectionKey = Literal[SECTION_KEYS]  # type: ignore[valid-type]
+
+
+class SummaryPoint(BaseModel):
+    """One statement of the one-page summary."""
+
+    text: str
+    refs: list[str] = Field(description='Ids of the items it rests on, like "company_profile#2".')
+
+
+class RubricRule(BaseModel):
+    """One criterion of the draft lead-scoring rubric."""
+
+    category: Literal["firmographic", "technographic", "behavioural"]
+    criterion: str = Field(description="A rule checkable against CRM or enrichment data.")
+    points: int
+    refs: list[str]
+
+
+class NegativePersona(BaseModel):
+    """A kind of company that is never a fit, and why."""
+
+    name: str
+    why: str
+    refs: list[str]
+
+
+class OpenGap(BaseModel):
+    """Something to validate against closed-won data."""
+
+    section: SectionKey
+    text: str
+    refs: list[str]
+
+
+class Synthesis(BaseModel):
+    """The model's end-of-interview synthesis; every entry cites profile item ids."""
+
+    summary: list[SummaryPoint]
+    rubric: list[RubricRule]
+    negative_personas: list[NegativePersona]
+    open_questions: list[OpenGap]
+
+    def grounded(self, known: set[str]) -> tuple[Synthesis, int]:
+        """Only ids in `known`; entries left citing nothing are dropped (open questions stay)."""
+        dropped = 0
+
+        def keep(entries: list, required: bool = True) -> list:
+            nonlocal dropped
+            out = []
+            for entry in entries:
+                refs = [r for r in dict.fromkeys(entry.refs) if r in known]
+                if required and not refs:
+                    dropped += 1
+                    continue
+                out.append(entry.model_copy(update={"refs": refs}))
+            return out
+
+        rubric = [
+            r.model_copy(update={"points": max(0, min(50, r.points))}) for r in keep(self.rubric)
+        ]
+        result = Synthesis(
+            summary=keep(self.summary),
+            rubric=rubric,
+            negative_personas=keep(self.negative_personas),
+            open_questions=keep(self.open_questions, required=False),
+        )
+        return result, dropped
+
+    def size(self) -> int:
+        """How many entries it holds."""
+        return sum(
+            map(len, (self.summary, self.rubric, self.negative_personas, self.open_questions))
+        )
+
+
 def _empty_sections() -> dict[str, Section]:
     return {key: Section() for key in SECTION_KEYS}
 
@@ -105,6 +181,11 @@ class Profile(BaseModel):
     product: str = Field(default="", description="The respondent's own one-line description.")
     version: int = 0
     sections: dict[str, Section] = Field(default_factory=_empty_sections)
+    synthesis: Synthesis | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="The llm engine's end-of-interview synthesis, citing item ids (section#n).",
+    )
 
     def section(self, key: str) -> Section:
         """Return the section for a canonical key."""

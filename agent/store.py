@@ -55,6 +55,26 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (session_id, version)
     );
     """,
+    # 2: model calls with tokens and estimated cost (the LLM engine).
+    """
+    CREATE TABLE model_calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        after_seq INTEGER,
+        purpose TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        estimated INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL,
+        seconds REAL NOT NULL DEFAULT 0,
+        outcome TEXT NOT NULL DEFAULT 'ok',
+        kept INTEGER NOT NULL DEFAULT 0,
+        dropped INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX model_calls_session ON model_calls(session_id);
+    """,
 )
 
 
@@ -314,6 +334,27 @@ class Store:
                 (sid, json.dumps(data), created),
             )
         return self.session(sid)
+
+    # model calls
+    def add_model_calls(self, sid: str, records: list[dict]) -> None:
+        """Record model calls (tokens, cost, outcome) in one transaction."""
+        if not records:
+            return
+        columns = ("after_seq", "purpose", "model", "prompt_tokens", "completion_tokens")
+        columns += ("estimated", "cost_usd", "seconds", "outcome", "kept", "dropped")
+        with self.transaction() as db:
+            db.executemany(
+                f"INSERT INTO model_calls (session_id, {', '.join(columns)}, created)"
+                f" VALUES (?, {', '.join('?' for _ in columns)}, ?)",
+                [(sid, *(r[c] for c in columns), now()) for r in records],
+            )
+
+    def model_calls(self, sid: str | None = None) -> list[dict]:
+        """Recorded model calls, of one session or all, oldest first."""
+        query, args = "SELECT * FROM model_calls", ()
+        if sid is not None:
+            query, args = query + " WHERE session_id = ?", (sid,)
+        return [dict(row) for row in self.db.execute(query + " ORDER BY id", args)]
 
 
 def _statements(script: str) -> list[str]:

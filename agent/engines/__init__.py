@@ -45,13 +45,35 @@ class Engine(Protocol):
         ...
 
 
-ENGINES = ("offline",)
+ENGINES = ("offline", "llm")
 
 
-def get_engine(name: str = "offline") -> Engine:
-    """Create an engine by name."""
-    if name == "offline":
-        from .offline import OfflineEngine
+def get_engine(
+    name: str = "offline",
+    model: str | None = None,
+    base_url: str | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Engine:
+    """Create an engine by name; `llm` without a configured model runs offline and says so."""
+    if name not in ENGINES:
+        raise InputError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    from .offline import OfflineEngine
 
-        return OfflineEngine()
-    raise InputError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    if name == "llm":
+        from ..config import resolve
+
+        settings = resolve(model, base_url)
+        if settings.configured:
+            from .llm import LLMEngine
+
+            return LLMEngine(settings, notify=notify)
+        import sys
+
+        print(
+            f"icp: notice: no model configured for {settings.model} (no API key, no base URL): "
+            "running the offline engine. Set OPENAI_API_KEY, `icp config set api_key ...` or "
+            "--base-url; `icp doctor` checks the setup.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return OfflineEngine()

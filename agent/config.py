@@ -1,0 +1,208 @@
+"""Settings for the model engine: a small TOML file, environment variables and flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+CONFIG_NAME = "config.toml"
+DEFAULT_MODEL = "openai:gpt-4o-mini"
+
+# key -> (type, help). Flags beat environment variables, which beat this file.
+KEYS: dict[str, tuple[type, str]] = {
+    "engine": (str, "default engine for `icp interview`: offline or llm"),
+    "model": (str, f"LangChain provider:model (default {DEFAULT_MODEL})"),
+    "base_url": (str, "OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)"),
+    "api_key": (str, "API key (else OPENAI_API_KEY or the provider's own variable)"),
+    "timeout": (float, "seconds per model request (default 60)"),
+    "max_retries": (int, "retries for connection errors, 429 and 5xx (default 2)"),
+    "price_input": (float, "USD per million prompt tokens, for cost estimates"),
+    "price_output": (float, "USD per million completion tokens, for cost estimates"),
+}
+
+# Providers LangChain's init_chat_model knows; anything else before a colon is a model name.
+PROVIDERS = frozenset(
+    [
+        "openai",
+        "azure_openai",
+        "anthropic",
+        "google_genai",
+        "google_vertexai",
+        "google_anthropic_vertex",
+        "bedrock",
+        "bedrock_converse",
+        "cohere",
+        "fireworks",
+        "together",
+        "mistralai",
+        "huggingface",
+        "groq",
+        "ollama",
+        "deepseek",
+        "xai",
+        "perplexity",
+        "ibm",
+        "nvidia",
+        "azure_ai",
+        "upstage",
+    ]
+)
+
+
+def config_path() -> Path:
+    """config.toml in $ICP_HOME when set, else in the platform's user config folder."""
+    home = os.environ.get("ICP_HOME")
+    if home:
+        return Path(home).expanduser() / CONFIG_NAME
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("icp", appauthor=False)) / CONFIG_NAME
+
+
+def load() -> dict:
+    """The settings file as a dict ({} when there is none)."""
+    path = config_path()
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path} is not valid TOML ({exc}); fix or delete it") from None
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise InputError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(KEYS)}")
+    return data
+
+
+def set_value(key: str, value: str) -> Path:
+    """Store one setting, converting it to its type; the file is owner-only (0600)."""
+    kind = _kind(key)
+    try:
+        typed = kind(value)
+    except ValueError:
+        raise InputError(f"{key} must be a {kind.__name__}, not {value!r}") from None
+    if key == "engine" and typed not in ("offline", "llm"):
+        raise InputError("engine must be offline or llm")
+    data = load()
+    data[key] = typed
+    return _write(data)
+
+
+def unset(key: str) -> Path:
+    """Remove one setting."""
+    _kind(key)
+    data = load()
+    data.pop(key, None)
+    return _write(data)
+
+
+def shown() -> dict:
+    """The file's settings with the API key masked, for `icp config show`."""
+    data = load()
+    if "api_key" in data:
+        data["api_key"] = mask(data["api_key"])
+    return data
+
+
+def mask(key: str) -> str:
+    """An API key with all but its last four characters hidden."""
+    return "..." + key[-4:] if len(key) > 8 else "***"
+
+
+def _kind(key: str) -> type:
+    if key not in KEYS:
+        raise InputError(f"unknown setting {key!r}; known: {', '.join(KEYS)}")
+    return KEYS[key][0]
+
+
+def _write(data: dict) -> Path:
+    path = config_path()
+    lines = ["# icp settings; `icp config set KEY VALUE` edits this file."]
+    for key, value in data.items():
+        # JSON strings and numbers are valid TOML basic strings and numbers.
+        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)  # an older file may have been created with wider permissions
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything needed to create the chat model, resolved from flags, environment and file."""
+
+    provider: str
+    name: str
+    base_url: str | None = None
+    api_key: str | None = None
+    key_source: str = ""
+    timeout: float = 60.0
+    max_retries: int = 2
+    price_input: float | None = None
+    price_output: float | None = None
+
+    @property
+    def model(self) -> str:
+        """The provider:model string."""
+        return f"{self.provider}:{self.name}"
+
+    @property
+    def configured(self) -> bool:
+        """True when a key or a server was given, so a model call can be attempted."""
+        return bool(self.api_key or self.base_url)
+
+    def describe(self) -> str:
+        """One line naming the model, the server and where the key came from (masked)."""
+        server = self.base_url or "the provider's default server"
+        key = f"key {mask(self.api_key)} from {self.key_source}" if self.api_key else "no key"
+        return f"{self.model} at {server}, {key}"
+
+
+def split_model(spec: str) -> tuple[str, str]:
+    """("openai", "gpt-4o-mini") from "openai:gpt-4o-mini"; a bare name means OpenAI."""
+    provider, sep, name = spec.strip().partition(":")
+    if sep and provider in PROVIDERS and name:
+        return provider, name
+    if not spec.strip():
+        raise InputError("--model must not be empty; e.g. openai:gpt-4o-mini")
+    return "openai", spec.strip()  # "llama3.1:8b" on an OpenAI-compatible server
+
+
+def resolve(model: str | None = None, base_url: str | None = None) -> ModelSettings:
+    """Settings from flags, then environment variables, then the config file, then defaults."""
+    data = load()
+    provider, name = split_model(model or data.get("model") or DEFAULT_MODEL)
+    env_prefix = provider.upper()
+    base = base_url or os.environ.get(f"{env_prefix}_BASE_URL") or data.get("base_url")
+    var = f"{env_prefix}_API_KEY"
+    key, source = (os.environ[var], var) if os.environ.get(var) else (None, "")
+    if key is None and data.get("api_key"):
+        key, source = data["api_key"], str(config_path())
+    return ModelSettings(
+        provider=provider,
+        name=name,
+        base_url=base or None,
+        api_key=key,
+        key_source=source,
+        timeout=float(data.get("timeout", 60.0)),
+        max_retries=int(data.get("max_retries", 2)),
+        price_input=data.get("price_input"),
+        price_output=data.get("price_output"),
+    )
+
+
+def default_engine() -> str:
+    """The engine `icp interview` uses without --engine."""
+    return str(load().get("engine", "offline"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from agent import __version__
+from agent.config import KEYS as CONFIG_KEYS
 from agent.errors import ICPError
 
 ROLES = ("founder", "sales", "marketing", "cs")
@@ -31,10 +32,24 @@ def _store():
     return Store()
 
 
-def _engine(name: str):
+def _engine(name: str, model: str | None = None, base_url: str | None = None):
     from agent.engines import get_engine
 
-    return get_engine(name)
+    return get_engine(name, model, base_url)
+
+
+def _model_options(func):
+    """--model and --base-url, for commands that can run the llm engine."""
+    func = click.option(
+        "--base-url",
+        default=None,
+        help="OpenAI-compatible server for --engine llm (Ollama, vLLM, LM Studio...).",
+    )(func)
+    return click.option(
+        "--model",
+        default=None,
+        help="provider:model for --engine llm (default openai:gpt-4o-mini, or the config's).",
+    )(func)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,26 +79,43 @@ def main() -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["offline"]),
-    default="offline",
-    show_default=True,
-    help="Interview engine (offline: built-in rules, no model or network).",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="offline (the default: built-in rules, no network) or llm (a chat model).",
 )
+@_model_options
 @click.option("--jsonl", is_flag=True, help="Headless protocol: JSON lines on stdin/stdout.")
-def interview(company: str, role: str, minutes: float, engine: str, jsonl: bool) -> None:
+def interview(
+    company: str,
+    role: str,
+    minutes: float,
+    engine: str | None,
+    model: str | None,
+    base_url: str | None,
+    jsonl: bool,
+) -> None:
     """Start an interview in the terminal (Ctrl-C saves; `icp resume ID` continues)."""
+    from agent.config import default_engine
     from agent.interview import Interview
 
-    session = Interview.start(
-        _store(), _engine(engine), company=company, role=role, minutes=minutes
-    )
+    chosen = _engine(engine or default_engine(), model, base_url)
+    session = Interview.start(_store(), chosen, company=company, role=role, minutes=minutes)
     _run(session, jsonl)
 
 
 @main.command()
 @click.argument("session_id")
+@click.option(
+    "--engine",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="Engine for the rest of the interview (default: the one it started with).",
+)
+@_model_options
 @click.option("--jsonl", is_flag=True, help="Headless protocol: JSON lines on stdin/stdout.")
-def resume(session_id: str, jsonl: bool) -> None:
+def resume(
+    session_id: str, engine: str | None, model: str | None, base_url: str | None, jsonl: bool
+) -> None:
     """Continue an interview exactly where it stopped."""
     from agent.interview import Interview
 
@@ -91,7 +123,7 @@ def resume(session_id: str, jsonl: bool) -> None:
     info = store.session(session_id)
     if info.meta.get("kind") == "merged":
         raise ICPError(f"{info.id} is a merged profile; `icp report {info.id}` writes its report")
-    session = Interview.resume(store, _engine(info.engine), info.id)
+    session = Interview.resume(store, _engine(engine or info.engine, model, base_url), info.id)
     if session.done:
         raise ICPError(f"interview {info.id} is complete; `icp report {info.id}` writes its report")
     _run(session, jsonl)
@@ -112,22 +144,26 @@ def _run(session, jsonl: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def sessions(as_json: bool) -> None:
-    """List interviews: id, company, role, started, turns, status."""
-    rows = [s.as_dict() for s in _store().sessions()]
+    """List interviews: id, company, role, started, turns, status, model cost."""
+    from agent.usage import format_cost, session_rows
+
+    rows = session_rows(_store())
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("No interviews yet. Start one with `icp interview` or try `icp demo`.", err=True)
         return
-    header = f"{'ID':<10} {'COMPANY':<22} {'ROLE':<10} {'STARTED':<20} {'TURNS':>5}  STATUS"
+    header = (
+        f"{'ID':<10} {'COMPANY':<22} {'ROLE':<10} {'STARTED':<20} {'TURNS':>5}  {'STATUS':<11} COST"
+    )
     click.echo(header)
     for r in rows:
         company = (r["company"] or "-")[:22]
         started = r["started"][:16].replace("T", " ")
         click.echo(
             f"{r['id']:<10} {company:<22} {r['role'] or '-':<10} {started:<20}"
-            f" {r['turns']:>5}  {r['status']}"
+            f" {r['turns']:>5}  {r['status']:<11} {format_cost(r['cost_usd'])}"
         )
 
 
@@ -189,7 +225,23 @@ def schema() -> None:
 )
 @click.option("--minutes", type=click.FloatRange(min=1, max=240), default=30, show_default=True)
 @click.option("--quiet", is_flag=True, help="Do not print the conversation.")
-def demo(out: Path | None, persona: Path | None, minutes: float, quiet: bool) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["offline", "llm"]),
+    default="offline",
+    show_default=True,
+    help="Interview engine.",
+)
+@_model_options
+def demo(
+    out: Path | None,
+    persona: Path | None,
+    minutes: float,
+    quiet: bool,
+    engine: str,
+    model: str | None,
+    base_url: str | None,
+) -> None:
     """Run a complete interview with a sample respondent and write the PDF report."""
     from agent.demo import run_demo
     from agent.exports import load_bundle
@@ -200,7 +252,7 @@ def demo(out: Path | None, persona: Path | None, minutes: float, quiet: bool) ->
             click.echo(f"\n[{topic}] {question}\n  > {answer}", err=True)
 
     store = _store()
-    session = run_demo(store, _engine("offline"), persona, minutes, show)
+    session = run_demo(store, _engine(engine, model, base_url), persona, minutes, show)
     bundle = load_bundle(store, session.session.id)
     path = write_report(
         bundle.profile,
@@ -267,6 +319,134 @@ def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
     for conflict in result.conflicts:
         click.echo(f"  - {conflict.title}", err=True)
     click.echo(f"Report: icp report {sid} --out joint-icp.pdf", err=True)
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--respondent",
+    multiple=True,
+    help="Speaker who is the respondent (repeatable); asked when omitted in a terminal.",
+)
+@click.option("--company", default="", help="Company the profile is for.")
+@click.option("--engine", default="offline", show_default=True, help="Extraction engine.")
+@click.option("--force", is_flag=True, help="Import a file again even if it was imported before.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def import_(
+    files: tuple[Path, ...],
+    respondent: tuple[str, ...],
+    company: str,
+    engine: str,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Import transcripts (text, Markdown, WebVTT, SRT, JSON lines) as sessions."""
+    from agent.importer import import_files, speakers_line
+
+    def choose(transcript) -> list[str]:
+        names = list(transcript.speakers())
+        click.echo(f"{transcript.name}: speakers {speakers_line(transcript)}", err=True)
+        for number, name in enumerate(names, 1):
+            click.echo(f"  {number}) {name}", err=True)
+        picked = click.prompt("Which is the respondent (number or name)", err=True)
+        by_fold = {name.casefold(): name for name in names}
+        parts = [p.strip() for p in picked.split(",") if p.strip()]
+        return [
+            names[int(p) - 1]
+            if p.isdigit() and 0 < int(p) <= len(names)
+            else by_fold.get(p.casefold(), p)
+            for p in parts
+        ]
+
+    interactive = sys.stdin.isatty() and not respondent
+    done = import_files(
+        _store(),
+        list(files),
+        _engine(engine),
+        respondent=respondent,
+        company=company,
+        force=force,
+        choose=choose if interactive else None,
+    )
+    if as_json:
+        click.echo(json.dumps([d.as_dict() for d in done], indent=2, ensure_ascii=False))
+        return
+    for d in done:
+        click.echo(
+            f"{d.session.id}  {d.path}  {d.transcript.format}, {len(d.transcript.utterances)}"
+            f" turns, respondent {', '.join(d.respondent)}, {d.items} items"
+        )
+
+
+@main.group(name="config")
+def config_group() -> None:
+    """Defaults for the llm engine, kept in config.toml (`icp config path` shows where)."""
+
+
+@config_group.command(name="set")
+@click.argument("key", type=click.Choice(list(CONFIG_KEYS)))
+@click.argument("value")
+def config_set(key: str, value: str) -> None:
+    """Store a setting; VALUE `-` reads it from standard input (for api_key)."""
+    from agent.config import set_value
+
+    if value == "-":
+        hidden = key == "api_key" and sys.stdin.isatty()
+        value = click.prompt(key, hide_input=hidden) if sys.stdin.isatty() else sys.stdin.read()
+    path = set_value(key, value.strip())
+    click.echo(f"Saved {key} in {path}", err=True)
+
+
+@config_group.command(name="unset")
+@click.argument("key", type=click.Choice(list(CONFIG_KEYS)))
+def config_unset(key: str) -> None:
+    """Remove a setting (its default applies again)."""
+    from agent.config import unset
+
+    click.echo(f"Removed {key} from {unset(key)}", err=True)
+
+
+@config_group.command(name="show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def config_show(as_json: bool) -> None:
+    """Print the settings (API key masked) and the model they resolve to."""
+    from agent.config import resolve, shown
+
+    data = shown()
+    if as_json:
+        click.echo(json.dumps({"settings": data, "model": resolve().describe()}, indent=2))
+        return
+    for key, value in data.items():
+        click.echo(f"{key} = {json.dumps(value)}")
+    click.echo(f"# resolves to: {resolve().describe()}", err=True)
+
+
+@config_group.command(name="path")
+def config_path_cmd() -> None:
+    """Print where the settings file is."""
+    from agent.config import config_path
+
+    click.echo(str(config_path()))
+
+
+@main.command()
+@_model_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def doctor(model: str | None, base_url: str | None, as_json: bool) -> None:
+    """Check the model with one tiny call: does it answer, stream, return structured output?"""
+    from agent.doctor import as_json as doctor_json
+    from agent.doctor import run_doctor
+
+    checks = run_doctor(model, base_url)
+    if as_json:
+        click.echo(json.dumps(doctor_json(checks), indent=2))
+    else:
+        for c in checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<18} {c.detail}")
+            if c.fix:
+                click.echo(f"     {'fix':<18} {c.fix}")
+    if not all(c.ok for c in checks):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,52 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX model_calls_session ON model_calls(session_id);
     """,
+    # 3: imported transcripts (file hash, speakers, source timestamps), provenance of profile
+    # versions (engine, guide hash, batch run) and batch runs with per-session progress.
+    """
+    CREATE TABLE imports (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+        sha256 TEXT NOT NULL,
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        respondent TEXT NOT NULL,
+        speakers TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX imports_sha256 ON imports(sha256);
+    CREATE TABLE import_turns (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        speaker TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        time_start TEXT,
+        time_end TEXT,
+        PRIMARY KEY (session_id, seq),
+        FOREIGN KEY (session_id, seq) REFERENCES turns(session_id, seq)
+    );
+    ALTER TABLE profiles ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done')),
+        created TEXT NOT NULL,
+        ended TEXT
+    );
+    CREATE TABLE run_items (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        position INTEGER NOT NULL,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'extracted', 'done', 'failed', 'skipped')),
+        version INTEGER,
+        report TEXT,
+        error TEXT,
+        seconds REAL,
+        updated TEXT,
+        PRIMARY KEY (run_id, session_id)
+    );
+    """,
 )
 
 
@@ -133,6 +179,7 @@ class ProfileRecord:
     data: dict
     state: dict
     created: str
+    meta: dict = field(default_factory=dict)  # provenance: engine, guide hash, batch run
 
 
 class Store:
@@ -310,6 +357,7 @@ class Store:
             json.loads(row["data"]),
             json.loads(row["state"]),
             row["created"],
+            json.loads(row["meta"]),
         )
 
     def create_derived(
@@ -334,6 +382,115 @@ class Store:
                 (sid, json.dumps(data), created),
             )
         return self.session(sid)
+
+    # re-extraction and imports
+    def add_profile(self, sid: str, after_seq: int, data: dict, state: dict, meta: dict) -> int:
+        """Store a new profile version with its provenance; return its number."""
+        with self.transaction() as db:
+            version = db.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
+            ).fetchone()[0]
+            data = {**data, "version": version}
+            db.execute(
+                "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sid,
+                    version,
+                    after_seq,
+                    json.dumps(data),
+                    json.dumps(state),
+                    now(),
+                    json.dumps(meta),
+                ),
+            )
+        return version
+
+    def save_import(
+        self,
+        session: SessionInfo,
+        turns: list[tuple[str, str, str | None, str, str, int, str | None, str | None]],
+        source: dict,
+        profile: tuple[dict, dict, dict],
+    ) -> SessionInfo:
+        """In one transaction: an imported session, its turns with their source, its profile.
+
+        `turns` are (speaker, text, topic, kind, label, line, start, end); `source` has the
+        imports row (sha256, name, format, respondent, speakers); `profile` is data, state, meta.
+        """
+        s, created = session, now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (id, company, role, engine, minutes, status, started,"
+                " ended, meta) VALUES (?, ?, ?, ?, ?, 'complete', ?, ?, ?)",
+                (
+                    s.id,
+                    s.company,
+                    s.role,
+                    s.engine,
+                    s.minutes,
+                    created,
+                    created,
+                    json.dumps(s.meta),
+                ),
+            )
+            for seq, (speaker, text, topic, kind, label, line, start, end) in enumerate(turns, 1):
+                db.execute(
+                    "INSERT INTO turns (session_id, seq, speaker, text, topic, kind, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (s.id, seq, speaker, text, topic, kind, created),
+                )
+                db.execute(
+                    "INSERT INTO import_turns (session_id, seq, speaker, line, time_start,"
+                    " time_end) VALUES (?, ?, ?, ?, ?, ?)",
+                    (s.id, seq, label, line, start, end),
+                )
+            db.execute(
+                "INSERT INTO imports (session_id, sha256, name, format, respondent, speakers,"
+                " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    s.id,
+                    source["sha256"],
+                    source["name"],
+                    source["format"],
+                    json.dumps(source["respondent"]),
+                    json.dumps(source["speakers"]),
+                    created,
+                ),
+            )
+            data, state, meta = profile
+            db.execute(
+                "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
+                " VALUES (?, 1, ?, ?, ?, ?, ?)",
+                (s.id, len(turns), json.dumps(data), json.dumps(state), created, json.dumps(meta)),
+            )
+        return self.session(s.id)
+
+    def imports(self, sha256: str | None = None, sid: str | None = None) -> list[dict]:
+        """Imported transcripts, all or by file hash or session, oldest first."""
+        query, args = "SELECT * FROM imports WHERE 1", []
+        if sha256:
+            query, args = query + " AND sha256 = ?", [*args, sha256]
+        if sid:
+            query, args = query + " AND session_id = ?", [*args, sid]
+        rows = self.db.execute(query + " ORDER BY created, rowid", args).fetchall()
+        return [
+            {
+                **dict(r),
+                "respondent": json.loads(r["respondent"]),
+                "speakers": json.loads(r["speakers"]),
+            }
+            for r in rows
+        ]
+
+    def import_turns(self, sid: str) -> dict[int, dict]:
+        """Where each turn of an imported session came from: speaker label, line, timestamps."""
+        rows = self.db.execute(
+            "SELECT seq, speaker, line, time_start, time_end FROM import_turns"
+            " WHERE session_id = ? ORDER BY seq",
+            (sid,),
+        ).fetchall()
+        return {r["seq"]: dict(r) for r in rows}
 
     # model calls
     def add_model_calls(self, sid: str, records: list[dict]) -> None:

@@ -60,7 +60,8 @@ def run_chat(
     sid = interview.session.id
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
     note = lambda text: print(text, file=err, flush=True)  # noqa: E731
-    note(f"Interview {sid} · {interview.minutes_left():.0f} minutes · /help for commands")
+    budget = interview.session.minutes
+    note(f"Interview {sid} · {budget:.0f}-minute budget · /help for commands")
     question: Question | None = interview.question
     try:
         while question is not None:

@@ -185,7 +185,7 @@ def report(session_id: str, out: Path, version: int | None) -> None:
     from agent.report import write_report
 
     bundle = load_bundle(_store(), session_id, version)
-    path = write_report(bundle.profile, bundle.session, bundle.turns, out)
+    path = write_report(bundle.profile, bundle.session, bundle.turns, out, bundle.usage)
     click.echo(str(path))
 
 
@@ -259,6 +259,7 @@ def demo(
         bundle.session,
         bundle.turns,
         out or Path(f"icp-demo-{session.session.id}.pdf"),
+        bundle.usage,
     )
     click.echo(f"\nInterview {session.session.id}: {session.state.questions} questions.", err=True)
     click.echo(str(path))

@@ -12,6 +12,7 @@ from pathlib import Path
 from .errors import NotFound, RenderError
 from .profile import Profile
 from .store import SessionInfo, Store, Turn
+from .usage import totals
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Bundle:
     session: SessionInfo
     profile: Profile
     turns: list[Turn]
+    usage: dict | None = None  # model-call totals (llm engine), for the report's appendix
 
 
 def load_bundle(store: Store, sid: str, version: int | None = None) -> Bundle:
@@ -30,7 +32,9 @@ def load_bundle(store: Store, sid: str, version: int | None = None) -> Bundle:
     if record is None:
         raise NotFound(f"session {session.id} has no profile yet")
     profile = Profile.model_validate(record.data)
-    return Bundle(session, profile, store.turns(session.id))
+    calls = store.model_calls(session.id)
+    usage = totals(calls) if calls else None
+    return Bundle(session, profile, store.turns(session.id), usage)
 
 
 def profile_json(profile: Profile) -> str:

@@ -12,10 +12,10 @@ from urllib.request import url2pathname
 
 from .errors import InputError, RenderError
 from .exports import write_atomic
+from .llm_summary import summarize_with_model
 from .paths import resource
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .store import SessionInfo, Turn
-from .synthesis import summarize
 
 if TYPE_CHECKING:
     import jinja2
@@ -29,11 +29,17 @@ STATUS_LABELS = {
 }
 
 
-def render(profile: Profile, session: SessionInfo, turns: list[Turn], fmt: str) -> bytes:
-    """The report in `fmt` ("pdf", "html" or "md") as bytes."""
+def render(
+    profile: Profile,
+    session: SessionInfo,
+    turns: list[Turn],
+    fmt: str,
+    usage: dict | None = None,
+) -> bytes:
+    """The report in `fmt` ("pdf", "html" or "md") as bytes; `usage`: model-call totals."""
     if fmt not in ("pdf", "html", "md"):
         raise InputError(f"unknown report format {fmt!r}; use pdf, html or md")
-    context = _context(profile, session, turns)
+    context = _context(profile, session, turns, usage)
     if fmt == "md":
         text = _env(markdown=True).get_template("report.md.j2").render(context)
         return re.sub(r"\n{3,}", "\n\n", text).encode("utf-8")
@@ -50,14 +56,20 @@ def render(profile: Profile, session: SessionInfo, turns: list[Turn], fmt: str) 
     return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
 
 
-def write_report(profile: Profile, session: SessionInfo, turns: list[Turn], out: Path) -> Path:
+def write_report(
+    profile: Profile,
+    session: SessionInfo,
+    turns: list[Turn],
+    out: Path,
+    usage: dict | None = None,
+) -> Path:
     """Render the format the suffix of `out` names and replace `out` atomically."""
     out = Path(out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         allowed = ", ".join(FORMATS)
         raise InputError(f"cannot tell the report format from {out.name!r}; end it in {allowed}")
-    write_atomic(out, render(profile, session, turns, fmt))
+    write_atomic(out, render(profile, session, turns, fmt, usage))
     return out
 
 
@@ -119,11 +131,14 @@ def bundled_path(root: Path, url: str) -> Path | None:
     return path
 
 
-def _context(profile: Profile, session: SessionInfo, turns: list[Turn]) -> dict[str, Any]:
+def _context(
+    profile: Profile, session: SessionInfo, turns: list[Turn], usage: dict | None = None
+) -> dict[str, Any]:
     return {
         "profile": profile,
         "session": session,
-        "summary": summarize(profile),
+        "summary": summarize_with_model(profile),
+        "usage": usage,
         "sections": [
             {"key": key, "title": SECTION_TITLES[key], "section": profile.sections[key]}
             for key in SECTION_KEYS

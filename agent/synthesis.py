@@ -171,6 +171,22 @@ class OpenQuestion(BaseModel):
     text: str
 
 
+class SummaryLine(BaseModel):
+    """A statement of the model's one-page summary, with the turns its items came from."""
+
+    text: str
+    turns: list[int]
+
+
+class RubricLine(BaseModel):
+    """A criterion of the model's draft scoring rubric, with the turns behind it."""
+
+    category: str
+    criterion: str
+    points: int
+    turns: list[int]
+
+
 class Summary(BaseModel):
     """Everything the report derives from a profile."""
 
@@ -184,6 +200,8 @@ class Summary(BaseModel):
     coverage: list[Coverage]
     open_questions: list[OpenQuestion]
     checklist: list[str]
+    overview: list[SummaryLine] = []  # from the llm engine's synthesis, when it ran
+    rubric: list[RubricLine] = []
 
 
 def summarize(profile: Profile) -> Summary:

@@ -89,3 +89,11 @@ def totals(rows: list[dict]) -> dict[str, Any]:
 def format_cost(value: float | None) -> str:
     """ "$0.0123", or "-" when unknown."""
     return "-" if value is None else f"${value:.4f}"
+
+
+def session_rows(store: Any) -> list[dict]:
+    """`icp sessions` rows: each session's fields plus its model-call totals."""
+    calls: dict[str, list[dict]] = {}
+    for row in store.model_calls():
+        calls.setdefault(row["session_id"], []).append(row)
+    return [{**s.as_dict(), **totals(calls.get(s.id, []))} for s in store.sessions()]

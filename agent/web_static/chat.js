@@ -69,6 +69,12 @@
       t.textContent = topic;
       li.append(t);
     }
+    if (cls === "you") {
+      const who = document.createElement("span");
+      who.className = "visually-hidden";
+      who.textContent = "You:";
+      li.append(who);
+    }
     const p = document.createElement("p");
     p.textContent = text;
     if (cls === "you") p.dir = "auto";
@@ -108,6 +114,7 @@
     seq = q.seq;
     root.dataset.seq = String(seq);
     current.classList.remove("thinking", "streaming");
+    current.dataset.topic = q.topic || "";
     qTopic.textContent = q.topic_title;
     qPreface.textContent = q.preface || "";
     qPreface.hidden = !q.preface;

@@ -379,6 +379,117 @@ def import_(
         )
 
 
+@main.command()
+@click.argument("session_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every session.")
+@click.option("--since", default=None, help="Sessions started on or after a date (2026-09-30).")
+@click.option(
+    "--engine",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="offline (the default: built-in rules) or llm (a chat model).",
+)
+@_model_options
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Sessions processed at once.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the reports (default: icp-batch-DATE-TIME here).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "html", "md", "none"]),
+    default="pdf",
+    show_default=True,
+    help="Report format; none only re-extracts.",
+)
+@click.option("--force", is_flag=True, help="Start over instead of resuming an interrupted run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON for scripts.")
+def batch(
+    session_ids: tuple[str, ...],
+    everything: bool,
+    since: str | None,
+    engine: str | None,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int,
+    out: Path | None,
+    fmt: str,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Re-extract sessions with the current guide and engine into new versions; write reports."""
+    from agent import batch as runner
+    from agent.config import default_engine
+
+    store = _store()
+    name = engine or default_engine()
+    first = _engine(name, model, base_url)
+    # The offline engine is stateless and shared; model engines get one per worker thread.
+    make = (lambda: first) if first.name == "offline" else (lambda: _engine(name, model, base_url))
+    key = first.name if first.name == "offline" else f"{first.name}:{model or ''}:{base_url or ''}"
+    sessions = runner.select(store, session_ids, everything, since)
+    plan = runner.prepare(store, sessions, key, out=out, fmt=fmt, force=force)
+    if plan.resumed:
+        click.echo(
+            f"Resuming run {plan.run.id}: {plan.already} of {len(plan.items)} sessions already"
+            " finished (--force starts over).",
+            err=True,
+        )
+    with click.progressbar(
+        length=len(plan.items), label="Re-extracting", file=sys.stderr, show_pos=True
+    ) as bar:
+        bar.update(plan.already)
+        try:
+            rows = runner.execute(
+                store, plan, make, concurrency=concurrency, on_item=lambda _row: bar.update(1)
+            )
+        except runner.BatchInterrupted as exc:
+            click.echo(f"\nicp: {exc}", err=True)
+            sys.exit(130)
+    if as_json:
+        doc = {"run": plan.run.id, "engine": first.name, "out": plan.out and str(plan.out)}
+        doc["sessions"] = [r.as_dict() for r in rows]
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        click.echo(runner.format_table(rows))
+        if plan.out:
+            click.echo(f"Reports in {plan.out}", err=True)
+    runner.check(rows)
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def diff(old: str, new: str | None, as_json: bool) -> None:
+    """Compare two profiles (ID or ID@VERSION) section by section: what drifted.
+
+    With one argument: a review against the profile it reviewed, else a session's latest
+    version against the one before.
+    """
+    from agent.diff import compare, default_base, format_text, load
+
+    store = _store()
+    if new is None:
+        old, new = default_base(store, old), old
+    a_session, a = load(store, old)
+    b_session, b = load(store, new)
+    drift = compare(a, b, f"{a_session.id}@{a.version}", f"{b_session.id}@{b.version}")
+    if as_json:
+        click.echo(json.dumps({**drift.model_dump(), "counts": drift.counts()}, indent=2))
+    else:
+        click.echo(format_text(drift))
+
+
 @main.group(name="config")
 def config_group() -> None:
     """Defaults for the llm engine, kept in config.toml (`icp config path` shows where)."""

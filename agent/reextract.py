@@ -94,6 +94,7 @@ def reextract(
     guessed from the interviewer's turn before it; `stop` is checked between answers.
     """
     profile = Profile(session=session.id, company=session.company, role=session.role)
+    settle = getattr(engine, "settle", None)
     recent: deque[Turn] = deque(maxlen=6)
     topic: str | None = None
     asked: set[str] = set()
@@ -119,9 +120,15 @@ def reextract(
                 context = Context(recent=tuple(recent), minutes_left=0.0)
                 for section, item in engine.extract(turn.text, turn.seq, about, context):
                     merge(profile, section, item)
+                if settle is not None:  # an engine extracting in the background: wait for it
+                    for section, item in settle(False, None):
+                        merge(profile, section, item)
                 if about in SECTION_KEYS and is_dont_know(turn.text, guide):
                     unanswered.add(about)
         recent.append(turn)
     declined = {key for key in unanswered if not profile.sections[key].items}
     update_statuses(profile, guide, declined, asked)
+    synthesize = getattr(engine, "synthesize", None)
+    if synthesize is not None:
+        profile.synthesis = synthesize(profile, Context(recent=tuple(recent))) or None
     return profile

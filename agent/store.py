@@ -384,8 +384,10 @@ class Store:
         return self.session(sid)
 
     # re-extraction and imports
-    def add_profile(self, sid: str, after_seq: int, data: dict, state: dict, meta: dict) -> int:
-        """Store a new profile version with its provenance; return its number."""
+    def add_profile(
+        self, sid: str, after_seq: int, data: dict, state: dict, meta: dict, run: str = ""
+    ) -> int:
+        """Store a new profile version with its provenance (and a batch run's progress)."""
         with self.transaction() as db:
             version = db.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
@@ -404,6 +406,12 @@ class Store:
                     json.dumps(meta),
                 ),
             )
+            if run:  # in the same transaction: a crash never leaves a version the run forgot
+                db.execute(
+                    "UPDATE run_items SET status = 'extracted', version = ?, updated = ?"
+                    " WHERE run_id = ? AND session_id = ?",
+                    (version, now(), run, sid),
+                )
         return version
 
     def save_import(

@@ -179,13 +179,29 @@ def sessions(as_json: bool) -> None:
 @click.option(
     "--version", "version", type=int, default=None, help="Profile version (default: latest)."
 )
-def report(session_id: str, out: Path, version: int | None) -> None:
+@click.option(
+    "--since",
+    default=None,
+    metavar="OLD",
+    help="Add 'What changed since the last review' against OLD (ID or ID@VERSION).",
+)
+def report(session_id: str, out: Path, version: int | None, since: str | None) -> None:
     """Write the ICP report as PDF, HTML or Markdown (by the file's suffix)."""
     from agent.exports import load_bundle
     from agent.report import write_report
 
-    bundle = load_bundle(_store(), session_id, version)
-    path = write_report(bundle.profile, bundle.session, bundle.turns, out, bundle.usage)
+    store = _store()
+    bundle = load_bundle(store, session_id, version)
+    drift = None
+    if since:
+        from agent.diff import compare, load
+
+        old_session, old = load(store, since)
+        new_ref = f"{bundle.session.id}@{bundle.profile.version}"
+        drift = compare(old, bundle.profile, f"{old_session.id}@{old.version}", new_ref)
+    path = write_report(
+        bundle.profile, bundle.session, bundle.turns, out, bundle.usage, drift=drift
+    )
     click.echo(str(path))
 
 

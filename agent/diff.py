@@ -56,6 +56,10 @@ class Drift(BaseModel):
     sections: list[SectionDrift]
     unchanged: list[str]
 
+    def unchanged_titles(self) -> list[str]:
+        """Titles of the sections that did not change."""
+        return [SECTION_TITLES[key] for key in self.unchanged]
+
     def counts(self) -> dict[str, int]:
         """Items added, removed and changed, and sections with any change."""
         return {
@@ -192,6 +196,5 @@ def format_text(drift: Drift) -> str:
             lines.append(f"  ~ {ch.old}" if ch.old == ch.new else f"  ~ {ch.old}\n    -> {ch.new}")
             lines += [f"    {m.kind}: {m.old} -> {m.new}" for m in ch.moved]
     if drift.unchanged:
-        titles = ", ".join(SECTION_TITLES[key] for key in drift.unchanged)
-        lines += ["", f"Unchanged: {titles}"]
+        lines += ["", f"Unchanged: {', '.join(drift.unchanged_titles())}"]
     return "\n".join(lines)

@@ -35,11 +35,16 @@ def render(
     turns: list[Turn],
     fmt: str,
     usage: dict | None = None,
+    drift: Any = None,
 ) -> bytes:
-    """The report in `fmt` ("pdf", "html" or "md") as bytes; `usage`: model-call totals."""
+    """The report in `fmt` ("pdf", "html" or "md") as bytes; `usage`: model-call totals.
+
+    `drift` (an `agent.diff.Drift`) adds "What changed since the last review".
+    """
     if fmt not in ("pdf", "html", "md"):
         raise InputError(f"unknown report format {fmt!r}; use pdf, html or md")
     context = _context(profile, session, turns, usage)
+    context["drift"] = drift
     if fmt == "md":
         text = _env(markdown=True).get_template("report.md.j2").render(context)
         return re.sub(r"\n{3,}", "\n\n", text).encode("utf-8")
@@ -62,6 +67,7 @@ def write_report(
     turns: list[Turn],
     out: Path,
     usage: dict | None = None,
+    drift: Any = None,
 ) -> Path:
     """Render the format the suffix of `out` names and replace `out` atomically."""
     out = Path(out)
@@ -69,7 +75,7 @@ def write_report(
     if fmt is None:
         allowed = ", ".join(FORMATS)
         raise InputError(f"cannot tell the report format from {out.name!r}; end it in {allowed}")
-    write_atomic(out, render(profile, session, turns, fmt, usage))
+    write_atomic(out, render(profile, session, turns, fmt, usage, drift))
     return out
 
 

@@ -107,8 +107,8 @@ def test_a_founder_interviews_in_the_browser(served, browser, tmp_path):
     assert partial and len(partial) < len(final) and final.startswith(partial.rstrip())
     sent = [first] + [answer(page, respondent) for _ in range(3)]
     assert page.locator(".msg.you p").all_inner_texts() == sent
-    page.fill("#answer", "A half-typed draft")
     page.screenshot(path=OUT / "serve-chat.png")
+    page.fill("#answer", "A half-typed draft")
 
     # Reload: the transcript, the pending question and the draft are all still there.
     waiting = page.locator("#q-text").inner_text()

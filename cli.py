@@ -338,6 +338,70 @@ def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
     click.echo(f"Report: icp report {sid} --out joint-icp.pdf", err=True)
 
 
+@main.command()
+@click.argument("session_id")
+@click.option(
+    "--version", "version", type=int, default=None, help="Profile version (default: latest)."
+)
+def rules(session_id: str, version: int | None) -> None:
+    """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml)."""
+    from agent.exports import load_bundle
+    from agent.rubric import derive, roles_of, source_line
+    from agent.rules import to_yaml
+
+    bundle = load_bundle(_store(), session_id, version)
+    rubric = derive(bundle.profile, bundle.session.meta.get("conflicts"))
+    source = source_line(bundle.session, bundle.profile)
+    click.echo(to_yaml(rubric, source, roles_of(bundle.session)), nl=False)
+    click.echo(
+        f"{len(rubric.rules)} rules, {len(rubric.disqualifiers)} disqualifiers, "
+        f"{len(rubric.manual)} items to check by hand.",
+        err=True,
+    )
+
+
+@main.command()
+@click.argument("accounts", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Rules file written by `icp rules` (and edited as you like).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of CSV.")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date that within_days counts back from (default: today).",
+)
+def score(accounts: Path, rules_file: Path, as_json: bool, as_of) -> None:
+    """Score a CSV of accounts (or - for stdin): fit score, tier, rules matched, disqualifier."""
+    from agent.rules import load_rules
+    from agent.scoring import score_csv
+
+    rubric = load_rules(rules_file)
+    try:
+        data = sys.stdin.buffer.read() if str(accounts) == "-" else accounts.read_bytes()
+    except OSError as exc:
+        raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
+    result = score_csv(data, rubric, as_of.date() if as_of else None)
+    for note in result.notes:
+        click.echo(f"icp: note: {note}", err=True)
+    for line, why in result.skipped:
+        click.echo(f"icp: skipped line {line}: {why}", err=True)
+    if not result.accounts and result.skipped:
+        raise ICPError("no account could be scored; fix the lines above")
+    click.echo(result.json() if as_json else result.csv(), nl=False)
+    tiers = {t: sum(a.tier == t for a in result.accounts) for t in ("A", "B", "C", "out")}
+    counts = ", ".join(f"{n} {t}" for t, n in tiers.items())
+    click.echo(
+        f"Scored {len(result.accounts)} accounts ({counts}); skipped {len(result.skipped)}.",
+        err=True,
+    )
+
+
 @main.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -10,6 +10,7 @@ from functools import cache
 from .analysis import find_entities
 from .paths import resource
 
+_ARTICLES = {"the", "a", "an", "our", "their", "his", "her", "this", "that", "these", "those"}
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
@@ -86,8 +87,16 @@ def find_terms(text: str, terms: tuple[str, ...], strict_short: bool = True) -> 
         if any(start < b and a < end for a, b in taken):
             continue
         taken.append((start, end))
-        found.append((start, term.upper() if len(term) <= 3 else term))
-    return list(dict.fromkeys(term for _, term in sorted(found)))
+        if len(term) <= 3:
+            term = term.upper()
+        elif text[start].isupper():  # keep the speaker's capitals: "Texas", "Midwest"
+            written = text[start:end]
+            term = written if fold(written) == term else term[:1].upper() + term[1:]
+        found.append((start, term))
+    out: dict[str, str] = {}
+    for _, term in sorted(found):
+        out.setdefault(fold(term), term)
+    return list(out.values())
 
 
 def has_term(value: str, term: str) -> bool:
@@ -125,7 +134,7 @@ def names(text: str) -> list[str]:
     out = []
     for name in find_entities(text):
         words = name.split()
-        while words and fold(words[0]) in vocab.stopwords:  # "The CFO" is a title, not a name
+        while words and fold(words[0]) in _ARTICLES:  # "The CFO" is a title, not a name
             words = words[1:]
         name = " ".join(words)
         if name and fold(name) not in skip and not fold(name).startswith(("new ", "a ")):

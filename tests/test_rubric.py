@@ -1,0 +1,204 @@
+"""Rubric derivation from hand-built profiles, and the rules file round trip."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from agent.analysis import find_entities, find_quantities
+from agent.errors import InputError
+from agent.profile import Evidence, Item, Profile
+from agent.rubric import derive
+from agent.rules import CATEGORIES, load_rules, split_points, to_yaml
+
+FACTS = {
+    "company_profile": [
+        "B2B SaaS companies with 200-1,000 employees",
+        "$20M-$150M ARR, Series B to D",
+        "Headquartered in the US or UK",
+    ],
+    "technographics": ["They run NetSuite as the ERP", "Their CRM of record is Salesforce"],
+    "buying_triggers": [
+        "A new CFO arrives and within 90 days reviews the close process",
+        "An audit finding about revenue recognition",
+        "When things get hard",
+    ],
+    "channels": ["Referrals from Big Four audit managers"],
+    "exclusions": [
+        "Never target agencies: they churn after one project",
+        "Companies under 50 employees because they close in Excel fine",
+        "Anyone on SAP: the integration kills the deal",
+        "Founders who want everything free",
+    ],
+}
+
+
+def item(text: str, turn: int = 2, support: list[str] | None = None) -> Item:
+    return Item(
+        text=text,
+        evidence=[Evidence(turn=turn, quote=text, session=(support or [""])[0].split(":")[0])],
+        concrete=bool(find_quantities(text) or find_entities(text)),
+        quantities=find_quantities(text),
+        support=support or [],
+    )
+
+
+def profile(facts: dict[str, list[str]]) -> Profile:
+    p = Profile(session="s1", company="Closewise", version=4)
+    turn = 2
+    for key, texts in facts.items():
+        for text in texts:
+            p.sections[key].items.append(item(text, turn))
+            turn += 2
+    return p
+
+
+def by_field(rubric, field):
+    return [r for r in rubric.rules if r.field == field]
+
+
+def test_rules_come_from_numbers_and_names_in_the_items():
+    rubric = derive(profile(FACTS))
+    (employees,) = by_field(rubric, "employees")
+    assert (employees.min, employees.max) == (200, 1000) and employees.category == "firmographic"
+    assert employees.label == "Employees 200-1,000"
+    (revenue,) = by_field(rubric, "revenue")
+    assert (revenue.min, revenue.max) == (20e6, 150e6) and revenue.label == "Revenue $20M-$150M"
+    (industry,) = by_field(rubric, "industry")
+    assert industry.any_of == ["B2B SaaS"]
+    (region,) = by_field(rubric, "region")
+    assert region.any_of == ["US", "UK"]
+    tech = by_field(rubric, "technologies")
+    assert [r.any_of for r in tech] == [["NetSuite"], ["Salesforce"]]
+    assert all(r.category == "technographic" for r in tech)
+    signals = by_field(rubric, "signals")
+    assert signals[0].any_of == ["new CFO"] and signals[0].within_days == 90
+    assert signals[0].label == "Signal: new CFO within the last 90 days"
+    assert ["audit finding"] in [r.any_of for r in signals]
+    (source,) = by_field(rubric, "source")
+    assert source.any_of == ["Big Four", "Referral"]
+    # every rule cites the item it came from
+    assert all(r.evidence and r.evidence[0].quote in r.source for r in rubric.rules)
+
+
+def test_points_fill_each_category_and_tiers_default():
+    rubric = derive(profile(FACTS))
+    for category in CATEGORIES:
+        total = sum(r.points for r in rubric.rules if r.category == category)
+        assert total == rubric.categories[category]
+    assert rubric.categories == {"firmographic": 50, "technographic": 20, "behavioural": 30}
+    assert rubric.tiers == {"A": 80, "B": 60, "C": 40}
+    assert rubric.reachable == 100 and not rubric.warnings
+    assert rubric.tier(80) == "A" and rubric.tier(79) == "B" and rubric.tier(39) == "out"
+    assert rubric.tier(95, disqualified=True) == "out"
+
+
+def test_exclusions_become_disqualifiers_with_reason_codes():
+    rubric = derive(profile(FACTS))
+    dq = {d.field: d for d in rubric.disqualifiers}
+    assert dq["industry"].any_of == ["agency"] and dq["industry"].code == "DQ-AGENCIES"
+    assert dq["industry"].reason == "They churn after one project"
+    assert dq["employees"].below == 50 and dq["employees"].label == "Employees under 50"
+    assert dq["technologies"].any_of == ["SAP"]
+    assert len({d.code for d in rubric.disqualifiers}) == 3
+    assert rubric.manual == ["Exclusions: Founders who want everything free"]
+
+
+def test_missing_sections_are_warned_about_not_papered_over():
+    facts = {k: v for k, v in FACTS.items() if k not in ("technographics", "channels")}
+    facts["buying_triggers"] = []
+    rubric = derive(profile(facts))
+    assert not [r for r in rubric.rules if r.category != "firmographic"]
+    assert rubric.reachable == 50
+    text = " ".join(rubric.warnings)
+    assert "No technographic rule" in text and "No trigger or channel rule" in text
+    assert "At most 50 points are reachable" in text
+
+
+def test_a_respondents_own_exclusion_narrows_their_target_not_cancels_it():
+    p = Profile(company="Dockhand")
+    p.sections["company_profile"].items = [
+        item("3PL warehouses with 300-2,000 employees", support=["a:founder"]),
+        item("Cold-chain food distributors close fastest", support=["b:sales"]),
+    ]
+    p.sections["exclusions"].items = [
+        item("Single-site warehouses under 100 employees churn", support=["a:founder"]),
+        item("We avoid cold-chain warehouses", support=["a:founder"]),
+    ]
+    rubric = derive(p)
+    (industry,) = by_field(rubric, "industry")
+    assert "warehouse" in industry.any_of  # the founder targets warehouses and excludes a kind
+    assert "cold-chain" not in industry.any_of  # the founder's exclusion overrules sales
+    targets = {t for d in rubric.disqualifiers for t in d.any_of or ()}
+    assert targets == {"cold-chain"}
+    assert any(d.below == 100 for d in rubric.disqualifiers)
+
+
+def test_size_conflicts_of_a_merged_profile_are_noted():
+    conflict = {"kind": "size", "title": "Company size (employees): founder 300-2,000"}
+    rubric = derive(profile(FACTS), [conflict])
+    assert any("Respondents disagree" in w for w in rubric.warnings)
+
+
+def test_rules_file_round_trips_and_cites_evidence(tmp_path):
+    p = profile(FACTS)
+    hostile = 'Referrals: "quoted" # not a comment\x85 ünïcödé\nsecond line: x'
+    p.sections["channels"].items.append(item(hostile, 40))
+    rubric = derive(p)
+    text = to_yaml(rubric, "session s1 (founder, profile version 4)", {})
+    assert text.startswith("# ICP scoring rules for Closewise, derived from session s1")
+    assert '#   turn 2: "B2B SaaS companies with 200-1,000 employees"' in text
+    data = yaml.safe_load(text)
+    assert set(data) == {"company", "session", "version", "tiers", "categories", "rules",
+                         "disqualifiers"}  # fmt: skip
+    out = tmp_path / "rules.yaml"
+    out.write_text(text, "utf-8")
+    assert load_rules(out).model_dump() == rubric.model_dump()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("rules: [\n", "not valid YAML (line"),
+        ("- just a list\n", "not a rules file"),
+        (
+            "rules:\n  - {id: x, category: firmographic, label: x, points: 5, field: employees,"
+            " any_of: [a]}\n",
+            "rules[0]: employees takes min",
+        ),
+        (
+            "rules:\n  - {id: x, category: firmographic, label: x, points: 5, field: colour,"
+            " any_of: [a]}\n",
+            "rules[0].field",
+        ),
+        ("tiers: {A: 40, B: 60, C: 80}\n", "A >= B >= C"),
+        (
+            "rules:\n  - {id: x, category: behavioural, label: x, points: 5, field: source,"
+            " any_of: [a], within_days: 30}\n",
+            "within_days only applies to signals",
+        ),
+        (
+            "disqualifiers:\n  - {id: d, code: 'bad code', label: x, field: industry,"
+            " any_of: [a]}\n",
+            "disqualifiers[0].code",
+        ),
+        (
+            "rules:\n  - {id: x, category: behavioural, label: x, points: 5, field: source,"
+            " any_of: [a]}\n  - {id: x, category: behavioural, label: y, points: 5, field: source,"
+            " any_of: [b]}\n",
+            "repeated: x",
+        ),
+    ],
+)
+def test_bad_rules_files_get_one_clear_message(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(InputError, match=r"rules\.yaml") as err:
+        load_rules(path)
+    assert message in str(err.value)
+
+
+def test_split_points_is_exact_and_proportional():
+    assert split_points(50, [4, 2, 3, 2, 1]) == [17, 8, 13, 8, 4]
+    assert sum(split_points(30, [2, 2, 2, 1, 1])) == 30
+    assert split_points(20, []) == [] and split_points(0, [1, 1]) == [0, 0]

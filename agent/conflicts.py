@@ -129,13 +129,17 @@ def segment_terms(item: Item) -> set[str]:
     return {fold(t) for t in terms + names(item.text)}
 
 
+def generic_terms(profile: Profile) -> set[str]:
+    """Segment terms in many items: what the whole market is called ("warehouses" for a
+    warehouse tool), not a segment anyone could target or exclude on its own."""
+    counts = Counter(t for _, item in profile.all_items() for t in segment_terms(item))
+    return {t for t, n in counts.items() if n > max(GENERIC_MIN, len(counts) // 10)}
+
+
 def segment_conflicts(profile: Profile) -> list[Conflict]:
     """A segment some respondents target (company profile) and others exclude."""
     out = []
-    # A word in many items is what the whole market is called ("warehouses" for a warehouse
-    # tool), not a segment anyone could exclude.
-    counts = Counter(t for _, item in profile.all_items() for t in segment_terms(item))
-    common = {t for t, n in counts.items() if n > max(GENERIC_MIN, len(counts) // 10)}
+    common = generic_terms(profile)
     for target in profile.sections["company_profile"].items:
         for excluded in profile.sections["exclusions"].items:
             if set(target.support) & set(excluded.support):

@@ -177,7 +177,8 @@ class ModelClient:
         messages = list(conversation)
         if method in ("json_mode", "prompt"):
             hint = render("llm_json.j2", schema=json.dumps(schema.model_json_schema()))
-            messages.append(HumanMessage(content=hint))
+            # After the task's own messages, before any re-ask exchange.
+            messages = [*messages[:2], HumanMessage(content=hint), *messages[2:]]
         config = {"tags": [f"icp:{purpose}", f"icp:{method}"]}
         model = self._bind(self.model, max_tokens)
         if method != "prompt":

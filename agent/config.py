@@ -87,7 +87,8 @@ def set_value(key: str, value: str) -> Path:
     try:
         typed = kind(value)
     except ValueError:
-        raise InputError(f"{key} must be a {kind.__name__}, not {value!r}") from None
+        what = {"float": "number", "int": "whole number"}.get(kind.__name__, kind.__name__)
+        raise InputError(f"{key} must be a {what}, not {value!r}") from None
     if key == "engine" and typed not in ("offline", "llm"):
         raise InputError("engine must be offline or llm")
     data = load()

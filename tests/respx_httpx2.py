@@ -42,6 +42,7 @@ def sse(pieces: list[str], finish: str = "stop", usage: tuple[int, int] = (120, 
     chunks = [
         {"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces
     ]
+    chunks[0]["choices"][0]["delta"]["role"] = "assistant"  # servers name it in the first delta
     chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     chunks.append(
         {

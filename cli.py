@@ -85,6 +85,12 @@ def main() -> None:
 )
 @_model_options
 @click.option("--jsonl", is_flag=True, help="Headless protocol: JSON lines on stdin/stdout.")
+@click.option(
+    "--review",
+    metavar="ID",
+    default=None,
+    help="Quarterly review of an existing profile (ID or ID@VERSION); 15 minutes by default.",
+)
 def interview(
     company: str,
     role: str,
@@ -93,14 +99,37 @@ def interview(
     model: str | None,
     base_url: str | None,
     jsonl: bool,
+    review: str | None,
 ) -> None:
     """Start an interview in the terminal (Ctrl-C saves; `icp resume ID` continues)."""
     from agent.config import default_engine
     from agent.interview import Interview
 
     chosen = _engine(engine or default_engine(), model, base_url)
+    if review:
+        from agent.review import DEFAULT_MINUTES, ReviewInterview
+
+        source = click.get_current_context().get_parameter_source("minutes")
+        budget = DEFAULT_MINUTES if source == click.core.ParameterSource.DEFAULT else minutes
+        session = ReviewInterview.begin(_store(), chosen, review, minutes=budget)
+        _run(session, jsonl)
+        _review_drift(session)
+        return
     session = Interview.start(_store(), chosen, company=company, role=role, minutes=minutes)
     _run(session, jsonl)
+
+
+def _review_drift(session) -> None:
+    """After a finished review: its drift against the reviewed profile, on stderr."""
+    if session.done:
+        from agent.diff import format_text
+
+        drift = session.drift()
+        click.echo(f"\nWhat changed: {format_text(drift)}", err=True)
+        click.echo(
+            f"Report: icp report {session.session.id} --since {drift.old} --out review.pdf",
+            err=True,
+        )
 
 
 @main.command()
@@ -123,10 +152,15 @@ def resume(
     info = store.session(session_id)
     if info.meta.get("kind") == "merged":
         raise ICPError(f"{info.id} is a merged profile; `icp report {info.id}` writes its report")
-    session = Interview.resume(store, _engine(engine or info.engine, model, base_url), info.id)
+    kind = Interview
+    if info.meta.get("kind") == "review":
+        from agent.review import ReviewInterview as kind
+    session = kind.resume(store, _engine(engine or info.engine, model, base_url), info.id)
     if session.done:
         raise ICPError(f"interview {info.id} is complete; `icp report {info.id}` writes its report")
     _run(session, jsonl)
+    if kind is not Interview:
+        _review_drift(session)
 
 
 def _run(session, jsonl: bool) -> None:

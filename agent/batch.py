@@ -22,6 +22,7 @@ from .errors import ICPError, InputError, RenderError
 from .guide import load_guide
 from .profile import Profile
 from .reextract import Cancelled, guide_hash, reextract
+from .review import review_start, says_no_change
 from .store import SessionInfo, Store
 
 FORMATS = ("pdf", "html", "md", "none")
@@ -219,7 +220,17 @@ class _Worker:
                 bind = getattr(engine, "bind", None)
                 if bind is not None:
                     bind(db, session.id)
-                profile = reextract(session, turns, engine, self.guide, upto=upto, stop=self.stop)
+                reviewed = review_start(db, session)
+                profile = reextract(
+                    session,
+                    turns,
+                    engine,
+                    self.guide,
+                    upto=upto,
+                    stop=self.stop,
+                    start=reviewed,
+                    quiet=says_no_change if reviewed is not None else None,
+                )
                 meta = {
                     "kind": "batch",
                     "engine": engine.name,

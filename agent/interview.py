@@ -51,6 +51,8 @@ class Question:
 class Interview:
     """One interview session: answer() stores, extracts and returns the next question."""
 
+    state_class: type[State] = State  # a subclass may keep more running state (agent.review)
+
     def __init__(
         self,
         store: Store,
@@ -110,7 +112,7 @@ class Interview:
             interview._advance(after_seq=0, last=None)
             return interview
         profile = Profile.model_validate(record.data)
-        state = State.model_validate(record.state)
+        state = cls.state_class.model_validate(record.state)
         interview = cls(store, session, engine, guide, profile, state, None)
         later = [t for t in turns if t.seq > record.after_seq]
         interview.question = _pending_question(later)

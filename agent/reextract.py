@@ -6,6 +6,7 @@ import hashlib
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from functools import cache
 
 from .analysis import is_dont_know
@@ -87,13 +88,20 @@ def reextract(
     *,
     upto: int | None = None,
     stop: threading.Event | None = None,
+    start: Profile | None = None,
+    quiet: Callable[[str], bool] | None = None,
 ) -> Profile:
     """A fresh profile from the answers in `turns` (up to seq `upto`), extracted by `engine`.
 
     The topic of each answer is the one stored with it, or for imported transcripts the one
-    guessed from the interviewer's turn before it; `stop` is checked between answers.
+    guessed from the interviewer's turn before it; `stop` is checked between answers. A
+    review starts from the profile it reviewed (`start`; sections it adds nothing to keep
+    their status) and files answers that say nothing changed (`quiet`) by their own cues only.
     """
-    profile = Profile(session=session.id, company=session.company, role=session.role)
+    if start is not None:
+        profile = start.model_copy(deep=True)
+    else:
+        profile = Profile(session=session.id, company=session.company, role=session.role)
     settle = getattr(engine, "settle", None)
     recent: deque[Turn] = deque(maxlen=6)
     topic: str | None = None
@@ -114,6 +122,8 @@ def reextract(
             if stop is not None and stop.is_set():
                 raise Cancelled
             about = turn.topic or topic
+            if quiet is not None and quiet(turn.text):
+                about = None
             if about == "intro":
                 profile.product = turn.text[:500]
             else:
@@ -127,7 +137,13 @@ def reextract(
                     unanswered.add(about)
         recent.append(turn)
     declined = {key for key in unanswered if not profile.sections[key].items}
-    update_statuses(profile, guide, declined, asked)
+    if start is None:
+        update_statuses(profile, guide, declined, asked)
+    else:
+        update_statuses(profile, guide, declined, set(SECTION_KEYS))
+        for key, section in start.sections.items():
+            if len(section.items) == len(profile.sections[key].items):
+                profile.sections[key].status = section.status
     synthesize = getattr(engine, "synthesize", None)
     if synthesize is not None:
         profile.synthesis = synthesize(profile, Context(recent=tuple(recent))) or None

@@ -326,15 +326,24 @@ def demo(
 @click.option("--no-browser", is_flag=True, help="Print the link but do not open a browser.")
 @click.option(
     "--engine",
-    default="offline",
-    show_default=True,
-    help="Engine for interviews started in the browser (resumed ones keep their own).",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="Engine for interviews started in the browser (default: the config's, else offline);"
+    " resumed ones keep their own.",
 )
-def serve(host: str, port: int | None, no_browser: bool, engine: str) -> None:
+@_model_options
+def serve(
+    host: str,
+    port: int | None,
+    no_browser: bool,
+    engine: str | None,
+    model: str | None,
+    base_url: str | None,
+) -> None:
     """Chat in the browser: a local web app; prints (and opens) its link with an access token."""
     from agent.serve import run_server
 
-    run_server(host=host, port=port, engine=engine, open_browser=not no_browser)
+    run_server(host, port, engine, model, base_url, open_browser=not no_browser)
 
 
 @main.command()

@@ -51,7 +51,7 @@ def server(app: Any) -> Any:
         log_level="warning",
         access_log=False,  # the access log would write the token from the first URL
         timeout_graceful_shutdown=3,
-        lifespan="off",
+        lifespan="on",  # at shutdown every open interview settles and saves
     )
     return uvicorn.Server(config)
 
@@ -59,17 +59,24 @@ def server(app: Any) -> Any:
 def run_server(
     host: str = "127.0.0.1",
     port: int | None = None,
-    engine: str = "offline",
+    engine: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
     open_browser: bool = True,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> None:
     """Serve until Ctrl-C: the link goes to `out`, notes and warnings to `err`."""
+    from .config import default_engine
     from .engines import get_engine
     from .web import create_app
     from .web_auth import new_token
 
-    get_engine(engine)  # an unknown or unconfigured engine fails here, not mid-interview
+    engine = engine or default_engine()
+    get_engine(engine, model, base_url)  # a bad engine or model fails now, not mid-interview
+
+    def engine_for(name: str):
+        return get_engine(name, model, base_url)
     sock = bind(host, port)
     port = sock.getsockname()[1]
     token = new_token()
@@ -93,7 +100,7 @@ def run_server(
         # The socket already listens, so the browser's first request simply waits for us.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
-        server(create_app(token, engine)).run(sockets=[sock])
+        server(create_app(token, engine, engine_for)).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
         pass
     finally:

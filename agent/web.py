@@ -7,10 +7,9 @@ import contextlib
 import json
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import jinja2
@@ -30,10 +29,12 @@ from .interview import Interview
 from .report import render
 from .store import Store
 from .web_auth import TokenGuard
+from .web_sessions import IDLE_SECONDS, Interviews
 from .web_views import (
     ROLE_TITLES,
     STATUS_LABELS,
     chat_context,
+    derived_context,
     download_name,
     session_row,
     step_json,
@@ -49,6 +50,7 @@ REPORT_TYPES = {
     "md": "text/markdown; charset=utf-8",
 }
 log = logging.getLogger("icp.web")
+T = TypeVar("T")
 
 
 class Conflict(ICPError):
@@ -63,49 +65,33 @@ def http_status(exc: Exception) -> int:
     return 500
 
 
-class Interviews:
-    """Opens interviews per request: a fresh Store each time, one lock per session."""
-
-    def __init__(self, engine: str, engine_factory: Callable[[str], Engine] = get_engine):
-        self.engine_name, self.engine_factory = engine, engine_factory
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock(self, sid: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(sid, threading.Lock())
-
-    @contextmanager
-    def open(self, sid: str) -> Iterator[Interview]:
-        """The interview, resumed where it stopped, held by this thread until the block ends."""
-        if not SID.fullmatch(sid):
-            raise NotFound(f"no interview {sid!r}")
-        with self._lock(sid):
-            store = Store()  # SQLite connections stay in the thread that opened them
-            try:
-                info = store.session(sid)
-                yield Interview.resume(store, self.engine_factory(info.engine), info.id)
-            finally:
-                store.close()
-
-    def start(self, company: str, role: str, minutes: float) -> str:
-        """Create an interview with its first question; returns its id."""
-        store = Store()
-        try:
-            engine = self.engine_factory(self.engine_name)
-            interview = Interview.start(store, engine, company=company, role=role, minutes=minutes)
-            return interview.session.id
-        finally:
-            store.close()
+def start_interview(engine: Engine, company: str, role: str, minutes: float) -> str:
+    """Create an interview with its first question, in this thread; returns its id."""
+    store = Store()
+    try:
+        interview = Interview.start(store, engine, company=company, role=role, minutes=minutes)
+        return interview.session.id
+    finally:
+        store.close()
 
 
 def create_app(
     token: str,
     engine: str = "offline",
     engine_factory: Callable[[str], Engine] = get_engine,
+    idle_seconds: float = IDLE_SECONDS,
 ) -> Starlette:
-    """The ASGI app; every request must carry `token` (see `web_auth`)."""
-    interviews = Interviews(engine, engine_factory)
+    """The ASGI app; every request must carry `token` (see `web_auth`).
+
+    `engine` starts new interviews; `engine_factory(name)` makes the engine for each one.
+    """
+    interviews = Interviews(engine_factory, idle_seconds)
+
+    async def on(sid: str, act: Callable[[Interview], T]) -> T:
+        if not SID.fullmatch(sid):
+            raise NotFound(f"no interview {sid!r}")
+        return await asyncio.wrap_future(interviews.submit(sid, act))
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "web_templates"),
         autoescape=True,
@@ -141,17 +127,21 @@ def create_app(
         if role not in ROLE_TITLES or not 1 <= minutes <= 240:
             error = "Pick a role from the list and a time between 1 and 240 minutes."
             return await asyncio.to_thread(sessions_page, request, error, 400)
-        sid = await asyncio.to_thread(interviews.start, company, role, minutes)
+        sid = await asyncio.to_thread(
+            start_interview, engine_factory(engine), company, role, minutes
+        )
         return RedirectResponse(f"/s/{sid}", status_code=303)
 
-    def chat_page(request: Request) -> Response:
-        with interviews.open(request.path_params["sid"]) as interview:
-            context = chat_context(interview)
+    async def chat_page(request: Request) -> Response:
+        sid = request.path_params["sid"]
+        try:
+            context = await on(sid, chat_context)
+        except NotFound:
+            context = await asyncio.to_thread(derived_context, sid)  # e.g. a merged profile
         return page(request, "chat.html.j2", context)
 
-    def state(request: Request) -> Response:
-        with interviews.open(request.path_params["sid"]) as interview:
-            return JSONResponse(step_json(interview))
+    async def state(request: Request) -> Response:
+        return JSONResponse(await on(request.path_params["sid"], step_json))
 
     def report(request: Request) -> Response:
         sid, fmt = request.path_params["sid"], request.path_params["fmt"]
@@ -162,7 +152,7 @@ def create_app(
             bundle = load_bundle(store, sid)
         finally:
             store.close()
-        data = render(bundle.profile, bundle.session, bundle.turns, fmt)
+        data = render(bundle.profile, bundle.session, bundle.turns, fmt, bundle.usage)
         name = download_name(bundle.session.company, sid, fmt)
         disposition = {"content-disposition": f'attachment; filename="{name}"'}
         return Response(data, media_type=REPORT_TYPES[fmt], headers=disposition)
@@ -181,15 +171,15 @@ def create_app(
             )
         if not text:
             raise InputError("An empty answer was not saved. Type an answer, or skip the topic.")
-        return await _step(interviews, request, body.get("seq"), lambda i: i.answer(text))
+        return await _step(on, request, body.get("seq"), lambda i: i.answer(text))
 
     async def skip(request: Request) -> Response:
         seq = (await _json_body(request)).get("seq")
-        return await _step(interviews, request, seq, lambda i: i.skip())
+        return await _step(on, request, seq, lambda i: i.skip())
 
     async def wrap_up(request: Request) -> Response:
         seq = (await _json_body(request)).get("seq")
-        return await _step(interviews, request, seq, lambda i: i.wrap_up())
+        return await _step(on, request, seq, lambda i: i.wrap_up())
 
     async def on_error(request: Request, exc: Exception) -> Response:
         code = exc.status_code if hasattr(exc, "status_code") else http_status(exc)
@@ -211,8 +201,15 @@ def create_app(
         Route("/api/s/{sid}/wrap-up", wrap_up, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "web_static"), name="static"),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette):
+        yield
+        await asyncio.to_thread(interviews.close)  # each open interview settles and saves
+
     return Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[Middleware(TokenGuard, token=token)],
         exception_handlers={ICPError: on_error, 404: on_error, 405: on_error, 413: on_error},
         max_body_size=MAX_BODY_BYTES,
@@ -234,15 +231,17 @@ def _error(message: str, status: int) -> JSONResponse:
 
 
 async def _step(
-    interviews: Interviews, request: Request, seq: object, act: Callable[[Interview], object]
+    on: Callable[[str, Callable[[Interview], Any]], Awaitable[Any]],
+    request: Request,
+    seq: object,
+    act: Callable[[Interview], object],
 ) -> Response:
-    """Run one answer or command in a worker thread and stream what it produces as NDJSON.
+    """Run one answer or command on the interview's thread and stream what it produces.
 
-    The first line waits until the step is accepted (so a stale or ended interview gets a
-    plain error status); then come the engine's `token` pieces as it words the next question,
-    and last the `question` (or `done`) line. A client that leaves does not stop the step.
+    The response waits until the step is accepted (so a stale or ended interview gets a plain
+    error status); then come the engine's `token` pieces as it words the next question, and
+    last the `question` (or `done`) line. A client that leaves does not stop the step.
     """
-    sid = request.path_params["sid"]
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict | None] = asyncio.Queue()
 
@@ -250,31 +249,40 @@ async def _step(
         with contextlib.suppress(RuntimeError):  # the server shut down mid-step
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
-    def work() -> None:
+    def work(interview: Interview) -> None:
         try:
-            with interviews.open(sid) as interview:
-                pending = interview.question
-                if pending is None:
-                    raise Conflict("This interview has ended; reload the page for its summary.")
-                if seq is not None and seq != pending.seq:
-                    raise Conflict(
-                        "That question was already answered (in another tab?). "
-                        "Reload the page to see where the interview is."
-                    )
-                put({"type": "accepted"})
-                interview.on_token = lambda piece: put({"type": "token", "text": piece})
+            pending = interview.question
+            if pending is None:
+                raise Conflict("This interview has ended; reload the page for its summary.")
+            if seq is not None and seq != pending.seq:
+                raise Conflict(
+                    "That question was already answered (in another tab?). "
+                    "Reload the page to see where the interview is."
+                )
+            put({"type": "accepted"})
+            interview.on_token = lambda piece: put({"type": "token", "text": piece})
+            try:
                 act(interview)
-                put(step_json(interview))
+            finally:
+                interview.on_token = None
+            put(step_json(interview))
         except Exception as exc:
             if not isinstance(exc, ICPError):
-                log.exception("interview %s failed", sid)
+                log.exception("interview %s failed", interview.session.id)
             message = str(exc) if isinstance(exc, ICPError) else "internal error; reload the page"
             put({"type": "error", "error": message, "status": http_status(exc)})
+            raise
         finally:
             put(None)
 
-    threading.Thread(target=work, name=f"icp-web-{sid}", daemon=True).start()
-    first = await queue.get()
+    job = asyncio.ensure_future(on(request.path_params["sid"], work))
+    job.add_done_callback(_observed)  # a failure is reported as a line or by the handler
+    getter = asyncio.ensure_future(queue.get())
+    await asyncio.wait({job, getter}, return_when=asyncio.FIRST_COMPLETED)
+    if not getter.done():  # the job failed before it could start (no such interview)
+        getter.cancel()
+        await job  # raises, and the error handler answers
+    first = getter.result()
     if first is None or first["type"] == "error":
         first = first or {"error": "no reply", "status": 500}
         return _error(first["error"], first["status"])
@@ -284,3 +292,8 @@ async def _step(
             yield json.dumps(event, ensure_ascii=False) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _observed(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()

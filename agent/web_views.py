@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from .errors import NotFound
+from .exports import load_bundle
 from .interview import Interview, Question
-from .profile import SECTION_TITLES
-from .store import SessionInfo, Turn
+from .profile import SECTION_TITLES, Profile
+from .store import SessionInfo, Store, Turn
 from .synthesis import summarize
 
 TOPIC_TITLES = {**SECTION_TITLES, "intro": "Getting started", "close": "Wrapping up"}
@@ -49,6 +51,23 @@ def status_json(interview: Interview) -> dict:
     return status
 
 
+def profile_status(profile: Profile) -> dict:
+    """The same shape as `status_json` for a profile with no interview behind it."""
+    sections = {
+        key: {"title": SECTION_TITLES[key], "status": s.status, "items": len(s.items)}
+        for key, s in profile.sections.items()
+    }
+    covered = sum(s["status"] == "covered" for s in sections.values())
+    return {
+        "sections": sections,
+        "current": None,
+        "minutes_left": 0,
+        "minutes_total": 0,
+        "covered": covered,
+        "questions": 0,
+    }
+
+
 def step_json(interview: Interview) -> dict:
     """What the chat API sends after an answer or command: the next question, or done."""
     if interview.question is None:
@@ -84,6 +103,7 @@ def chat_context(interview: Interview) -> dict:
     turns = interview.store.turns(interview.session.id)
     done = interview.question is None
     context = {
+        "kind": "",
         "session": session_row(interview.session),
         "entries": entries(turns, interview.question),
         "question": question_json(interview.question) if interview.question else None,
@@ -94,6 +114,28 @@ def chat_context(interview: Interview) -> dict:
         "answers": sum(t.speaker == "respondent" and t.kind == "answer" for t in turns),
     }
     return context
+
+
+def derived_context(sid: str) -> dict:
+    """The summary page of a profile made from other sessions (`icp merge`): no chat."""
+    store = Store()
+    try:
+        bundle = load_bundle(store, sid)
+    finally:
+        store.close()
+    if bundle.session.id != sid:
+        raise NotFound(f"no interview {sid!r}")
+    return {
+        "kind": bundle.session.meta.get("kind", "derived"),
+        "session": session_row(bundle.session),
+        "entries": entries(bundle.turns, None),
+        "question": None,
+        "status": profile_status(bundle.profile),
+        "done": True,
+        "summary": summarize(bundle.profile),
+        "product": bundle.profile.product,
+        "answers": sum(t.kind == "answer" for t in bundle.turns),
+    }
 
 
 def session_row(info: SessionInfo) -> dict:

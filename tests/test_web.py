@@ -16,6 +16,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from agent.engines.offline import OfflineEngine
+from agent.exports import load_bundle
+from agent.profile import Evidence, Item
 from agent.respondent import SimulatedRespondent, load_persona
 from agent.store import Store
 from agent.web import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
@@ -49,12 +51,58 @@ class StreamingEngine:
         return self.inner.extract(answer, turn, topic, context)
 
 
-def client(engine=None, token: str | None = TOKEN) -> TestClient:
-    """A client for a fresh app; with `token`, every request carries it as a header."""
-    factory = (lambda _name: engine) if engine else None
-    app = create_app(TOKEN, **({"engine_factory": factory} if factory else {}))
+class BackgroundEngine(StreamingEngine):
+    """Like the llm engine: an answer's items arrive in the background, merged at the next one."""
+
+    name = "background-fake"
+
+    def __init__(self):
+        super().__init__()
+        self.pending: tuple[int, str] | None = None
+
+    def extract(self, answer, turn, topic, context):
+        self.pending = (turn, answer)
+        return []
+
+    def settle(self, final=False, wait=None):
+        job, self.pending = self.pending, None
+        if job is None:
+            return []
+        turn, answer = job
+        quote = answer.split(".")[0]
+        item = Item(text=f"Found later: {quote}", evidence=[Evidence(turn=turn, quote=quote)])
+        return [("company_profile", item)]
+
+
+_open_clients: list[TestClient] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    """Each app's shutdown runs at the end of the test: its interview threads settle and stop."""
+    yield
+    while _open_clients:
+        _open_clients.pop().__exit__(None, None, None)
+
+
+def client(engine=None, token: str | None = TOKEN, **options) -> TestClient:
+    """A client for a fresh app; with `token`, every request carries it as a header.
+
+    `engine` is an engine, or an engine class to make a new one per interview.
+    """
+    if engine is not None:
+        make = engine if isinstance(engine, type) else lambda: engine
+        options["engine_factory"] = lambda _name: make()
     headers = {"x-icp-token": token} if token else {}
-    return TestClient(app, headers=headers, follow_redirects=False)
+    c = TestClient(create_app(TOKEN, **options), headers=headers, follow_redirects=False)
+    _open_clients.append(c.__enter__())
+    return c
+
+
+def close(c: TestClient) -> None:
+    """Stop the app as `icp serve` does at Ctrl-C."""
+    _open_clients.remove(c)
+    c.__exit__(None, None, None)
 
 
 def start(c: TestClient, company: str = "Ledgerline", role: str = "founder") -> str:
@@ -202,6 +250,59 @@ def test_an_engine_failure_after_the_answer_keeps_it_and_reload_continues():
     assert "We sell AP automation." in page
     assert pending(healthy, sid)["topic"] == "company_profile"
     assert stored_answers(sid) == ["We sell AP automation."]
+
+
+def found_later(sid: str) -> list[str]:
+    store = Store()
+    try:
+        items = load_bundle(store, sid).profile.sections["company_profile"].items
+    finally:
+        store.close()
+    return [i.text for i in items if i.text.startswith("Found later")]
+
+
+def answer_three(c: TestClient, sid: str, count: int = 3) -> None:
+    texts = ["We sell AP automation.", "Mid-market firms. Mostly US.", "They use NetSuite. Often."]
+    for text in texts[:count]:
+        code, _ = step(c, sid, "answer", answer=text, seq=pending(c, sid)["seq"])
+        assert code == 200
+
+
+def test_an_engines_background_work_is_merged_at_the_next_answer():
+    c = client(BackgroundEngine)  # a new engine per interview, kept between requests
+    sid = start(c)
+    answer_three(c, sid)
+    assert found_later(sid) == ["Found later: Mid-market firms"]
+
+
+def test_stopping_the_server_keeps_background_work_and_pauses_the_interview():
+    c = client(BackgroundEngine)
+    sid = start(c)
+    answer_three(c, sid, 2)
+    assert found_later(sid) == []  # still pending in the engine
+    close(c)
+    assert found_later(sid) == ["Found later: Mid-market firms"]
+    store = Store()
+    try:
+        assert store.session(sid).status == "interrupted"
+    finally:
+        store.close()
+    again = client(BackgroundEngine)
+    assert "Mid-market firms. Mostly US." in again.get(f"/s/{sid}").text
+    answer_three(again, sid, 1)
+    assert found_later(sid) == ["Found later: Mid-market firms"]  # merged once, not twice
+
+
+def test_an_idle_interview_is_settled_and_reopened_on_the_next_request():
+    c = client(BackgroundEngine, idle_seconds=0.2)
+    sid = start(c)
+    answer_three(c, sid, 2)
+    deadline = time.monotonic() + 10
+    while not found_later(sid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert found_later(sid) == ["Found later: Mid-market firms"]
+    answer_three(c, sid, 1)
+    assert pending(c, sid)["seq"] > 5
 
 
 # resume

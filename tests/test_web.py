@@ -305,6 +305,29 @@ def test_an_idle_interview_is_settled_and_reopened_on_the_next_request():
     assert pending(c, sid)["seq"] > 5
 
 
+def test_a_merged_profile_gets_a_summary_page_and_no_chat():
+    from agent.profile import Profile
+
+    store = Store()
+    try:
+        profile = Profile(session="x", company="Joint Co", role="merged")
+        info = store.create_derived(
+            "Joint Co", "merged", "merge", {"kind": "merged"}, profile.model_dump(mode="json")
+        )
+    finally:
+        store.close()
+    c = client()
+    page = c.get(f"/s/{info.id}")
+    assert page.status_code == 200 and "Merged profile" in page.text
+    assert "<textarea" not in page.text and f"/s/{info.id}/report.pdf" in page.text
+    assert step(c, info.id, "answer", answer="hello")[0] == 404
+    store = Store()
+    try:
+        assert store.turns(info.id) == []
+    finally:
+        store.close()
+
+
 # resume
 def test_a_new_server_resumes_where_the_interview_stopped():
     c = client()

@@ -64,10 +64,11 @@ def _side(label: str, stance: Stance, items: list[Item]) -> Side:
     )
 
 
-def _who(labels: list[str], verb: str) -> str:
-    """ "sales targets it" or "founder and sales target it"."""
+def _who(labels: list[str], verb: str, first: bool = False) -> str:
+    """ "sales targets it" or "Founder and sales target it" (`first`: starts a sentence)."""
     roles = list(dict.fromkeys(label.split(":", 1)[-1] for label in labels))
-    return f"{' and '.join(roles)} {verb + 's' if len(roles) == 1 else verb} it"
+    text = f"{' and '.join(roles)} {verb + 's' if len(roles) == 1 else verb} it"
+    return text[:1].upper() + text[1:] if first else text
 
 
 def size_conflicts(profile: Profile) -> list[Conflict]:
@@ -153,7 +154,8 @@ def segment_conflicts(profile: Profile) -> list[Conflict]:
                     section="exclusions",
                     title=f"Segment: {', '.join(sorted(shared))}",
                     detail=(
-                        f"{_who(target.support, 'target')}; {_who(excluded.support, 'exclude')}. "
+                        f"{_who(target.support, 'target', True)}; "
+                        f"{_who(excluded.support, 'exclude')}. "
                         "Decide: in, out, or a negative persona with its reason."
                     ),
                     sides=[_side(lb, "targets", [target]) for lb in target.support]
@@ -207,7 +209,7 @@ def channel_conflicts(profile: Profile, sources: list[Source]) -> list[Conflict]
                 section="channels",
                 title=f"Channel: {', '.join(terms[:3])}",
                 detail=(
-                    f"{_who(item.support, 'credit')}; "
+                    f"{_who(item.support, 'credit', True)}; "
                     f"{_who([s.label for s in silent], 'never mention')}"
                     ". Check first-touch data before moving budget."
                 ),

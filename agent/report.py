@@ -12,6 +12,7 @@ from urllib.request import url2pathname
 
 from .errors import InputError, RenderError
 from .exports import write_atomic
+from .joint import review_context
 from .llm_summary import summarize_with_model
 from .paths import resource
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
@@ -154,6 +155,8 @@ def _context(
         "answers": sum(t.speaker == "respondent" for t in turns),
         "date": _date(session.started),
         "status_labels": STATUS_LABELS,
+        # Rubric, For marketing / For sales, Resolve together, sign-off (issue 6).
+        "review": review_context(profile, session),
     }
 
 

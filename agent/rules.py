@@ -32,9 +32,9 @@ RuleField = Literal["employees", "revenue", "locations", "industry", "region", "
 @cache
 def settings() -> dict[str, Any]:
     """prompts/rubric.yaml: points, tiers, weights, label templates."""
-    import yaml
+    from .vocabulary import load_yaml
 
-    return yaml.safe_load((resource("prompts") / "rubric.yaml").read_text("utf-8"))
+    return load_yaml(resource("prompts") / "rubric.yaml")
 
 
 class Condition(BaseModel):

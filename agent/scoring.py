@@ -16,7 +16,7 @@ from .errors import InputError
 from .numbers import parse_number, point
 from .paths import resource
 from .rules import CATEGORIES, NUMERIC_FIELDS, Rubric
-from .vocabulary import has_term
+from .vocabulary import has_term, load_yaml
 
 DELIMITERS = ",;\t|"
 OUTPUT_COLUMNS = (
@@ -44,9 +44,7 @@ def _key(name: str) -> str:
 @cache
 def aliases() -> dict[str, str]:
     """Reduced column name -> account field, from prompts/scoring_columns.yaml."""
-    import yaml
-
-    data = yaml.safe_load((resource("prompts") / "scoring_columns.yaml").read_text("utf-8"))
+    data = load_yaml(resource("prompts") / "scoring_columns.yaml")
     return {_key(str(alias)): fld for fld, names in data.items() for alias in [fld, *names]}
 
 

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from .analysis import find_entities
 from .paths import resource
@@ -27,12 +29,18 @@ class Vocabulary:
     not_names: frozenset[str]
 
 
+def load_yaml(path: Path) -> Any:
+    """A bundled YAML file, with libyaml's fast loader when it is there."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text("utf-8"), Loader=loader)
+
+
 @cache
 def vocabulary() -> Vocabulary:
     """Load prompts/vocabulary.yaml once."""
-    import yaml
-
-    data = yaml.safe_load((resource("prompts") / "vocabulary.yaml").read_text("utf-8"))
+    data = load_yaml(resource("prompts") / "vocabulary.yaml")
 
     def words(key: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(str(w).strip().lower() for w in data[key]))
@@ -74,28 +82,54 @@ def term_pattern(term: str, strict_short: bool = True) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)
 
 
-def find_terms(text: str, terms: tuple[str, ...], strict_short: bool = True) -> list[str]:
-    """The terms that occur in `text`, in text order; a longer term hides those inside it."""
-    text = unicodedata.normalize("NFKC", text)
-    hits = []
+_TOKEN = re.compile(r"\w+(?:-\w+)*")
+_WORDS = re.compile(r"\w+(?:-\w+)*(?:\s+\w+(?:-\w+)*)*")
+
+
+@cache
+def _index(terms: tuple[str, ...]) -> tuple[dict[str, str], int]:
+    """Every written form of a word list (plurals too) mapped to its term; the longest term's
+    length in words."""
+    forms: dict[str, str] = {}
     for term in terms:
-        for m in term_pattern(term, strict_short).finditer(text):
-            hits.append((m.start(), m.end(), term))
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[int, str]] = []
-    for start, end, term in sorted(hits, key=lambda h: h[0] - h[1]):
-        if any(start < b and a < end for a, b in taken):
-            continue
-        taken.append((start, end))
-        if len(term) <= 3:
-            term = term.upper()
-        elif text[start].isupper():  # keep the speaker's capitals: "Texas", "Midwest"
-            written = text[start:end]
-            term = written if fold(written) == term else term[:1].upper() + term[1:]
-        found.append((start, term))
+        *head, last = term.split()
+        plurals = [last, last + "s", last + "es"]
+        if re.search(r"[^aeiou]y$", last):
+            plurals.append(last[:-1] + "ies")
+        for form in plurals:
+            forms.setdefault(" ".join([*head, form]), term)
+    return forms, max((len(t.split()) for t in terms), default=1)
+
+
+def find_terms(text: str, terms: tuple[str, ...], strict_short: bool = True) -> list[str]:
+    """The terms that occur in `text` as whole words, in text order; the longest term at a
+    place wins ("third-party logistics", not "logistics"). With `strict_short`, terms of three
+    characters or fewer ("us", "dso") only count in capitals, so the pronoun "us" is no country.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    forms, longest = _index(tuple(terms))
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
     out: dict[str, str] = {}
-    for _, term in sorted(found):
-        out.setdefault(fold(term), term)
+    i = 0
+    while i < len(tokens):
+        for k in range(min(longest, len(tokens) - i), 0, -1):
+            start, end = tokens[i][0], tokens[i + k - 1][1]
+            if k > 1 and not _WORDS.fullmatch(text, start, end):
+                continue  # the words of a term are separated by spaces only
+            written = " ".join(text[start:end].split())
+            term = forms.get(fold(written))
+            if term is None:
+                continue
+            if len(term) <= 3:
+                if strict_short and not written[: len(term)].isupper():
+                    continue
+                term = term.upper()
+            elif written[:1].isupper():  # keep the speaker's capitals: "Texas", "Midwest"
+                term = written if fold(written) == term else term[:1].upper() + term[1:]
+            out.setdefault(fold(term), term)
+            i += k - 1
+            break
+        i += 1
     return list(out.values())
 
 

@@ -556,7 +556,7 @@ def batch(
     store = _store()
     name = engine or default_engine()
     first = _engine(name, model, base_url)
-    # The offline engine is stateless and shared; model engines get one per worker thread.
+    # Offline: worker processes (CPU-bound); model engines: one per worker thread.
     make = (lambda: first) if first.name == "offline" else (lambda: _engine(name, model, base_url))
     key = first.name if first.name == "offline" else f"{first.name}:{model or ''}:{base_url or ''}"
     sessions = runner.select(store, session_ids, everything, since)
@@ -573,7 +573,12 @@ def batch(
         bar.update(plan.already)
         try:
             rows = runner.execute(
-                store, plan, make, concurrency=concurrency, on_item=lambda _row: bar.update(1)
+                store,
+                plan,
+                make,
+                concurrency=concurrency,
+                processes=first.name == "offline",
+                on_item=lambda _row: bar.update(1),
             )
         except runner.BatchInterrupted as exc:
             click.echo(f"\nicp: {exc}", err=True)

@@ -6,53 +6,44 @@ session's progress, so an interrupted batch asked for again resumes where it sto
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from . import runs
-from .diff import compare
 from .engines import Engine
 from .errors import ICPError, InputError, RenderError
 from .guide import load_guide
 from .profile import Profile
 from .reextract import Cancelled, guide_hash, reextract
 from .review import review_start, says_no_change
+from .runs import BatchFailed, Row, check, format_table
 from .store import SessionInfo, Store
 
+__all__ = [
+    "FORMATS",
+    "BatchFailed",
+    "BatchInterrupted",
+    "Plan",
+    "Row",
+    "check",
+    "execute",
+    "format_table",
+    "prepare",
+    "select",
+]
 FORMATS = ("pdf", "html", "md", "none")
+PROCESS_MINIMUM = 8  # starting a worker process costs about a second: not worth it for fewer
 
 
 class BatchInterrupted(ICPError):
     """Ctrl-C (or a stop) during a batch; finished sessions are kept and the run resumes."""
-
-
-class BatchFailed(ICPError):
-    """Some sessions failed; the others completed."""
-
-
-@dataclass(frozen=True)
-class Row:
-    """One session's line in the summary."""
-
-    session: str
-    company: str
-    status: str
-    version: int | None = None
-    items: int | None = None
-    changes: dict | None = None
-    report: str | None = None
-    error: str | None = None
-    seconds: float | None = None
-
-    def as_dict(self) -> dict:
-        """The row as `icp batch --json` prints it."""
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -137,14 +128,20 @@ def execute(
     make_engine: Callable[[], Engine],
     *,
     concurrency: int = 4,
+    processes: bool = False,
     on_item: Callable[[Row], None] | None = None,
 ) -> list[Row]:
-    """Re-extract (and render) the plan's pending sessions in a thread pool; all rows in order.
+    """Re-extract (and render) the plan's pending sessions in parallel; all rows in order.
 
-    SQLite: each worker thread opens its own connection (a sqlite3 connection must stay in
-    its thread, and an engine that records model calls writes from the worker). WAL lets
-    readers run alongside, and the writes are a few short BEGIN IMMEDIATE transactions per
-    session, which SQLite serialises through its lock with the connection's busy timeout.
+    A model engine spends its time waiting for the network, so `concurrency` threads overlap
+    that wait. The offline engine is pure Python computation, which threads cannot run in
+    parallel (the GIL): with `processes` the offline engine runs in up to `concurrency`
+    worker processes, one per core (from PROCESS_MINIMUM sessions on).
+
+    SQLite: each worker thread or process opens its own connection (a sqlite3 connection
+    must stay in its thread, and an engine that records model calls writes from the worker).
+    WAL lets readers run alongside, and the writes are a few short BEGIN IMMEDIATE
+    transactions per session, which SQLite serialises with the connection's busy timeout.
     """
     if concurrency < 1:
         raise InputError("--concurrency must be at least 1")
@@ -153,17 +150,35 @@ def execute(
             plan.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RenderError(f"cannot create {plan.out}: {exc.strerror or exc}") from None
-    worker = _Worker(store.path, plan, make_engine)
+    stop: threading.Event | None = None
+    if processes and len(plan.todo) >= PROCESS_MINIMUM:
+        import multiprocessing
+
+        workers = max(1, min(concurrency, os.cpu_count() or 1))
+        # spawn: a child must not inherit the parent's open SQLite connection.
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_process,
+            initargs=(store.path, plan),
+        )
+        task: Callable[[runs.RunItem], Row] = _process_item
+    else:
+        worker = _Worker(store.path, plan, make_engine)
+        stop = worker.stop
+        pool = ThreadPoolExecutor(concurrency, thread_name_prefix="icp-batch")
+        task = worker.process
     try:
-        with ThreadPoolExecutor(concurrency, thread_name_prefix="icp-batch") as pool:
-            futures = [pool.submit(worker.process, item) for item in plan.todo]
+        with pool:
+            futures = [pool.submit(task, item) for item in plan.todo]
             try:
                 for future in as_completed(futures):
                     row = future.result()
                     if on_item:
                         on_item(row)
             except BaseException:  # Ctrl-C, or an interrupt raised inside a worker
-                worker.stop.set()
+                if stop is not None:
+                    stop.set()
                 for future in futures:
                     future.cancel()
                 raise
@@ -176,8 +191,28 @@ def execute(
             f"{plan.run.id}); run the same command again to resume, --force to start over"
         ) from None
     runs.finish(store, plan.run.id)
-    plan.rows = summary(store, plan)
+    plan.rows = runs.summary(store, plan.run.id)
     return plan.rows
+
+
+_PROCESS_WORKER: _Worker | None = None
+
+
+def _start_process(path: Path, plan: Plan) -> None:
+    """In a worker process: Ctrl-C is the parent's to handle; one offline engine."""
+    import signal
+
+    from .engines import get_engine
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _PROCESS_WORKER
+    engine = get_engine("offline")
+    _PROCESS_WORKER = _Worker(path, plan, lambda: engine)
+
+
+def _process_item(item: runs.RunItem) -> Row:
+    assert _PROCESS_WORKER is not None
+    return _PROCESS_WORKER.process(item)
 
 
 class _Worker:
@@ -256,7 +291,7 @@ class _Worker:
                 "done",
                 version,
                 len(profile.all_items()),
-                changes(db, session.id, version),
+                runs.changes(db, session.id, version),
                 report,
                 None,
                 seconds,
@@ -268,73 +303,6 @@ class _Worker:
             seconds = round(time.perf_counter() - start, 3)
             runs.mark(db, run, item.session, "failed", error=reason, seconds=seconds)
             return Row(item.session, company, "failed", error=reason, seconds=seconds)
-
-
-def changes(store: Store, sid: str, version: int) -> dict | None:
-    """Drift counts of a batch version against the version it was re-extracted from."""
-    record = store.profile(sid, version)
-    base = record.meta.get("based_on") if record else None
-    if not base:
-        return None
-    old = Profile.model_validate(store.profile(sid, base).data)
-    return compare(old, Profile.model_validate(record.data)).counts()
-
-
-def summary(store: Store, plan: Plan) -> list[Row]:
-    """Every session of the run, including those finished before a resume, in order."""
-    rows = []
-    for item in runs.items(store, plan.run.id):
-        session = store.session(item.session)
-        items = changed = None
-        if item.version and item.status == "done":
-            record = store.profile(session.id, item.version)
-            items = len(Profile.model_validate(record.data).all_items())
-            changed = changes(store, session.id, item.version)
-        rows.append(
-            Row(
-                session.id,
-                session.company,
-                item.status,
-                item.version,
-                items,
-                changed,
-                item.report,
-                item.error,
-                item.seconds,
-            )
-        )
-    return rows
-
-
-def format_table(rows: list[Row]) -> str:
-    """The summary table for a terminal."""
-    lines = [
-        f"{'SESSION':<10} {'COMPANY':<18} {'RESULT':<8} {'VERSION':>7} {'ITEMS':>5}  "
-        f"{'CHANGES':<14} REPORT OR REASON"
-    ]
-    for r in rows:
-        change = "-"
-        if r.changes is not None:
-            c = r.changes
-            change = f"+{c['added']} -{c['removed']} ~{c['changed']}" if c["sections"] else "none"
-        lines.append(
-            f"{r.session:<10} {(r.company or '-')[:18]:<18} {r.status:<8} "
-            f"{r.version if r.version is not None else '-':>7} "
-            f"{r.items if r.items is not None else '-':>5}  {change:<14} "
-            f"{r.error or r.report or '-'}"
-        )
-    return "\n".join(lines)
-
-
-def check(rows: list[Row]) -> None:
-    """Raise BatchFailed with a one-line summary if any session failed."""
-    failed = [r for r in rows if r.status == "failed"]
-    if failed:
-        first = failed[0]
-        raise BatchFailed(
-            f"{len(failed)} of {len(rows)} sessions failed (first: {first.session}: "
-            f"{first.error}); the others completed"
-        )
 
 
 def _slug(company: str) -> str:

@@ -1,4 +1,4 @@
-"""Batch runs in the database: what a run covers and how far each of its sessions got."""
+"""Batch runs in the database: what a run covers, how far each session got, the summary."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from .diff import compare
+from .errors import ICPError
+from .profile import Profile
 from .store import Store, now
+
+
+class BatchFailed(ICPError):
+    """Some sessions failed; the others completed."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,92 @@ def finish(store: Store, run: str) -> None:
     """Mark a run done: the same command later starts a new run."""
     with store.transaction() as db:
         db.execute("UPDATE runs SET status = 'done', ended = ? WHERE id = ?", (now(), run))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One session's line in the summary."""
+
+    session: str
+    company: str
+    status: str
+    version: int | None = None
+    items: int | None = None
+    changes: dict | None = None
+    report: str | None = None
+    error: str | None = None
+    seconds: float | None = None
+
+    def as_dict(self) -> dict:
+        """The row as `icp batch --json` prints it."""
+        return dict(self.__dict__)
+
+
+def changes(store: Store, sid: str, version: int) -> dict | None:
+    """Drift counts of a batch version against the version it was re-extracted from."""
+    record = store.profile(sid, version)
+    base = record.meta.get("based_on") if record else None
+    if not base:
+        return None
+    old = Profile.model_validate(store.profile(sid, base).data)
+    return compare(old, Profile.model_validate(record.data)).counts()
+
+
+def summary(store: Store, run: str) -> list[Row]:
+    """Every session of the run, including those finished before a resume, in order."""
+    rows = []
+    for item in items(store, run):
+        session = store.session(item.session)
+        count = changed = None
+        if item.version and item.status == "done":
+            record = store.profile(session.id, item.version)
+            count = len(Profile.model_validate(record.data).all_items())
+            changed = changes(store, session.id, item.version)
+        rows.append(
+            Row(
+                session.id,
+                session.company,
+                item.status,
+                item.version,
+                count,
+                changed,
+                item.report,
+                item.error,
+                item.seconds,
+            )
+        )
+    return rows
+
+
+def format_table(rows: list[Row]) -> str:
+    """The summary table for a terminal."""
+    lines = [
+        f"{'SESSION':<10} {'COMPANY':<18} {'RESULT':<8} {'VERSION':>7} {'ITEMS':>5}  "
+        f"{'CHANGES':<14} REPORT OR REASON"
+    ]
+    for r in rows:
+        change = "-"
+        if r.changes is not None:
+            c = r.changes
+            change = f"+{c['added']} -{c['removed']} ~{c['changed']}" if c["sections"] else "none"
+        lines.append(
+            f"{r.session:<10} {(r.company or '-')[:18]:<18} {r.status:<8} "
+            f"{r.version if r.version is not None else '-':>7} "
+            f"{r.items if r.items is not None else '-':>5}  {change:<14} "
+            f"{r.error or r.report or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def check(rows: list[Row]) -> None:
+    """Raise BatchFailed with a one-line summary if any session failed."""
+    failed = [r for r in rows if r.status == "failed"]
+    if failed:
+        first = failed[0]
+        raise BatchFailed(
+            f"{len(failed)} of {len(rows)} sessions failed (first: {first.session}: "
+            f"{first.error}); the others completed"
+        )
 
 
 def _key(key: dict) -> str:

@@ -205,3 +205,14 @@ def test_cli_batch_table_json_and_exit_code(store, tmp_path):
     assert [r["session"] for r in doc["sessions"]] == ids[1:]
     assert [r["version"] for r in doc["sessions"]] == [3, 3]
     assert Profile.model_validate(store.profile(ids[1]).data).version == 3
+
+
+def test_offline_batch_in_worker_processes(store, tmp_path):
+    ids = make_sessions(store, tmp_path, batch.PROCESS_MINIMUM)
+    plan = batch.prepare(store, batch.select(store, tuple(ids)), "offline", fmt="none")
+    rows = batch.execute(store, plan, get_engine, concurrency=2, processes=True)
+    assert [r.status for r in rows] == ["done"] * len(ids)
+    assert all(store.profile(sid).version == 2 for sid in ids)
+    assert all(
+        store.profile(sid, 2).data == {**store.profile(sid, 1).data, "version": 2} for sid in ids
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -235,7 +236,7 @@ def evidence_lines(evidence: list[Evidence], roles: dict[str, str]) -> list[str]
     out = []
     for ev in evidence[:3]:
         who = f" ({roles.get(ev.session, ev.session)})" if ev.session else ""
-        out.append(f'turn {ev.turn}{who}: "{_clean(ev.quote, 110)}"')
+        out.append(f'turn {ev.turn}{who}: "{_clean(ev.quote, 80)}"')
     return out
 
 
@@ -250,7 +251,9 @@ def to_yaml(rubric: Rubric, source: str, roles: dict[str, str] | None = None) ->
         source=_clean(source),
         categories=rubric.categories,
         tiers=_plain(rubric.tiers),
-        warnings=[_clean(w, 300) for w in rubric.warnings],
+        warnings=[
+            textwrap.fill(_clean(w, 400), 90, subsequent_indent="#       ") for w in rubric.warnings
+        ],
     )
     head = rubric.model_dump(include={"company", "session", "version"})
     parts = [header, "", _dump(head)]
@@ -258,14 +261,14 @@ def to_yaml(rubric: Rubric, source: str, roles: dict[str, str] | None = None) ->
     for key, entries in (("rules", rubric.rules), ("disqualifiers", rubric.disqualifiers)):
         parts.append(f"\n{key}:" if entries else f"\n{key}: []")
         for entry in entries:
-            parts.append(f"  # From: {_clean(entry.source)}" if entry.source else "  #")
+            parts.append(f"  # From: {_clean(entry.source, 90)}" if entry.source else "  #")
             parts += [f"  #   {line}" for line in evidence_lines(entry.evidence, roles)]
             data = entry.model_dump(exclude_none=True)
             body = _dump({k: data[k] for k in _ORDER if k in data}).splitlines()
             parts += ["  - " + body[0], *("    " + line for line in body[1:])]
     if rubric.manual:
         parts.append("\n# Not rules (nothing in account data can check them); qualify by hand:")
-        parts += [f"#   - {_clean(text)}" for text in rubric.manual]
+        parts += [f"#   - {_clean(text, 94)}" for text in rubric.manual]
     return "\n".join(parts) + "\n"
 
 

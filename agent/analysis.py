@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -34,6 +35,8 @@ _ABBREVIATIONS = {
     "fig",
     "mt",
 }
+_ABBREVIATION_WINDOW = 16  # longer than any abbreviation above
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
 _OPEN_DOUBLE = {'"': '"', "“": "”", "«": "»", "„": "“"}
 _LEADING_FILLER = re.compile(
     r"^(?:(?:well|so|and|but|oh|um+|uh+|yeah|yes|honestly|basically|i mean|you know|look|"
@@ -247,11 +250,13 @@ def find_quotes(text: str) -> list[Span]:
 
 def split_statements(text: str) -> list[Span]:
     """Split an answer into statements without breaking quotes, abbreviations or decimals."""
-    protected = _quote_spans(text)
+    protected = _quote_spans(text)  # sorted and disjoint
+    starts = [a for a, _ in protected]
 
     def inside_quote(pos: int) -> bool:
         # Punctuation just before a closing quote mark may end the sentence: "...chaos." Then
-        return any(a < pos < b - 2 for a, b in protected)
+        k = bisect_left(starts, pos) - 1  # the one span that can hold pos (linear scan was O(n²))
+        return k >= 0 and pos < protected[k][1] - 2
 
     cuts, n = [0], len(text)
     for i, ch in enumerate(text):
@@ -266,7 +271,8 @@ def split_statements(text: str) -> list[Span]:
         if j < n and not text[j].isspace():
             continue
         if ch == ".":
-            word = re.search(r"([\w.]+)$", text[:i])
+            # Look back a bounded window: searching all of text[:i] made a pasted page quadratic.
+            word = _WORD_BEFORE.search(text, max(0, i - _ABBREVIATION_WINDOW), i)
             if word and word.group(1).lower() in _ABBREVIATIONS:
                 continue
         cuts.append(j)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from .analysis import (
     Reading,
@@ -138,6 +139,7 @@ def _item(text: str, turn: int, reading: Reading) -> Item:
     )
 
 
+@lru_cache(maxsize=16384)  # merge compares against every item: uncached, a long paste was O(n²)
 def _key(text: str) -> str:
     return re.sub(r"\W+", " ", normalise(text).casefold()).strip()
 

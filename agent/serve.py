@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -77,6 +78,7 @@ def run_server(
 
     def engine_for(name: str):
         return get_engine(name, model, base_url)
+
     sock = bind(host, port)
     port = sock.getsockname()[1]
     token = new_token()
@@ -95,10 +97,8 @@ def run_server(
         flush=True,
     )
     if open_browser:
-        import webbrowser
-
         # The socket already listens, so the browser's first request simply waits for us.
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        threading.Thread(target=_open_browser, args=(url, err), daemon=True).start()
     try:
         server(create_app(token, engine, engine_for)).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
@@ -106,3 +106,14 @@ def run_server(
     finally:
         sock.close()
     print("icp serve: stopped. Interviews are saved; `icp serve` again to continue.", file=err)
+
+
+def _open_browser(url: str, err: TextIO) -> None:
+    """Open the link in a desktop browser; never a text browser that would take the terminal."""
+    import webbrowser
+
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    if headless or not webbrowser.open(url):
+        print("icp serve: no browser to open here; open the link above yourself.", file=err)

@@ -70,6 +70,9 @@ def start_interview(engine: Engine, company: str, role: str, minutes: float) -> 
     store = Store()
     try:
         interview = Interview.start(store, engine, company=company, role=role, minutes=minutes)
+        flush = getattr(engine, "flush", None)  # the llm engine's record of that first call
+        if flush is not None:
+            flush()
         return interview.session.id
     finally:
         store.close()
@@ -99,9 +102,7 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(
-        roles=ROLE_TITLES, status_labels=STATUS_LABELS, max_chars=MAX_ANSWER_CHARS, engine=engine
-    )
+    env.globals.update(roles=ROLE_TITLES, status_labels=STATUS_LABELS, max_chars=MAX_ANSWER_CHARS)
     templates = Jinja2Templates(env=env)
 
     def page(request: Request, name: str, context: dict, status: int = 200) -> Response:
@@ -128,7 +129,7 @@ def create_app(
             error = "Pick a role from the list and a time between 1 and 240 minutes."
             return await asyncio.to_thread(sessions_page, request, error, 400)
         sid = await asyncio.to_thread(
-            start_interview, engine_factory(engine), company, role, minutes
+            lambda: start_interview(engine_factory(engine), company, role, minutes)
         )
         return RedirectResponse(f"/s/{sid}", status_code=303)
 

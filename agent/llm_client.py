@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -97,13 +98,12 @@ class ModelClient:
         after_seq: int | None = None,
     ) -> str:
         """Stream a text answer into `on_token`; the whole text when it finished normally."""
-        started, full = time.perf_counter(), None
-        sink = on_token
+        started, sink = time.perf_counter(), on_token
+        full = _Streamed()
         try:
             model = self._bind(self.model, max_tokens)
             for chunk in model.stream(messages, config={"tags": [f"icp:{purpose}"]}):
-                full = chunk if full is None else full + chunk
-                piece = chunk.text
+                piece = full.add(chunk)
                 if piece and sink is not None:
                     try:
                         sink(piece)
@@ -113,19 +113,18 @@ class ModelClient:
             error = classify_error(exc)
             self._record(purpose, messages, full, started, _outcome(error), after_seq)
             raise error from exc
-        meta = getattr(full, "response_metadata", {}) or {}
-        text = full.text if full is not None else ""
+        finish = full.response_metadata.get("finish_reason")
         failure: ModelFailure | None = None
-        if meta.get("finish_reason") == "length":
+        if finish == "length":
             failure = Truncated("the question was cut off at the token limit")
-        elif meta.get("finish_reason") == "content_filter" or _refusal(full):
+        elif finish == "content_filter" or _refusal(full):
             failure = Refused("the model refused to write the question")
-        elif not text.strip():
+        elif not full.text.strip():
             failure = InvalidOutput("the model sent an empty question")
         self._record(purpose, messages, full, started, _outcome(failure), after_seq)
         if failure:
             raise failure
-        return text
+        return full.text
 
     def structured(
         self,
@@ -176,7 +175,7 @@ class ModelClient:
         started, raw = time.perf_counter(), None
         messages = list(conversation)
         if method in ("json_mode", "prompt"):
-            hint = render("llm_json.j2", schema=json.dumps(schema.model_json_schema()))
+            hint = render("llm_json.j2", schema=_schema_text(schema))
             # After the task's own messages, before any re-ask exchange.
             messages = [*messages[:2], HumanMessage(content=hint), *messages[2:]]
         config = {"tags": [f"icp:{purpose}", f"icp:{method}"]}
@@ -229,6 +228,31 @@ class ModelClient:
             self.records.append(record)
 
 
+class _Streamed:
+    """What a stream added up to, without merging message chunks (which costs per chunk)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.usage_metadata: dict | None = None
+        self.response_metadata: dict = {}
+        self.additional_kwargs: dict = {}
+
+    def add(self, chunk: Any) -> str:
+        """Take one chunk; its text."""
+        piece = chunk.text
+        if piece:
+            self.pieces.append(piece)
+        self.usage_metadata = getattr(chunk, "usage_metadata", None) or self.usage_metadata
+        self.response_metadata.update(getattr(chunk, "response_metadata", None) or {})
+        self.additional_kwargs.update(getattr(chunk, "additional_kwargs", None) or {})
+        return piece
+
+    @property
+    def text(self) -> str:
+        """The whole text so far."""
+        return "".join(self.pieces)
+
+
 def _check(raw: Any, parsed: Any, error: Any) -> ModelFailure | None:
     """The typed failure a structured answer shows, or None when it is usable."""
     meta = getattr(raw, "response_metadata", {}) or {}
@@ -258,6 +282,11 @@ def _parse_json(schema: type[T], text: str) -> T:
         failure = InvalidOutput(" ".join(str(exc).split())[:300])
         failure.raw_text = text
         raise failure from None
+
+
+@cache
+def _schema_text(schema: type[BaseModel]) -> str:
+    return json.dumps(schema.model_json_schema())
 
 
 def _refusal(message: Any) -> str:

@@ -506,13 +506,6 @@ class Store:
         if not records:
             return
         columns = ("after_seq", "purpose", "model", "prompt_tokens", "completion_tokens")
-        columns += ("estimated", "cost_usd", "seconds", "outcome", "kept", "dropped")
-        with self.transaction() as db:
-            db.executemany(
-                f"INSERT INTO model_calls (session_id, {', '.join(columns)}, created)"
-                f" VALUES (?, {', '.join('?' for _ in columns)}, ?)",
-                [(sid, *(r[c] for c in columns), now()) for r in records],
-            )
 
     def model_calls(self, sid: str | None = None) -> list[dict]:
         """Recorded model calls, of one session or all, oldest first."""

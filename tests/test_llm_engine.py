@@ -102,7 +102,7 @@ def test_one_streamed_call_per_question_and_extraction_off_the_main_thread(store
     assert len(critical) == len(questions) == interview.state.questions
     assert all(c["thread"] == "MainThread" for c in critical)
     extracts = [c for c in model.calls if c["purpose"] == "extract"]
-    assert extracts and all(c["thread"].startswith("icp-extract-") for c in extracts)
+    assert extracts and all(c["thread"] == "icp-extract" for c in extracts)
     # The first question was worded before a sink was set; every later one streamed whole,
     # the closing one as the reflect-back, a blank line and the question.
     note = next(t.text for t in store.turns(interview.session.id) if t.kind == "note")

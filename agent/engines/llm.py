@@ -6,6 +6,7 @@ any step the model fails, and the planner still decides what to ask.
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 from collections.abc import Callable
@@ -69,7 +70,8 @@ class LLMEngine:
         self.failures = 0
         self.disabled = False
         self.wait_seconds = settings.timeout * (settings.max_retries + 1) * (1 + REASKS) + 5
-        self._job: tuple[threading.Thread, dict, int] | None = None
+        self._job: tuple[threading.Event, dict, int] | None = None
+        self._queue: queue.Queue | None = None
 
     def bind(self, store: Any, session_id: str) -> None:
         """Where call records go: the interview's store and session."""
@@ -119,10 +121,28 @@ class LLMEngine:
             except BaseException as exc:  # handed to the main thread by settle()
                 box["error"] = exc
 
-        worker = threading.Thread(target=run, name=f"icp-extract-{turn}", daemon=True)
-        self._job = (worker, box, turn)
-        worker.start()
+        done = threading.Event()
+        self._job = (done, box, turn)
+        self._worker().put((run, done))
         return floor
+
+    def _worker(self) -> queue.Queue:
+        """The one background thread (a daemon: a hung call never delays exit), started once."""
+        if self._queue is None:
+            self._queue = queue.Queue()
+
+            def loop(jobs: queue.Queue) -> None:
+                while True:
+                    job, done = jobs.get()
+                    try:
+                        job()
+                    finally:
+                        done.set()
+
+            threading.Thread(
+                target=loop, args=(self._queue,), name="icp-extract", daemon=True
+            ).start()
+        return self._queue
 
     def settle(self, final: bool = False, wait: float | None = None) -> list[tuple[str, Item]]:
         """Wait (at most `wait` seconds) for the background extraction; its verified items."""
@@ -130,9 +150,8 @@ class LLMEngine:
         if job is None:
             self.flush()
             return []
-        worker, box, turn = job
-        worker.join(self.wait_seconds if wait is None else wait)
-        if worker.is_alive():
+        done, box, turn = job
+        if not done.wait(self.wait_seconds if wait is None else wait):
             self.notify(f"the model's extraction of answer {turn} took too long; kept the rules'")
             self.flush()
             return []

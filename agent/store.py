@@ -506,6 +506,19 @@ class Store:
         if not records:
             return
         columns = ("after_seq", "purpose", "model", "prompt_tokens", "completion_tokens")
+        columns += ("estimated", "cost_usd", "seconds", "outcome", "kept", "dropped")
+        # Accounting, not answers: skip this commit's fsync (WAL); the next durable commit
+        # (the profile version moments later) makes it durable too.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.transaction() as db:
+                db.executemany(
+                    f"INSERT INTO model_calls (session_id, {', '.join(columns)}, created)"
+                    f" VALUES (?, {', '.join('?' for _ in columns)}, ?)",
+                    [(sid, *(r[c] for c in columns), now()) for r in records],
+                )
+        finally:
+            self.db.execute("PRAGMA synchronous=FULL")
 
     def model_calls(self, sid: str | None = None) -> list[dict]:
         """Recorded model calls, of one session or all, oldest first."""

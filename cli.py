@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from agent import __version__
-from agent.config import KEYS as CONFIG_KEYS
 from agent.errors import ICPError
 
 ROLES = ("founder", "sales", "marketing", "cs")
@@ -624,10 +623,13 @@ def config_group() -> None:
 
 
 @config_group.command(name="set")
-@click.argument("key", type=click.Choice(list(CONFIG_KEYS)))
+@click.argument("key")
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
-    """Store a setting; VALUE `-` reads it from standard input (for api_key)."""
+    """Store a setting; VALUE `-` reads it from standard input (for api_key).
+
+    KEY: engine, model, base_url, api_key, timeout, max_retries, price_input, price_output.
+    """
     from agent.config import set_value
 
     if value == "-":
@@ -638,7 +640,7 @@ def config_set(key: str, value: str) -> None:
 
 
 @config_group.command(name="unset")
-@click.argument("key", type=click.Choice(list(CONFIG_KEYS)))
+@click.argument("key")
 def config_unset(key: str) -> None:
     """Remove a setting (its default applies again)."""
     from agent.config import unset

@@ -195,6 +195,8 @@ class ModelClient:
             failure = _check(raw, parsed, error)
         except Exception as exc:
             failure = classify_error(exc)
+            if method == "json_schema" and _prose(exc):
+                failure = Unsupported("the server ignored json_schema and answered in prose")
             self._record(purpose, messages, raw, started, _outcome(failure, method), after_seq)
             raise failure from exc
         self._record(purpose, messages, raw, started, _outcome(failure, method), after_seq)
@@ -287,6 +289,22 @@ def _parse_json(schema: type[T], text: str) -> T:
 @cache
 def _schema_text(schema: type[BaseModel]) -> str:
     return json.dumps(schema.model_json_schema())
+
+
+def _prose(exc: BaseException) -> bool:
+    """True when structured output came back as plain text, not even an attempt at JSON."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return False
+    try:
+        found = errors()
+    except Exception:
+        return False
+    return any(
+        e.get("type") == "json_invalid"
+        and not str(e.get("input", "")).lstrip().startswith(("{", "["))
+        for e in found
+    )
 
 
 def _refusal(message: Any) -> str:

@@ -179,7 +179,7 @@ def test_malformed_json_every_time_keeps_the_offline_items(store, server):
     notices: list[str] = []
     interview = started(store, notices)
     interview.answer(INTRO)
-    server.queues["extract"] += [completion("nope")] * 3
+    server.queues["extract"] += [completion('{"items": [oops')] * 3
     interview.answer(ANSWER)
     interview.answer("Usually a new CFO.")
     assert len(about(server, "extract", ANSWER)) == 3  # asked, then re-asked twice
@@ -236,6 +236,21 @@ def test_a_server_without_json_schema_gets_function_calling(store, server):
     assert "response_format" in rejected and "tools" in with_tools
     assert "tools" in next_turn and "response_format" not in next_turn  # remembered
     assert notices == []
+
+
+def test_a_server_that_ignores_json_schema_gets_function_calling(store, server):
+    notices: list[str] = []
+    interview = started(store, notices)
+    interview.answer(INTRO)
+    delta = {"items": [item("technographics", "run NetSuite", "Runs NetSuite")]}
+    prose = completion("Sure! The customer runs NetSuite and has about 500 people.")
+    server.queues["extract"] += [prose, completion(tool_args=delta)]
+    interview.answer(ANSWER)
+    interview.answer("Usually a new CFO.")
+    assert ("technographics", "Runs NetSuite") in llm_items(interview)
+    ignored, with_tools = about(server, "extract", ANSWER)
+    assert "response_format" in ignored and "tools" in with_tools
+    assert notices == [] and answers(store, interview) == [INTRO, ANSWER, "Usually a new CFO."]
 
 
 def test_401_stops_at_once_and_keeps_the_answer(store, server):

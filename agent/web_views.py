@@ -121,10 +121,12 @@ def derived_context(sid: str) -> dict:
     store = Store()
     try:
         bundle = load_bundle(store, sid)
+    except NotFound:
+        bundle = None
     finally:
         store.close()
-    if bundle.session.id != sid:
-        raise NotFound(f"no interview {sid!r}")
+    if bundle is None or bundle.session.id != sid:
+        raise NotFound(f"There is no interview {sid} here; the front page lists them all.")
     return {
         "kind": bundle.session.meta.get("kind", "derived"),
         "session": session_row(bundle.session),

@@ -303,3 +303,23 @@ def test_a_persona_interview_with_the_fake_model_never_repeats(store, path):
     questions = [t.text for t in store.turns(interview.session.id) if t.kind == "question"]
     assert len(questions) == len(set(questions)) <= 30
     assert interview.done and store.session(interview.session.id).status == "complete"
+
+
+def test_a_slow_extraction_is_waited_for_at_most_the_timeout(store):
+    import time
+
+    def slow(messages):
+        time.sleep(0.6)
+        return json.dumps({"items": grounded_and_invented(answer_of(messages))[:1]})
+
+    notices: list[str] = []
+    engine = LLMEngine(settings(timeout=0.1), model=fake(extract=slow), notify=notices.append)
+    interview = Interview.start(store, engine, company="Acme")
+    interview.answer(ANSWERS[0])
+    interview.answer(ANSWERS[1])
+    started = time.perf_counter()
+    interview.answer(ANSWERS[2])
+    assert time.perf_counter() - started < 0.5
+    assert any("took too long; kept the offline items" in n for n in notices)
+    assert not any(i.source == "llm" for _, i in interview.profile.all_items())
+    assert list(stored_answers(store, interview).values()) == ANSWERS[:3]

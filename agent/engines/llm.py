@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ..analysis import find_entities, find_quantities, read_statement, split_statements
 from ..config import ModelSettings
 from ..guide import Guide
-from ..llm_client import REASKS, ModelClient
+from ..llm_client import ModelClient
 from ..llm_errors import InvalidOutput, ModelError, ModelFailure
 from ..llm_prompts import clip, extract_messages, question_messages, synthesis_messages
 from ..planner import Action
@@ -69,7 +69,9 @@ class LLMEngine:
         self.session_id = ""
         self.failures = 0
         self.disabled = False
-        self.wait_seconds = settings.timeout * (settings.max_retries + 1) * (1 + REASKS) + 5
+        # The next answer waits at most this long for the previous one's extraction (which
+        # had the whole reading and typing time already); a later result is dropped.
+        self.wait_seconds = settings.timeout
         self._job: tuple[threading.Event, dict, int] | None = None
         self._queue: queue.Queue | None = None
 
@@ -152,7 +154,9 @@ class LLMEngine:
             return []
         done, box, turn = job
         if not done.wait(self.wait_seconds if wait is None else wait):
-            self.notify(f"the model's extraction of answer {turn} took too long; kept the rules'")
+            self.notify(
+                f"the model's extraction of answer {turn} took too long; kept the offline items"
+            )
             self.flush()
             return []
         error = box.get("error")

@@ -452,18 +452,27 @@ def score(accounts: Path, rules_file: Path, as_json: bool, as_of) -> None:
     help="Speaker who is the respondent (repeatable); asked when omitted in a terminal.",
 )
 @click.option("--company", default="", help="Company the profile is for.")
-@click.option("--engine", default="offline", show_default=True, help="Extraction engine.")
+@click.option(
+    "--engine",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="Extraction engine: offline (the default: built-in rules) or llm (a chat model).",
+)
+@_model_options
 @click.option("--force", is_flag=True, help="Import a file again even if it was imported before.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def import_(
     files: tuple[Path, ...],
     respondent: tuple[str, ...],
     company: str,
-    engine: str,
+    engine: str | None,
+    model: str | None,
+    base_url: str | None,
     force: bool,
     as_json: bool,
 ) -> None:
     """Import transcripts (text, Markdown, WebVTT, SRT, JSON lines) as sessions."""
+    from agent.config import default_engine
     from agent.importer import import_files, speakers_line
 
     def choose(transcript) -> list[str]:
@@ -485,7 +494,7 @@ def import_(
     done = import_files(
         _store(),
         list(files),
-        _engine(engine),
+        _engine(engine or default_engine(), model, base_url),
         respondent=respondent,
         company=company,
         force=force,

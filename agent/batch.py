@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import runs
+from .diff import compare
 from .engines import Engine
 from .errors import ICPError, InputError, RenderError
 from .guide import load_guide
@@ -245,7 +246,8 @@ class _Worker:
             turns = db.turns(session.id)
             if item.status == "extracted" and item.version:  # stored before an interrupt
                 version = item.version
-                profile = Profile.model_validate(db.profile(session.id, version).data)
+                record = db.profile(session.id, version)
+                profile, meta = Profile.model_validate(record.data), record.meta
             else:
                 if not any(t.speaker == "respondent" and t.kind == "answer" for t in turns):
                     runs.mark(db, run, session.id, "skipped", error="no answers to extract from")
@@ -266,12 +268,15 @@ class _Worker:
                     start=reviewed,
                     quiet=says_no_change if reviewed is not None else None,
                 )
+                old = Profile.model_validate(base.data) if base else None
                 meta = {
                     "kind": "batch",
                     "engine": engine.name,
                     "guide": guide_hash(),
                     "run": run,
                     "based_on": base.version if base else None,
+                    "items": len(profile.all_items()),
+                    "changes": compare(old, profile).counts() if old else None,
                 }
                 state = base.state if base else {}
                 data = profile.model_dump(mode="json")
@@ -290,8 +295,8 @@ class _Worker:
                 session.company,
                 "done",
                 version,
-                len(profile.all_items()),
-                runs.changes(db, session.id, version),
+                meta.get("items"),
+                meta.get("changes"),
                 report,
                 None,
                 seconds,

@@ -6,9 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from .diff import compare
 from .errors import ICPError
-from .profile import Profile
 from .store import Store, now
 
 
@@ -119,40 +117,32 @@ class Row:
         return dict(self.__dict__)
 
 
-def changes(store: Store, sid: str, version: int) -> dict | None:
-    """Drift counts of a batch version against the version it was re-extracted from."""
-    record = store.profile(sid, version)
-    base = record.meta.get("based_on") if record else None
-    if not base:
-        return None
-    old = Profile.model_validate(store.profile(sid, base).data)
-    return compare(old, Profile.model_validate(record.data)).counts()
-
-
 def summary(store: Store, run: str) -> list[Row]:
     """Every session of the run, including those finished before a resume, in order."""
-    rows = []
-    for item in items(store, run):
-        session = store.session(item.session)
-        count = changed = None
-        if item.version and item.status == "done":
-            record = store.profile(session.id, item.version)
-            count = len(Profile.model_validate(record.data).all_items())
-            changed = changes(store, session.id, item.version)
-        rows.append(
+    rows = store.db.execute(
+        "SELECT i.session_id, s.company, i.status, i.version, i.report, i.error, i.seconds,"
+        " p.meta FROM run_items i JOIN sessions s ON s.id = i.session_id"
+        " LEFT JOIN profiles p ON p.session_id = i.session_id AND p.version = i.version"
+        " WHERE i.run_id = ? ORDER BY i.position",
+        (run,),
+    ).fetchall()
+    out = []
+    for sid, company, status, version, report, error, seconds, meta in rows:
+        done = json.loads(meta) if meta and status == "done" else {}
+        out.append(
             Row(
-                session.id,
-                session.company,
-                item.status,
-                item.version,
-                count,
-                changed,
-                item.report,
-                item.error,
-                item.seconds,
+                sid,
+                company,
+                status,
+                version,
+                done.get("items"),
+                done.get("changes"),
+                report,
+                error,
+                seconds,
             )
         )
-    return rows
+    return out
 
 
 def format_table(rows: list[Row]) -> str:

@@ -88,7 +88,10 @@ class ScriptedModel:
         time.sleep(self.latency)
         with self.lock:
             self.calls += 1
-        return self.replies[(answer, turn, topic)]
+        # Fresh objects, as a real model's reply would be: the profile takes ownership of them.
+        return [
+            (key, item.model_copy(deep=True)) for key, item in self.replies[(answer, turn, topic)]
+        ]
 
 
 def scripted_replies(store: Store, ids: list[str]) -> dict:
@@ -100,7 +103,7 @@ def scripted_replies(store: Store, ids: list[str]) -> dict:
 
         def extract(self, answer, turn, topic, context):
             items = offline.extract(answer, turn, topic, context)
-            replies[(answer, turn, topic)] = items
+            replies[(answer, turn, topic)] = [(k, i.model_copy(deep=True)) for k, i in items]
             return items
 
     from agent.reextract import reextract

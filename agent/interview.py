@@ -103,7 +103,7 @@ class Interview:
     ) -> Interview:
         """Continue a session where it stopped, processing an answer a crash left unprocessed."""
         session = store.session(sid)
-        record = store.profile(session.id)
+        record = store.last_step(session.id)
         turns = store.turns(session.id)
         guide = guide or load_guide()
         if record is None:  # killed inside start(): nothing was asked yet
@@ -334,7 +334,7 @@ class Interview:
                 return
         except ICPError:  # the answers are stored; a model problem must not block leaving
             return
-        record = self.store.profile(self.session.id)
+        record = self.store.last_step(self.session.id)
         update_statuses(
             self.profile, self.guide, set(self.state.declined), set(self.state.finished)
         )

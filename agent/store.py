@@ -15,6 +15,7 @@ from .errors import NotFound, StoreError
 from .paths import icp_home
 
 DB_NAME = "icp.db"
+BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's transaction
 
 # One entry per release that changed the schema; PRAGMA user_version counts how many ran.
 MIGRATIONS: tuple[str, ...] = (
@@ -189,29 +190,53 @@ class Store:
         self.path = path or icp_home() / DB_NAME
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves so each write is atomic.
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            # SQLite settings, chosen for "an acknowledged answer is never lost" while several
+            # processes share one ICP_HOME (an interview, `icp serve`, a batch and its workers):
+            # - isolation_level=None: we issue BEGIN IMMEDIATE/COMMIT ourselves, so each write
+            #   is one atomic transaction that takes the write lock up front (no lock upgrade
+            #   halfway, which SQLite would fail at once instead of waiting).
+            # - busy_timeout: writers take turns. Every write is a short transaction, so a
+            #   writer waits up to BUSY_TIMEOUT_MS for the other's instead of failing with
+            #   "database is locked"; past that the user gets one line (StoreError).
+            # - journal_mode=WAL: readers never block the writer or each other (a batch reads
+            #   sessions while an interview commits), and a crash mid-commit is rolled back
+            #   from the log on the next open.
+            # - synchronous=FULL: each commit is fsynced before it returns, so an answer that
+            #   was acknowledged survives power loss, not only a killed process.
+            # - foreign_keys=ON: SQLite enforces them only when asked, per connection.
+            self.db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
             self.db.row_factory = sqlite3.Row
-            # WAL lets a batch read while an interview writes; synchronous=FULL makes each
-            # commit durable on power loss, which is what "an answer is never lost" needs.
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise StoreError(_busy_message(self.path)) from None
             raise StoreError(f"{self.path} is not a usable icp database ({exc})") from None
         except OSError as exc:
             raise StoreError(f"cannot open the database at {self.path}: {exc.strerror}") from None
 
-    def _migrate(self) -> None:
+    def _schema(self) -> int:
         current = self.db.execute("PRAGMA user_version").fetchone()[0]
         if current > len(MIGRATIONS):
             raise StoreError(
                 f"{self.path} was written by a newer icp (schema {current}, this release "
                 f"knows {len(MIGRATIONS)}); upgrade icp to open it"
             )
-        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self.transaction():
+        return current
+
+    def _migrate(self) -> None:
+        if self._schema() == len(MIGRATIONS):
+            return
+        # Under the write lock, read the version again: two processes opening a new database
+        # at once must not both run the same migration.
+        with self.transaction():
+            current = self._schema()
+            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                 for statement in _statements(script):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
@@ -219,7 +244,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run the block in one IMMEDIATE transaction, committed or rolled back as a whole."""
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StoreError(_busy_message(self.path)) from None
+            raise
         try:
             yield self.db
         except BaseException:
@@ -326,6 +356,7 @@ class Store:
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
             ).fetchone()[0]
             created = now()
+            data = {**data, "version": version}  # a batch may have taken the number expected
             db.execute(
                 "INSERT INTO profiles (session_id, version, after_seq, data, state, created)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -351,14 +382,20 @@ class Store:
             if version is not None:
                 raise NotFound(f"session {sid} has no profile version {version}")
             return None
-        return ProfileRecord(
-            row["version"],
-            row["after_seq"],
-            json.loads(row["data"]),
-            json.loads(row["state"]),
-            row["created"],
-            json.loads(row["meta"]),
-        )
+        return _profile_record(row)
+
+    def last_step(self, sid: str) -> ProfileRecord | None:
+        """The version covering the most turns (newest among equals): where an interview resumes.
+
+        Not simply the latest: a batch running alongside an interview stores a version built
+        from the turns it read, possibly after the interview has stored later ones.
+        """
+        row = self.db.execute(
+            "SELECT * FROM profiles WHERE session_id = ? ORDER BY after_seq DESC, version DESC"
+            " LIMIT 1",
+            (sid,),
+        ).fetchone()
+        return None if row is None else _profile_record(row)
 
     def create_derived(
         self, company: str, role: str, engine: str, meta: dict, data: dict
@@ -542,6 +579,30 @@ def _statements(script: str) -> list[str]:
 
 def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _busy(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
+def _busy_message(path: Path) -> str:
+    return (
+        f"{path} stayed busy for {BUSY_TIMEOUT_MS // 1000} s (another icp process is writing "
+        "to it); nothing was lost, try again"
+    )
+
+
+def _profile_record(row: sqlite3.Row) -> ProfileRecord:
+    return ProfileRecord(
+        row["version"],
+        row["after_seq"],
+        json.loads(row["data"]),
+        json.loads(row["state"]),
+        row["created"],
+        json.loads(row["meta"]),
+    )
 
 
 def _session_info(row: sqlite3.Row) -> SessionInfo:

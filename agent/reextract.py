@@ -7,7 +7,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 from .analysis import is_dont_know
 from .engines import Context, Engine
@@ -48,7 +48,7 @@ _STOP = frozenset((
     "last", "these", "those", "thing", "things",
 ))
 # fmt: on
-_VOCABULARY: dict[int, dict[str, frozenset[str]]] = {}
+_GUESSERS: dict[int, Callable[[str], str | None]] = {}
 
 
 def _words(text: str) -> frozenset[str]:
@@ -59,25 +59,32 @@ def guess_topic(question: str, guide: Guide) -> str | None:
     """The section a question from someone else's interview is about, or None.
 
     The guide's cues are tuned for answers, so a question also scores a point for each word
-    it shares with the guide's own questions for a section; a tie guesses nothing.
+    it shares with the guide's own questions for a section; a tie guesses nothing. Guesses
+    are remembered per guide: interviewers working from a script ask the same questions.
     """
-    vocabulary = _VOCABULARY.get(id(guide))
-    if vocabulary is None:
-        vocabulary = _VOCABULARY[id(guide)] = {
+    guesser = _GUESSERS.get(id(guide))
+    if guesser is None:
+        vocabulary = {
             key: _words(
                 " ".join([s.opening, s.more, s.example, s.words or "", s.goal, s.noun])
                 + " ".join(f.probe for f in s.facets)
             )
             for key, s in guide.sections.items()
         }
-    words = _words(question)
-    scores = {
-        key: score + len(words & vocabulary[key])
-        for key, score in section_scores(question, guide).items()
-    }
-    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-    best, second = scores[ranked[0]], scores[ranked[1]]
-    return ranked[0] if best >= 1.5 and best > second else None
+
+        @lru_cache(maxsize=4096)
+        def guesser(text: str) -> str | None:
+            words = _words(text)
+            scores = {
+                key: score + len(words & vocabulary[key])
+                for key, score in section_scores(text, guide).items()
+            }
+            ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+            best, second = scores[ranked[0]], scores[ranked[1]]
+            return ranked[0] if best >= 1.5 and best > second else None
+
+        _GUESSERS[id(guide)] = guesser
+    return guesser(question)
 
 
 def reextract(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .files import write_atomic
 
 CONFIG_NAME = "config.toml"
 DEFAULT_MODEL = "openai:gpt-4o-mini"
@@ -131,12 +132,11 @@ def _write(data: dict) -> Path:
         lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.chmod(path, 0o600)  # an older file may have been created with wider permissions
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    # Owner-only from the first byte (also over an older, wider file), and atomic: a crash
+    # mid-write leaves the previous settings rather than a truncated file without the key.
+    write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o600)
     return path
 
 

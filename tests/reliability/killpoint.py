@@ -16,7 +16,7 @@ import signal
 import sys
 
 import agent.engines.offline as offline
-import agent.exports as exports
+import agent.files as files
 from agent.store import Store
 
 POINT, _, NTH = os.environ.get("ICP_KILL_AT", "").partition(":")
@@ -99,11 +99,11 @@ def _install() -> None:
     def fdopen_then(fd, *args, **kwargs):
         return HalfWriter(fdopen(fd, *args, **kwargs))
 
-    exports.os = _Os(replace_then, fdopen_then)
+    files.os = _Os(replace_then, fdopen_then)
 
 
 class _Os:
-    """os for agent.exports, with replace and fdopen counted."""
+    """os for agent.files, with replace and fdopen counted."""
 
     def __init__(self, replace, fdopen):
         self.replace, self.fdopen = replace, fdopen

@@ -62,15 +62,35 @@ def run_chat(
     note = lambda text: print(text, file=err, flush=True)  # noqa: E731
     budget = interview.session.minutes
     note(f"Interview {sid} · {budget:.0f}-minute budget · /help for commands")
+    streamed: list[str] = []
+
+    def show_piece(piece: str) -> None:
+        if not streamed:
+            out.write("\n")
+        streamed.append(piece)
+        out.write(piece)
+        out.flush()
+
+    interview.on_token = show_piece  # a model's wording appears as it is produced
     question: Question | None = interview.question
     try:
         while question is not None:
             topic = SECTION_TITLES.get(question.topic or "", (question.topic or "").title())
-            say()
-            if question.preface:
-                say(question.preface)
-            say(f"[{topic} · {interview.minutes_left():.0f} min left]")
-            say(question.text)
+            header = f"[{topic} · {interview.minutes_left():.0f} min left]"
+            if streamed and "".join(streamed).strip() == question.text.strip():
+                say()  # the question is already on screen; its header goes below it
+                if question.preface:
+                    say(question.preface)
+                say(header)
+            else:
+                if streamed:
+                    say()
+                say()
+                if question.preface:
+                    say(question.preface)
+                say(header)
+                say(question.text)
+            streamed.clear()
             raw = read()
             if raw is None:
                 raise EOFError

@@ -93,3 +93,35 @@ def test_resume_processes_an_answer_stored_just_before_a_crash(store, engine):
     twice = Interview.resume(store, engine, interview.session.id)
     assert twice.question == resumed.question
     assert twice.profile == resumed.profile
+
+
+def test_terminal_chat_shows_a_streamed_question_once(store, engine):
+    from io import StringIO
+
+    from agent.chat import run_chat
+    from agent.engines import Wording
+
+    class Streaming:
+        """The offline engine, but each question is handed out word by word first."""
+
+        name = "offline"
+
+        def word(self, action, profile, context):
+            wording = engine.word(action, profile, context)
+            for piece in wording.text.split(" "):
+                if context.on_token:  # none yet when start() asks the first question
+                    context.on_token(piece + " ")
+            return Wording(wording.text, wording.preface)
+
+        def extract(self, *args):
+            return engine.extract(*args)
+
+    interview = Interview.start(store, Streaming())
+    answers = iter(["We sell AP automation.", "/done", "Nothing missing."])
+    out, err = StringIO(), StringIO()
+    assert run_chat(interview, out, err, read=lambda: next(answers)) is True
+    shown = out.getvalue()
+    second = "Think of the customers you'd most like to clone. What kind of companies are they?"
+    assert shown.count("What kind of companies are they?") == 1
+    assert second.replace(" ", "") in shown.replace(" ", "").replace("\n", "")
+    assert "[Company profile" in shown and interview.done

@@ -195,9 +195,12 @@ def normalise(text: str) -> str:
 
 
 def clean_answer(text: str) -> str:
-    """Drop control characters (keeping newlines and tabs) and surrounding whitespace."""
+    """Drop control characters (keeping newlines and tabs) and surrounding whitespace; a lone
+    surrogate (a JSON escape like "\\ud800", which UTF-8 cannot hold) becomes U+FFFD."""
     return "".join(
-        ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
+        "\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch
+        for ch in text
+        if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
     ).strip()
 
 

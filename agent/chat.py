@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from .errors import InputError
 from .interview import EmptyAnswer, Interview, Question
 from .profile import SECTION_KEYS, SECTION_TITLES
 
@@ -115,6 +116,8 @@ def run_chat(
                     question = interview.answer(raw)
             except EmptyAnswer:
                 note("(Nothing typed; take your time, or /skip to move on.)")
+            except InputError as exc:  # e.g. a paste over the size limit: say so, ask again
+                note(f"({exc})")
     except (KeyboardInterrupt, EOFError):
         interview.interrupt()
         note(f"\nSaved. Every answer so far is stored. Resume with:\n  icp resume {sid}")

@@ -92,7 +92,7 @@ class Interview:
         session = store.create_session(
             company=company, role=role, engine=engine.name, minutes=minutes
         )
-        profile = Profile(session=session.id, company=company, role=role)
+        profile = Profile(session=session.id, company=session.company, role=session.role)
         interview = cls(store, session, engine, guide or load_guide(), profile, State(), None)
         interview._advance(after_seq=0, last=None)
         return interview

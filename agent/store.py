@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -205,7 +206,10 @@ class Store:
             #   was acknowledged survives power loss, not only a killed process.
             # - foreign_keys=ON: SQLite enforces them only when asked, per connection.
             self.db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+                self.path,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                factory=_Connection,
             )
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -579,6 +583,26 @@ def _statements(script: str) -> list[str]:
 
 def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Connection(sqlite3.Connection):
+    """Binds only text UTF-8 can hold: a lone surrogate (from a JSON escape, an undecodable
+    file name or argument) becomes U+FFFD rather than failing the write with a traceback."""
+
+    def execute(self, sql: str, parameters: tuple | list = (), /) -> sqlite3.Cursor:
+        return super().execute(sql, _storable(parameters))
+
+    def executemany(self, sql: str, rows, /) -> sqlite3.Cursor:
+        return super().executemany(sql, (_storable(row) for row in rows))
+
+
+def _storable(parameters: tuple | list) -> tuple | list:
+    if not any(isinstance(p, str) and not p.isascii() for p in parameters):
+        return parameters
+    return tuple(_SURROGATE.sub("\ufffd", p) if isinstance(p, str) else p for p in parameters)
 
 
 def _busy(exc: Exception) -> bool:

@@ -42,6 +42,7 @@ _CUE_TIME = r"(?:\d{1,}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 _TIMING = re.compile(rf"^\s*(?P<start>{_CUE_TIME})\s+-->\s+(?P<end>{_CUE_TIME})(?:\s+.*)?$")
 _VOICE = re.compile(r"^\s*<v(?:\.[^\s>]*)?\s+(?P<name>[^>]+?)\s*>")
 _BRACKET = re.compile(r"^\s*\[(?P<name>[^\]]{1,40})\]\s*")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone "\\ud800" escape: UTF-8 cannot hold it
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")
 
 
@@ -309,6 +310,7 @@ def parse_jsonl(lines: list[str]) -> list[Utterance]:
             raise _Bad(number, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
         if not isinstance(obj, dict):
             raise _Bad(number, 'expected an object like {"speaker": "Dana", "text": "..."}')
+        obj = {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
         speaker, text = obj.get("speaker"), obj.get("text")
         for key, value in (("speaker", speaker), ("text", text)):
             if not isinstance(value, str) or not value.strip():

@@ -23,6 +23,14 @@ class _Group(click.Group):
         except ICPError as exc:
             click.echo(f"icp: error: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            from agent.store import damaged
+
+            error = damaged(exc)  # a database that breaks mid-command (a bad page, a bad row)
+            if error is None:
+                raise
+            click.echo(f"icp: error: {error}", err=True)
+            sys.exit(1)
 
 
 def _store():

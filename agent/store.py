@@ -605,7 +605,21 @@ def _storable(parameters: tuple | list) -> tuple | list:
     return tuple(_SURROGATE.sub("\ufffd", p) if isinstance(p, str) else p for p in parameters)
 
 
-def _busy(exc: Exception) -> bool:
+def damaged(exc: BaseException) -> StoreError | None:
+    """An SQLite error raised after the database opened, as the one-line error to show."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    path = icp_home() / DB_NAME
+    if _busy(exc):
+        return StoreError(_busy_message(path))
+    reason = str(exc).split(" with text ")[0][:120]  # not the row's text
+    return StoreError(
+        f"{path} is damaged ({reason}); keep a copy, then restore a backup or try "
+        f"`sqlite3 {path} .recover`"
+    )
+
+
+def _busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and (
         "locked" in str(exc) or "busy" in str(exc)
     )

@@ -152,3 +152,46 @@ def test_team_lists_are_derived_from_items_and_cite_turns(single):
     }
     text = " ".join(lists["technographics"]["sales"])
     assert "Dentrix" in text and HOSTILE not in text
+
+
+def _text_boxes(box, inside=False):
+    """(text box, is it inside a For marketing / For sales block) for every piece of text."""
+    element = getattr(box, "element", None)
+    classes = (element.get("class") or "").split() if element is not None else []
+    inside = inside or "for-teams" in classes
+    if getattr(box, "text", "").strip():
+        yield box, inside
+    for child in getattr(box, "children", []):
+        yield from _text_boxes(child, inside)
+
+
+def overlapping_team_text(html: str) -> list[str]:
+    """Text of the team lists that is drawn over other text."""
+    import weasyprint
+
+    doc = weasyprint.HTML(string=html, base_url=report.templates_dir().as_uri() + "/").render()
+    clashes = []
+    for page in doc.pages:
+        boxes = list(_text_boxes(page._page_box))
+        outside = [b for b, inside in boxes if not inside]
+        for box, inside in boxes:
+            if not inside:
+                continue
+            for other in outside:
+                if (
+                    box.position_y < other.position_y + other.height
+                    and other.position_y < box.position_y + box.height
+                    and box.position_x < other.position_x + other.width
+                    and other.position_x < box.position_x + box.width
+                ):
+                    clashes.append(box.text)
+    return clashes
+
+
+@pytest.mark.slow
+def test_team_lists_take_their_own_space(single):
+    html = report.render(*single, "html").decode()
+    assert not overlapping_team_text(html)
+    # the check can fail: without the clearing ::after the floats overlap what follows
+    clearing = re.search(r"\.for-teams::after[^}]*\}", html)
+    assert clearing and overlapping_team_text(html.replace(clearing.group(0), ""))

@@ -396,7 +396,8 @@ def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
 def rules(session_id: str, version: int | None) -> None:
     """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml)."""
     from agent.exports import load_bundle
-    from agent.rubric import derive, roles_of, source_line
+    from agent.joint import roles_of, source_line
+    from agent.rubric import derive
     from agent.rules import to_yaml
 
     bundle = load_bundle(_store(), session_id, version)

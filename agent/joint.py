@@ -38,7 +38,7 @@ def joint(profile: Profile, session: SessionInfo) -> Joint:
         merged=True,
         name=meta.get("name", ""),
         sources=list(meta.get("sources", [])),
-        roles={s["id"]: s.get("role") or s["id"] for s in meta.get("sources", [])},
+        roles=roles_of(session),
         conflicts=[Conflict.model_validate(c) for c in meta.get("conflicts", [])],
         agreements=[(SECTION_TITLES[k], i) for k, i in items if len(i.support) >= 2],
         single_source=sum(len(i.support) == 1 for _, i in items),
@@ -65,3 +65,17 @@ def review_context(profile: Profile, session: SessionInfo) -> dict[str, Any]:
         "next_review": following.strftime("%d %B %Y"),
         "every_days": REVIEW_EVERY_DAYS,
     }
+
+
+def source_line(session: SessionInfo, profile: Profile) -> str:
+    """Where a rubric came from, for the rules file header."""
+    if session.meta.get("kind") == "merged":
+        who = ", ".join(f"{s['role']} {s['id']}" for s in session.meta.get("sources", []))
+        return f"merged profile {session.id} ({who})"
+    role = f"{session.role}, " if session.role else ""
+    return f"session {session.id} ({role}profile version {profile.version})"
+
+
+def roles_of(session: SessionInfo) -> dict[str, str]:
+    """Session id to role for the sources of a merged session (empty otherwise)."""
+    return {s["id"]: s.get("role") or s["id"] for s in (session.meta or {}).get("sources", [])}

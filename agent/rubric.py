@@ -12,7 +12,6 @@ from .numbers import fmt_range, sizes
 from .profile import SECTION_TITLES, Item, Profile
 from .prompts import render
 from .rules import CATEGORIES, Category, Disqualifier, Rubric, Rule, or_join, settings, split_points
-from .store import SessionInfo
 from .synthesis import persona
 from .vocabulary import find_terms, fold, names, new_roles, singular, vocabulary
 
@@ -306,17 +305,3 @@ def _warnings(rubric: Rubric, conflicts: list[dict]) -> list[str]:
                 "given until you resolve it together."
             )
     return out
-
-
-def source_line(session: SessionInfo, profile: Profile) -> str:
-    """Where a rubric came from, for the rules file header."""
-    if session.meta.get("kind") == "merged":
-        who = ", ".join(f"{s['role']} {s['id']}" for s in session.meta.get("sources", []))
-        return f"merged profile {session.id} ({who})"
-    role = f"{session.role}, " if session.role else ""
-    return f"session {session.id} ({role}profile version {profile.version})"
-
-
-def roles_of(session: SessionInfo) -> dict[str, str]:
-    """Session id to role for the sources of a merged session (empty otherwise)."""
-    return {s["id"]: s["role"] for s in session.meta.get("sources", [])}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from .conflicts import Conflict, find_conflicts
 from .errors import InputError, NotFound
@@ -56,7 +58,7 @@ class MergeResult:
 def merge_sessions(store: Store, ids: list[str], name: str = "") -> MergeResult:
     """Merge the latest profiles of `ids` and store the result as a new, merged session."""
     sources = load_sources(store, ids)
-    profile = merge_profiles(sources)
+    profile = merge_profiles(sources, cited_answers(store))
     conflicts = find_conflicts(profile, sources)
     company = next(filter(None, (s.session.company or s.profile.company for s in sources)), "")
     meta = {
@@ -105,8 +107,26 @@ def load_sources(store: Store, ids: list[str]) -> list[Source]:
     return sources
 
 
-def merge_profiles(sources: list[Source]) -> Profile:
-    """One profile in which similar items from different respondents become one item."""
+def cited_answers(store: Store) -> Callable[[str], dict[int, str]]:
+    """Answers by turn of any session, loaded once: evidence may cite an earlier session (a
+    quarterly review's items keep the quotes of the interview they came from)."""
+
+    @cache
+    def answers(sid: str) -> dict[int, str]:
+        return {t.seq: t.text for t in store.turns(sid) if t.speaker == "respondent"}
+
+    return answers
+
+
+def merge_profiles(
+    sources: list[Source], answers_of: Callable[[str], dict[int, str]] | None = None
+) -> Profile:
+    """One profile in which similar items from different respondents become one item.
+
+    Every quote is checked against the transcript it cites (`answers_of(session)`; by default
+    only the sources' own transcripts are known) and dropped if it is not there."""
+    own = {s.session.id: s.answers() for s in sources}
+    answers_of = answers_of or (lambda sid: own.get(sid, {}))
     first = sources[0].profile
     merged = Profile(
         company=first.company,
@@ -117,7 +137,7 @@ def merge_profiles(sources: list[Source]) -> Profile:
         clusters: list[list[tuple[Source, Item]]] = []
         for src in sources:
             for item in src.profile.sections[key].items:
-                _place(clusters, src, _verified(item, src))
+                _place(clusters, src, _verified(item, src, answers_of))
         section = merged.sections[key]
         items = [_combine(cluster) for cluster in clusters if cluster[0][1].evidence]
         section.items = sorted(items, key=lambda item: -len(item.support))
@@ -143,14 +163,13 @@ def _place(clusters: list[list[tuple[Source, Item]]], src: Source, item: Item) -
         best.append((src, item))
 
 
-def _verified(item: Item, src: Source) -> Item:
-    """The item with its evidence tagged with the source session; quotes not found are dropped."""
-    answers = src.answers()
-    evidence = [
-        ev.model_copy(update={"session": src.session.id})
-        for ev in item.evidence
-        if ev.quote in answers.get(ev.turn, "")
-    ]
+def _verified(item: Item, src: Source, answers_of: Callable[[str], dict[int, str]]) -> Item:
+    """The item with each quote tagged with the session it cites; quotes not found are dropped."""
+    evidence = []
+    for ev in item.evidence:
+        sid = ev.session or src.session.id
+        if ev.quote in answers_of(sid).get(ev.turn, ""):
+            evidence.append(ev.model_copy(update={"session": sid}))
     return item.model_copy(update={"evidence": evidence})
 
 

@@ -212,3 +212,24 @@ def test_cli_merge_prints_id_and_json(store, pair):
     assert bad.returncode == 1 and bad.stderr.startswith("icp: error: give at least two")
     resumed = icp("resume", sid)
     assert resumed.returncode == 1 and "merged profile" in resumed.stderr
+
+
+def test_quotes_citing_an_earlier_session_are_checked_against_it(store, pair):
+    founder, sales = pair
+    # A quarterly review of the founder's interview: its items keep the founder's quotes.
+    review = store.create_session(company="Ledgerline", role="founder")
+    old = Profile.model_validate(store.profile(founder.id).data)
+    for _, item in old.all_items():
+        item.evidence = [ev.model_copy(update={"session": founder.id}) for ev in item.evidence]
+    forged = Item(
+        text="Made up", evidence=[Evidence(turn=2, quote="never said", session=founder.id)]
+    )
+    old.sections["objections"].items.append(forged)
+    store.save_step(review.id, 0, old.model_dump(mode="json"), {}, status="complete")
+    result = merge_sessions(store, [review.id, sales.id])
+    tech = result.profile.sections["technographics"].items[0]
+    assert {ev.session for ev in tech.evidence} == {founder.id, sales.id}
+    assert tech.support == [f"{review.id}:founder", f"{sales.id}:sales"]
+    assert not any(i.text == "Made up" for _, i in result.profile.all_items())
+    answers = {s: {t.seq: t.text for t in store.turns(s)} for s in (founder.id, sales.id)}
+    assert verify_merged(result.profile, answers) == []

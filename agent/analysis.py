@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -314,7 +315,8 @@ def _number(word: str, scale: str) -> float | None:
         "billion": 1e9,
         "thousand": 1e3,
     }.get(scale.strip().lower(), 1)
-    return value * factor
+    value *= factor
+    return value if math.isfinite(value) else None  # "9" * 400 is no headcount; JSON has no inf
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -326,13 +328,13 @@ def find_quantities(text: str) -> list[Quantity]:
         unit = (m["unit"] or "").strip()
         currency = m["cur"] or m["cur2"]
         word_number = m["a"].lower() in _WORD_NUMBERS
-        if a is None or (word_number and not unit and not b):
+        if a is None or (m["b"] and b is None) or (word_number and not unit and not b):
             continue
         if not unit and not currency and not m["asc"] and not b and a < 10 and "%" not in m[0]:
             continue  # a lone small digit says nothing measurable
         base = unit.split()[-1].lower().rstrip("s") if unit else ""
         kind, scale = _kind(base, currency, unit)
-        low, high = (a, b) if b is not None else (a, a)
+        low, high = (min(a, b), max(a, b)) if b is not None else (a, a)  # "50-20" is 20-50
         lead = (m["lead"] or "").strip().lower()
         if lead in {"over", "more than", "at least"} or m["plus"]:
             high = None

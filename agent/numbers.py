@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -61,6 +62,8 @@ def parse_number(text: str) -> tuple[float | None, float | None] | None:
         values[0] = (values[0][0], values[1][1])
     low, *rest = (v * _SCALES.get(scale, 1) for v, scale in values)
     high = rest[0] if rest else low
+    if not (math.isfinite(low) and math.isfinite(high)):  # 400 digits overflow a float
+        raise ValueError(f"{text!r} is too large a number")
     if low_open:
         return None, high
     if high_open:

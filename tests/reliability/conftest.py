@@ -10,7 +10,7 @@ import pytest
 FIGURES = pytest.StashKey[Counter]()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def figures(request) -> Counter:
     """A run-wide tally; a test adds to it: figures["SIGKILLs survived"] += n."""
     return request.config.stash.setdefault(FIGURES, Counter())

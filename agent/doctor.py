@@ -65,14 +65,14 @@ def run_doctor(
     try:
         chunks, text, seconds = _stream(chat, schema)
     except Exception as exc:
-        error = classify_error(exc)
+        error = classify_error(exc, settings.api_key)
         if not (schema and isinstance(error, Unsupported)):
             return [*checks, _failed(error, settings)]
         schema = False  # the server rejects json_schema: check the rest without it
         try:
             chunks, text, seconds = _stream(chat, schema)
         except Exception as retry_exc:
-            return [*checks, _failed(classify_error(retry_exc), settings)]
+            return [*checks, _failed(classify_error(retry_exc, settings.api_key), settings)]
     answered = bool(text.strip())
     checks.append(
         Check(

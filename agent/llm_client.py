@@ -110,7 +110,7 @@ class ModelClient:
                     except Exception:  # a closed front end must not break the question
                         sink = None
         except Exception as exc:
-            error = classify_error(exc)
+            error = classify_error(exc, self.settings.api_key)
             self._record(purpose, messages, full, started, _outcome(error), after_seq)
             raise error from exc
         finish = full.response_metadata.get("finish_reason")
@@ -194,7 +194,7 @@ class ModelClient:
                 raw, parsed, error = out["raw"], out["parsed"], out["parsing_error"]
             failure = _check(raw, parsed, error)
         except Exception as exc:
-            failure = classify_error(exc)
+            failure = classify_error(exc, self.settings.api_key)
             if method == "json_schema" and _prose(exc):
                 failure = Unsupported("the server ignored json_schema and answered in prose")
             self._record(purpose, messages, raw, started, _outcome(failure, method), after_seq)

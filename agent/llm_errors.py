@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .errors import ICPError
 
 
@@ -48,8 +50,32 @@ class Unsupported(ModelFailure):
 _STRUCTURED_HINTS = ("response_format", "json_schema", "structured", "tool", "function")
 
 
-def classify(exc: BaseException) -> BaseException:
-    """Map an exception from a model call to a ModelError (stop) or a ModelFailure (fall back)."""
+def classify(exc: BaseException, secret: str | None = None) -> BaseException:
+    """Map an exception from a model call to a ModelError (stop) or a ModelFailure (fall back).
+
+    Servers and proxies may echo the key they were sent; the message never holds `secret`
+    (the configured key) nor anything else shaped like an API key.
+    """
+    error = _classify(exc)
+    if error.args and isinstance(error.args[0], str):
+        error.args = (redact(error.args[0], secret), *error.args[1:])
+    return error
+
+
+# OpenAI and Anthropic style keys, and bearer tokens, wherever a server put them in a message.
+_KEYLIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}|(?<=Bearer )\S{8,}", re.IGNORECASE)
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """`text` with the secret and anything key-like masked to its last four characters."""
+    from .config import mask
+
+    if secret and len(secret) >= 8:
+        text = text.replace(secret, mask(secret))
+    return _KEYLIKE.sub(lambda m: mask(m[0]), text)
+
+
+def _classify(exc: BaseException) -> BaseException:
     if isinstance(exc, ModelError | ModelFailure):
         return exc
     try:

@@ -280,3 +280,20 @@ def test_lone_surrogates_from_an_import_or_an_argument(tmp_path):
     assert result.returncode == 0, result.stderr
     sessions = json.loads(icp("sessions", "--json", env=env).stdout)
     assert {s["company"] for s in sessions} >= {"Acme\ufffd"}
+
+
+def test_weasyprint_is_pinned_to_a_release_with_the_url_fetcher_fixes():
+    """70.0 reworked URL fetching (URLFetcher, allowed protocols, no redirects by default)."""
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from tests.conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    pins = [Requirement(d) for d in project["dependencies"] if d.lower().startswith("weasyprint")]
+    assert len(pins) == 1
+    assert not pins[0].specifier.contains(Version("69.9")) and pins[0].specifier.contains("70.0")
+    assert Version(version("weasyprint")) >= Version("70.0")

@@ -59,11 +59,14 @@ CRASHES = {
 }
 
 
-@pytest.mark.parametrize("suffix", [".md", ".html", ".pdf"])
-@pytest.mark.parametrize("crash", list(CRASHES))
+# Every crash for the text formats; the write path does not depend on the format, so the
+# slower PDF gets one.
+CASES = [(suffix, crash) for suffix in (".md", ".html") for crash in CRASHES]
+CASES.append((".pdf", "disk full at fsync"))
+
+
+@pytest.mark.parametrize(("suffix", "crash"), CASES)
 def test_a_failed_write_keeps_the_previous_report(bundle, tmp_path, monkeypatch, suffix, crash):
-    if suffix == ".pdf" and crash != "disk full at fsync":
-        pytest.skip("the write path does not depend on the format; one PDF case is enough")
     out = tmp_path / "reports" / f"icp{suffix}"
     out.parent.mkdir()
     out.write_bytes(OLD)

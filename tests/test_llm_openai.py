@@ -5,6 +5,7 @@ Each test asserts how many HTTP calls the client made and that every answer is s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -68,12 +69,20 @@ SYNTHESIS = {
 }
 
 
+_ENGINES: list[LLMEngine] = []
+
+
 @pytest.fixture
 def server():
     srv = Server()
     with respx.mock(using="httpcore2", assert_all_called=False) as mock:
         mock.post(f"{BASE}/chat/completions").mock(side_effect=srv)
         yield srv
+        # A test's background extraction must finish against its own server: left running,
+        # it would consume the next test's queued replies.
+        while _ENGINES:
+            with contextlib.suppress(Exception):
+                _ENGINES.pop().settle(final=True, wait=60)
 
 
 def engine(notices: list[str], retries: int = 2) -> LLMEngine:
@@ -82,10 +91,15 @@ def engine(notices: list[str], retries: int = 2) -> LLMEngine:
         name="gpt-4o-mini",
         base_url=BASE,
         api_key="sk-test-key-0000",
-        timeout=3,
+        # Generous: the fake server answers at once, but CI's 2 cores are busy with the rest of
+        # the suite, and a request or background extraction outliving a short timeout would be
+        # retried or dropped and race these tests' call counts. Timeouts are raised directly.
+        timeout=60,
         max_retries=retries,
     )
-    return LLMEngine(settings, notify=notices.append)
+    made = LLMEngine(settings, notify=notices.append)
+    _ENGINES.append(made)
+    return made
 
 
 def answers(store, interview) -> list[str]:

@@ -280,32 +280,43 @@ class Interview:
             chosen = (close, self.engine.word(close, self.profile, context))
             if normalise_question(chosen[1].text) in asked:
                 chosen = None
-        turns: list[tuple[str, str, str | None, str]] = []
-        status = None
         if chosen is None:
             state.phase = "done"
-            status = "complete"
             self._finish()
-        else:
-            action, wording = chosen
-            apply(state, action, wording.text)
-            topic = action.section if action.kind in ("open", "probe") else action.kind
-            if wording.preface:
-                turns.append(("agent", wording.preface, topic, "note"))
-            turns.append(("agent", wording.text, topic, "question"))
+            self._commit(after_seq, None, None, "", status="complete")
+            return
+        action, wording = chosen
+        apply(state, action, wording.text)
+        topic = action.section if action.kind in ("open", "probe") else action.kind
+        self._commit(after_seq, wording.text, topic, wording.preface)
+
+    def _commit(
+        self,
+        after_seq: int,
+        question: str | None,
+        topic: str | None,
+        preface: str,
+        status: str | None = None,
+    ) -> None:
+        """Store the new profile version and the next question (if any) in one transaction."""
+        turns: list[tuple[str, str, str | None, str]] = []
+        if question is not None:
+            if preface:
+                turns.append(("agent", preface, topic, "note"))
+            turns.append(("agent", question, topic, "question"))
         self.profile.version += 1
         stored = self.store.save_step(
             self.session.id,
             after_seq,
             self.profile.model_dump(mode="json"),
-            state.model_dump(mode="json"),
+            self.state.model_dump(mode="json"),
             turns,
             status,
         )
         self.question = None
-        if chosen is not None:
+        if question is not None:
             q = stored[-1]
-            self.question = Question(q.seq, q.text, q.topic, chosen[1].preface, q.created)
+            self.question = Question(q.seq, q.text, q.topic, preface, q.created)
 
     def _settle(self, final: bool = False, wait: float | None = None) -> bool:
         """Merge what the engine extracted in the background; True if the profile changed."""

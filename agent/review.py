@@ -20,7 +20,7 @@ from .engines import Engine
 from .engines.offline import summary_lines
 from .extract import merge, update_statuses
 from .guide import Guide, load_guide
-from .interview import Interview, Question, _answer_seconds
+from .interview import Interview, _answer_seconds
 from .paths import resource
 from .planner import Action, State, normalise_question, questions_left
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
@@ -228,18 +228,7 @@ class ReviewInterview(Interview):
         state.questions += 1
         state.asked_texts.append(normalise_question(text))
         state.current, state.last = current, None
-        turns = [("agent", preface, topic, "note")] if preface else []
-        turns.append(("agent", text, topic, "question"))
-        self.profile.version += 1
-        stored = self.store.save_step(
-            self.session.id,
-            after_seq,
-            self.profile.model_dump(mode="json"),
-            state.model_dump(mode="json"),
-            turns,
-        )
-        q = stored[-1]
-        self.question = Question(q.seq, q.text, q.topic, preface, q.created)
+        self._commit(after_seq, text, topic, preface)
 
 
 def review_start(store: Store, session: SessionInfo) -> Profile | None:

@@ -23,7 +23,7 @@ def wording() -> dict[str, Any]:
     return load_yaml(resource("report_templates") / "for_teams.yaml")
 
 
-def short(text: str, limit: int = 90) -> str:
+def short(text: str, limit: int = 48) -> str:
     """The first sentence, cut at a word boundary near `limit`, without its full stop."""
     first = _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0]
     if len(first) > limit:

@@ -26,7 +26,7 @@ TOPIC_BIAS = 2.5
 DEFINING = 3.5
 STRONG = 2.0
 WEAK = 0.5
-CONTINUATION_WORDS = 15
+CONTINUATION_WORDS = 10  # "That renews them." follows on; a full sentence of its own does not
 _SAID_BY = re.compile(
     r"(?:^|[,;:]\s*|\b(?:an?|one|our|the|some|many|most|every|another)\s+)"
     r"((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+?)\s+(?:(?:once|always|often|literally)\s+)?"

@@ -71,15 +71,10 @@ def icp(
     )
 
 
-def jsonl_interview(persona_path: Path, *extra: str) -> tuple[str, list[dict], list[str]]:
-    """Run `icp interview --jsonl` in a child process answering as the persona.
-
-    Returns the session id, every protocol line received and every answer sent.
-    """
-    persona = load_persona(persona_path)
-    respondent = SimulatedRespondent(persona)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "interview", "--jsonl", "--company", persona.company, *extra],
+def spawn_icp(*args: str) -> subprocess.Popen:
+    """Start `icp ARGS` as a child process with text pipes on stdin, stdout and stderr."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -88,6 +83,16 @@ def jsonl_interview(persona_path: Path, *extra: str) -> tuple[str, list[dict], l
         env=os.environ.copy(),
         encoding="utf-8",
     )
+
+
+def jsonl_interview(persona_path: Path, *extra: str) -> tuple[str, list[dict], list[str]]:
+    """Run `icp interview --jsonl` in a child process answering as the persona.
+
+    Returns the session id, every protocol line received and every answer sent.
+    """
+    persona = load_persona(persona_path)
+    respondent = SimulatedRespondent(persona)
+    proc = spawn_icp("interview", "--jsonl", "--company", persona.company, *extra)
     lines, answers, sid = [], [], ""
     assert proc.stdout and proc.stdin
     for raw in proc.stdout:

@@ -1,15 +1,12 @@
 """`icp interview --review ID`: the quarterly review, end to end through --jsonl."""
 
 import json
-import os
-import subprocess
-import sys
 
 from agent import batch
 from agent.engines import get_engine
 from agent.profile import Profile
 from agent.review import load_review
-from tests.conftest import ROOT, icp, persona_paths, run_persona
+from tests.conftest import icp, persona_paths, run_persona, spawn_icp
 
 ANSWERS = {
     "cohort": "Yes, the last 90 days skewed bigger: most new logos had 300 to 800 employees.",
@@ -36,16 +33,7 @@ def answer_for(msg: dict) -> str:
 
 def review_jsonl(*args: str, stop_after: int | None = None) -> tuple[list[dict], str]:
     """Run `icp ... --jsonl` answering as the scripted reviewer; end input after N answers."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", *args, "--jsonl"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=os.environ.copy(),
-        encoding="utf-8",
-    )
+    proc = spawn_icp(*args, "--jsonl")
     lines, sent = [], 0
     for raw in proc.stdout:
         msg = json.loads(raw)

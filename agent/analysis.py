@@ -413,8 +413,24 @@ def read_statement(span: Span, guide: Guide, section: str | None = None) -> Read
 
 
 def is_dont_know(text: str, guide: Guide) -> bool:
-    """True when the whole answer declines: short and saying "I don't know" in some form."""
-    return len(text.split()) <= 25 and bool(guide.dont_know_re.search(normalise(text)))
+    """True when a short answer declines: "I don't know" or "that's all" in some form."""
+    text = _decline_text(text)
+    return bool(text and (guide.dont_know_re.search(text) or guide.exhausted_re.search(text)))
+
+
+def is_exhausted(text: str, guide: Guide) -> bool:
+    """True when a short answer says the topic is used up ("that's all I've got")."""
+    text = _decline_text(text)
+    return bool(text and guide.exhausted_re.search(text))
+
+
+def _decline_text(text: str) -> str:
+    """The answer's own words if it is short enough to be a decline, else ""."""
+    if len(text.split()) > 25 or any(c.isdigit() for c in text):
+        return ""
+    for quote in reversed(find_quotes(text)):
+        text = text[: quote.start] + text[quote.end :]
+    return normalise(text)
 
 
 def is_filler(text: str, guide: Guide) -> bool:

@@ -98,6 +98,7 @@ class Guide(BaseModel):
     probes: dict[str, str]
     hedges: list[Hedge]
     dont_know: str
+    exhausted: str
     filler: str
     example_markers: str
     order: list[str]
@@ -122,6 +123,11 @@ class Guide(BaseModel):
     def dont_know_re(self) -> re.Pattern[str]:
         """Compiled "I don't know" phrases, as whole words ("pass" is not "passwd")."""
         return re.compile(rf"\b(?:{_regex(' '.join(self.dont_know.split())).pattern})\b", re.I)
+
+    @cached_property
+    def exhausted_re(self) -> re.Pattern[str]:
+        """Compiled "that's all I've got" phrases."""
+        return re.compile(rf"\b(?:{_regex(' '.join(self.exhausted.split())).pattern})\b", re.I)
 
     @cached_property
     def filler_re(self) -> re.Pattern[str]:

@@ -10,6 +10,7 @@ from .analysis import (
     clean_answer,
     hedge_context,
     is_dont_know,
+    is_exhausted,
     read_statement,
     split_statements,
 )
@@ -238,15 +239,23 @@ class Interview:
         self._ask(actions, after_seq=turn.seq)
 
     def _extract(self, turn: Turn) -> LastAnswer:
-        key = self.state.current
+        key, state = self.state.current, self.state
+        before = len(self.profile.sections[key].items) if key else 0
         items = self.engine.extract(turn.text, turn.seq, turn.topic, self.context())
         for section, item in items:
             merge(self.profile, section, item)
-        dont_know = is_dont_know(turn.text, self.guide)
-        if key and dont_know:
-            self.state.dont_knows[key] = self.state.dont_knows.get(key, 0) + 1
-            if not self.profile.sections[key].items and key not in self.state.declined:
-                self.state.declined.append(key)
+        gained = len(self.profile.sections[key].items) - before if key else 0
+        exhausted = is_exhausted(turn.text, self.guide)
+        dont_know = not exhausted and is_dont_know(turn.text, self.guide)
+        if key:
+            state.gained[key] = gained
+            if exhausted and key not in state.exhausted:
+                state.exhausted.append(key)
+        if key and (dont_know or exhausted):
+            if dont_know:
+                state.dont_knows[key] = state.dont_knows.get(key, 0) + 1
+            if not self.profile.sections[key].items and key not in state.declined:
+                state.declined.append(key)
         own = (
             [read_statement(span, self.guide, key) for span in split_statements(turn.text)]
             if key
@@ -255,6 +264,8 @@ class Interview:
         return LastAnswer(
             section=key,
             dont_know=dont_know,
+            exhausted=exhausted,
+            gained=gained,
             concrete=any(r.concrete for r in own),
             hedges=[h for r in own for h in r.hedges],
             phrases={h[0]: hedge_context(r.span.text, h[0]) for r in own for h in r.hedges},

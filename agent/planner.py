@@ -39,6 +39,8 @@ class State(BaseModel):
     asked: dict[str, int] = Field(default_factory=dict)
     used: dict[str, list[str]] = Field(default_factory=dict)
     dont_knows: dict[str, int] = Field(default_factory=dict)
+    exhausted: list[str] = Field(default_factory=list)  # the respondent said "that's all"
+    gained: dict[str, int] = Field(default_factory=dict)  # new items from the last answer on each
     asked_texts: list[str] = Field(default_factory=list)
     questions: int = 0
     active_seconds: float = 0.0
@@ -51,6 +53,8 @@ class LastAnswer:
 
     section: str | None = None
     dont_know: bool = False
+    exhausted: bool = False
+    gained: int = 0  # items the answer added to its section
     concrete: bool = False
     hedges: list[tuple[str, str, float]] = field(default_factory=list)
     phrases: dict[str, str] = field(default_factory=dict)  # hedge -> hedge with its context
@@ -99,6 +103,10 @@ def _probes(key: str, profile: Profile, guide: Guide, state: State, last: LastAn
         phrase, kind, _ = max(hedges, key=lambda h: h[2])
         phrase = last.phrases.get(phrase, phrase)
         out.append(Action(kind="probe", section=key, probe="hedge", phrase=phrase, hedge=kind))
+    # After an answer that added something, "what else?" invites the rest of the list.
+    productive = _productive(key, last) if last else bool(state.gained.get(key))
+    if productive and "more" not in used:
+        out.append(Action(kind="probe", section=key, probe="more"))
     facets = uncovered_facets(key, profile, guide, state)
     out += [Action(kind="probe", section=key, probe=f"facet:{f}") for f in facets]
     has_quote = any('"' in ev.quote or "“" in ev.quote for i in section.items for ev in i.evidence)
@@ -106,7 +114,7 @@ def _probes(key: str, profile: Profile, guide: Guide, state: State, last: LastAn
         out.append(Action(kind="probe", section=key, probe="words"))
     if "example" not in used and not any(item.concrete for item in section.items):
         out.append(Action(kind="probe", section=key, probe="example"))
-    if "more" not in used:
+    if "more" not in used and not productive:
         out.append(Action(kind="probe", section=key, probe="more"))
     return out
 
@@ -157,24 +165,38 @@ def _may_stay(
     left: int,
     last: LastAnswer | None,
 ) -> bool:
-    """Whether the current section deserves another follow-up, given the clock."""
+    """Whether the current section deserves another follow-up, given the clock.
+
+    A respondent who just added something probably has more; one who says "that's all" or
+    declines twice does not, however thin the section still looks.
+    """
     spec = guide.sections[key]
-    if state.dont_knows.get(key, 0) >= 2 or (
-        last and last.dont_know and not profile.sections[key].items
-    ):
+    if key in state.exhausted or state.dont_knows.get(key, 0) >= 2:
+        return False
+    if last and last.dont_know and not profile.sections[key].items:
         return False
     asked = state.asked.get(key, 0)
     if asked >= 1 + (spec.max_probes or 3):
         return False
     later = [k for k in guide.order if k not in state.visited]
-    quota = _quota(guide, budget)
     spare = left - len(later)
     if spare <= 0:
         return False
-    if asked < quota[key] and not _satisfied(key, profile, guide, state):
+    concrete = any(item.concrete for item in profile.sections[key].items)
+    if asked == 1 or (asked == 2 and last and last.dont_know and not concrete):
+        # An opening answer is vague by nature, and one "no idea" may only be about the angle.
         return True
+    quota = _quota(guide, budget)
+    wanted = not _satisfied(key, profile, guide, state)
+    if asked < quota[key]:
+        return wanted
     # Beyond the fair share only with time banked by sections that finished early.
-    return spare > sum(quota[k] for k in later) and not _satisfied(key, profile, guide, state)
+    return wanted and spare > sum(quota[k] for k in later)
+
+
+def _productive(key: str, last: LastAnswer | None) -> bool:
+    """Whether the last answer, on this section, added something new."""
+    return bool(last and last.section == key and last.gained and not last.exhausted)
 
 
 def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAnswer | None):
@@ -194,18 +216,21 @@ def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAn
         return out
     if left < 1:
         return out
-    # Second pass with the time left: weakest sections first, one follow-up each.
-    rank = {"pending": 0, "vague": 1, "covered": 2, "declined": 3}
+    # Second pass with the time left, one follow-up each: the thinnest sections first, and
+    # among those the ones where the respondent was still adding things; never one they closed.
     again = [
         key
         for key in guide.order
-        if key not in state.declined and key != state.current and state.dont_knows.get(key, 0) < 2
+        if key not in state.declined
+        and key not in state.exhausted
+        and key != state.current
+        and state.dont_knows.get(key, 0) < 2
     ]
     again.sort(
         key=lambda k: (
-            rank[profile.sections[k].status],
-            state.asked.get(k, 0),
             sum(i.concrete for i in profile.sections[k].items),
+            not state.gained.get(k),
+            state.asked.get(k, 0),
         )
     )
     for key in again:

@@ -11,6 +11,7 @@ from agent.analysis import (
     find_quotes,
     hedge_context,
     is_dont_know,
+    is_exhausted,
     is_filler,
     read_statement,
     split_statements,
@@ -109,6 +110,27 @@ def test_hedge_context_quotes_a_little_more():
 )
 def test_dont_know(answer):
     assert is_dont_know(answer, GUIDE)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Mostly they pass their audit and feel safer.",
+        "A GC once said \"we don't know what we've signed\".",
+        "Not sure, maybe 50 people.",
+        "That's all I've got on 200 to 500 employees.",
+    ],
+)
+def test_an_answer_with_substance_is_not_a_decline(answer):
+    assert not is_dont_know(answer, GUIDE)
+
+
+def test_thats_all_is_a_decline_that_also_says_the_topic_is_used_up():
+    assert is_dont_know("That's all I've got on that one.", GUIDE)
+    assert is_exhausted("That's all I've got on that one.", GUIDE)
+    assert is_exhausted("Nothing else comes to mind, honestly.", GUIDE)
+    assert not is_exhausted("I don't know.", GUIDE)
+    assert is_dont_know("I'd have to ask our delivery lead, I genuinely don't know.", GUIDE)
 
 
 def test_a_long_answer_mentioning_not_sure_is_not_a_decline():

@@ -67,6 +67,45 @@ def test_dont_know_twice_moves_on(store, engine):
     assert interview.question.topic == "technographics"
 
 
+def test_thats_all_leaves_the_topic_for_good(store, engine):
+    interview = Interview.start(store, engine, minutes=30)
+    interview.answer("We sell AP automation.")
+    interview.answer("Mid-market companies, it depends.")
+    interview.answer("Companies with 200 to 1,000 employees in the US, mostly distributors.")
+    assert interview.question.topic == "company_profile"
+    interview.answer("That's all I've got on that one.")
+    assert interview.question.topic == "technographics"
+    assert interview.state.exhausted == ["company_profile"]
+    assert interview.state.dont_knows.get("company_profile", 0) == 0
+    while interview.question is not None and interview.question.topic != "close":
+        interview.answer("No idea.")
+    topics = [t.topic for t in store.turns(interview.session.id) if t.kind == "question"]
+    after = topics[topics.index("technographics") :]
+    assert "company_profile" not in after, "went back to a topic the respondent closed"
+
+
+def test_a_productive_answer_is_followed_by_what_else(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell AP automation.")
+    interview.answer("Companies, the usual kind.")
+    interview.answer("They run NetSuite and have 200 to 1,000 employees; many are distributors.")
+    assert interview.question.topic == "company_profile"
+    assert interview.state.last.probe == "more"
+    assert interview.question.text == interview.guide.sections["company_profile"].more
+
+
+def test_one_no_idea_on_a_follow_up_gets_another_angle(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell AP automation.")
+    interview.answer("Companies, the usual kind.")
+    first = interview.question.text
+    interview.answer("No idea, to be honest.")
+    assert interview.question.topic == "company_profile"
+    assert interview.question.text != first
+    interview.answer("Hard to say.")
+    assert interview.question.topic == "technographics"
+
+
 def test_resume_continues_at_the_same_question(store, engine):
     interview = Interview.start(store, engine, company="Acme")
     interview.answer("We sell AP automation.")

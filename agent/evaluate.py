@@ -8,11 +8,13 @@ import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
+from math import floor
 from pathlib import Path
 
+from .guide import load_guide
 from .planner import normalise_question
 from .profile import SECTION_KEYS, Profile
-from .respondent import Persona, SimulatedRespondent, load_persona
+from .respondent import Persona, SimulatedRespondent, ceiling, load_persona
 
 MAX_QUESTION_WORDS = 30
 _SECOND_QUESTION = re.compile(r"\?\s*(?:and|or)\b|\?.*\?", re.IGNORECASE)
@@ -35,6 +37,7 @@ class Score:
     topics_never_asked: list[str] = field(default_factory=list)
     hygiene: float = 1.0
     missed: list[str] = field(default_factory=list)
+    ceiling: float = 1.0  # the best capture the question budget allows (respondent.ceiling)
 
     def as_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -56,9 +59,16 @@ def hygienic(question: str) -> bool:
 
 
 def score(
-    persona: Persona, profile: Profile, questions: list[dict], answers: dict[int, str]
+    persona: Persona,
+    profile: Profile,
+    questions: list[dict],
+    answers: dict[int, str],
+    budget: int = 30,
 ) -> Score:
-    """Score a finished interview: `questions` are protocol lines, `answers` by turn number."""
+    """Score a finished interview: `questions` are protocol lines, `answers` by turn number.
+
+    `budget` is the number of questions the interview's minutes allow, for the ceiling.
+    """
     section_text = {k: " ".join(i.text for i in profile.sections[k].items) for k in SECTION_KEYS}
     everything = " ".join(section_text.values())
     facts = persona.facts()
@@ -89,6 +99,7 @@ def score(
         questions=len(questions),
         topics_never_asked=[k for k in SECTION_KEYS if k not in asked_topics],
         hygiene=(sum(hygienic(q["text"]) for q in questions) / len(questions)) if questions else 0,
+        ceiling=ceiling(persona, budget),
         missed=[
             f"{k}:{f.id}{'' if f.say in transcript else ' (never said)'}"
             for k, f in facts
@@ -116,6 +127,7 @@ def combine(runs: list[Score]) -> Score:
         topics_never_asked=sorted({t for r in runs for t in r.topics_never_asked}),
         hygiene=min(r.hygiene for r in runs),
         missed=sorted({m for r in runs for m in r.missed}),
+        ceiling=first.ceiling,
     )
 
 
@@ -186,4 +198,5 @@ def run_persona(
         answers = {t.seq: t.text for t in store.turns(sid) if t.kind == "answer"}
     finally:
         store.close()
-    return score(persona, profile, questions, answers)
+    budget = floor(minutes / load_guide().minutes_per_question)
+    return score(persona, profile, questions, answers, budget)

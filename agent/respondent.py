@@ -158,6 +158,32 @@ class Persona(BaseModel):
         return [(key, fact) for key, topic in self.topics.items() for fact in topic.facts]
 
 
+def most_per_answer(persona: Persona) -> int:
+    """Most facts one follow-up draws out: one when terse, two, three with a rambler's tangent."""
+    return {"terse": 1, "rambling": 3}.get(persona.style or "", 2)
+
+
+def ceiling(persona: Persona, questions: int = 30) -> float:
+    """Share of facts a perfect interviewer could draw out in `questions` questions.
+
+    It asks the opener, the closing and every topic's first question (answered vaguely, with
+    any volunteered facts), and spends each follow-up where it gets the most facts; nobody
+    says "I don't know". Real runs stay below this; it shows what the budget allows at best.
+    """
+    per = most_per_answer(persona)
+    facts = persona.facts()
+    volunteered = sum(1 for _, fact in facts if fact.volunteer_in)
+    gains: list[int] = []
+    for topic in persona.topics.values():
+        left = sum(1 for fact in topic.facts if not fact.volunteer_in)
+        while left > 0:
+            gains.append(min(per, left))
+            left -= per
+    follow_ups = max(0, questions - 2 - len(persona.topics))
+    best = volunteered + sum(sorted(gains, reverse=True)[:follow_ups])
+    return best / len(facts) if facts else 1.0
+
+
 def load_persona(path: str | Path) -> Persona:
     """Read a persona YAML file."""
     import yaml
@@ -273,10 +299,10 @@ class SimulatedRespondent:
         asked = _words(question)
         scored = [(len(asked & _words(f.say)), i, f) for i, f in enumerate(facts)]
         matching = [f for n, _, f in sorted(scored, key=lambda t: (-t[0], t[1])) if n > 0]
-        limit = 2 if self.persona.style != "terse" or len(matching) > 1 else 1
+        per = 1 if self.persona.style == "terse" else 2
         if matching and not _BROAD.search(question):
-            return matching[:limit]
-        return facts[: 1 if self.persona.style == "terse" else 2]
+            return matching[: max(per, min(len(matching), 2))]  # a question naming two gets two
+        return facts[:per]
 
     def _volunteered(self, key: str) -> list[Fact]:
         facts = [

@@ -50,20 +50,21 @@ def main() -> None:
         print(json.dumps([s.as_dict() for s in scores], indent=2))
         return
     head = (
-        f"{'persona':<14}{'facts':>6}{'said':>7}{'own':>7}{'any':>7}{'quotes':>8}{'badev':>6}"
+        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'said':>7}{'own':>7}{'any':>7}{'quotes':>8}{'badev':>6}"
         f"{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
     )
     print(head)
     for s in scores:
         mark = " (held out)" if s.persona in HELD_OUT else ""
         print(
-            f"{s.persona:<14}{s.facts:>6}{s.said:>7.0%}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
+            f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.said:>7.0%}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
             f"{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}{s.repeated_questions:>5}"
             f"{s.questions:>6}{len(s.topics_never_asked):>6}{s.hygiene:>7.0%}{mark}"
         )
     mean = statistics.mean
     print(
         f"{'average':<14}{mean(s.facts for s in scores):>6.1f}"
+        f"{mean(s.ceiling for s in scores):>6.0%}"
         f"{mean(s.said for s in scores):>7.0%}"
         f"{mean(s.own_section for s in scores):>7.0%}{mean(s.anywhere for s in scores):>7.0%}"
         f"{mean(s.quotes_verbatim for s in scores):>8.0%}"

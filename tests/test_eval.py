@@ -6,6 +6,8 @@ The full run over every persona and several seeds is `python bench/eval_intervie
 import pytest
 
 from agent.evaluate import hygienic, run_persona
+from agent.profile import SECTION_KEYS
+from agent.respondent import Persona, ceiling
 from tests.conftest import SHARED_PERSONAS
 
 PERSONAS = sorted(SHARED_PERSONAS.glob("*.yaml"))
@@ -25,6 +27,40 @@ def test_interview_quality_targets(path, icp_home):
     # persona (see the README's evaluation section for the measured numbers and why).
     assert score.own_section >= 0.75, score.missed
     assert score.anywhere >= 0.80, score.missed
+    assert score.said <= score.ceiling
+
+
+def _persona(style: str | None, facts_per_topic: int, volunteered: int = 0) -> Persona:
+    topics = {}
+    for key in SECTION_KEYS:
+        facts = [
+            {"id": f"{key}{i}", "say": f"Fact {i} about {key}.", "keys": [f"{key}{i}"]}
+            for i in range(facts_per_topic)
+        ]
+        topics[key] = {"vague": "It varies.", "facts": facts}
+    for fact in [t["facts"][0] for t in topics.values()][:volunteered]:
+        fact["volunteer_in"] = "company_profile"
+    return Persona.model_validate(
+        {
+            "id": "p",
+            "company": "P",
+            "opening": "We sell P.",
+            "unknown": "No idea.",
+            "style": style,
+            "topics": topics,
+        }
+    )
+
+
+def test_ceiling_is_the_question_budget_arithmetic():
+    # 30 questions: opener, closing and 11 first questions leave 17 follow-ups for 33 facts.
+    assert ceiling(_persona("terse", 3), 30) == pytest.approx(17 / 33)
+    # Up to two facts a follow-up: 11 follow-ups get two, the other 6 get the last one.
+    assert ceiling(_persona(None, 3), 30) == pytest.approx(28 / 33)
+    assert ceiling(_persona(None, 1), 30) == 1.0
+    # Volunteered facts come free with a first question.
+    assert ceiling(_persona("terse", 3, volunteered=4), 30) == pytest.approx(21 / 33)
+    assert ceiling(_persona("terse", 3), 13) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .files import write_atomic
+from .paths import private_dir
 
 CONFIG_NAME = "config.toml"
 DEFAULT_MODEL = "openai:gpt-4o-mini"
@@ -131,7 +132,7 @@ def _write(data: dict) -> Path:
         # JSON strings and numbers are valid TOML basic strings and numbers.
         lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # ICP_HOME or icp's config folder: 0700 when icp creates it
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     # Owner-only from the first byte (also over an older, wider file), and atomic: a crash

@@ -18,6 +18,36 @@ def icp_home() -> Path:
     return Path(platformdirs.user_data_dir("icp", appauthor=False))
 
 
+def private_dir(path: Path) -> Path:
+    """Create the folder owner-only (0700) if it is missing; an existing one is left as it is.
+
+    Its missing parents are created as `mkdir -p` would: they are the user's folders.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return path
+    os.chmod(path, 0o700)  # mkdir's mode passes through the umask
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create an empty owner-only (0600) file if there is none; an existing one is left alone.
+
+    For the database: SQLite gives its -wal, -shm and -journal files the database's mode.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    try:
+        os.chmod(path, 0o600)  # the umask may have removed the owner's own bits
+    finally:
+        os.close(fd)
+    return path
+
+
 def resource(name: str) -> Path:
     """A bundled folder (`prompts`, `report_templates`): inside the wheel or beside the package."""
     for base in (_ROOT / "_data", _ROOT.parent):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import NotFound, StoreError
-from .paths import icp_home
+from .paths import icp_home, private_dir, private_file
 
 DB_NAME = "icp.db"
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's transaction
@@ -190,7 +190,10 @@ class Store:
     def __init__(self, path: Path | None = None):
         self.path = path or icp_home() / DB_NAME
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Answers are confidential: a folder and database icp creates are owner-only
+            # (0700, 0600; SQLite gives -wal and -shm the database's mode). Existing ones keep
+            # the permissions their owner chose.
+            private_file(private_dir(self.path.parent) / self.path.name)
             # SQLite settings, chosen for "an acknowledged answer is never lost" while several
             # processes share one ICP_HOME (an interview, `icp serve`, a batch and its workers):
             # - isolation_level=None: we issue BEGIN IMMEDIATE/COMMIT ourselves, so each write

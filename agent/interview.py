@@ -24,6 +24,9 @@ from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .store import SessionInfo, Store, Turn
 
 MAX_ANSWER_CHARS = 200_000
+# In a profile version's meta: the answer whose model extraction was still running when the
+# version was stored, so its items are not in it; `resume` extracts that answer again.
+MODEL_PENDING = "model_pending"
 _IDLE_CAP_SECONDS = 300  # a coffee break does not eat the interview's budget
 
 
@@ -117,6 +120,8 @@ class Interview:
         interview = cls(store, session, engine, guide, profile, state, None)
         later = [t for t in turns if t.seq > record.after_seq]
         interview.question = _pending_question(later)
+        if record.meta.get(MODEL_PENDING) is not None:  # killed before the model's items landed
+            interview._recover(record.meta[MODEL_PENDING], turns)
         answers = [t for t in later if t.speaker == "respondent"]
         if answers:  # stored before a crash but never processed: process the first, once
             interview._process(answers[0])
@@ -323,6 +328,7 @@ class Interview:
             self.state.model_dump(mode="json"),
             turns,
             status,
+            self._meta(),
         )
         self.question = None
         if question is not None:
@@ -351,22 +357,58 @@ class Interview:
 
     def _settle_and_save(self) -> None:
         """On interrupt: keep a background extraction that finishes soon, as a new version."""
+        ready = getattr(self.engine, "ready", None)
+        if ready is not None and not ready(3.0):
+            # Still running: the stored version names its answer, `icp resume` extracts it again.
+            getattr(self.engine, "flush", lambda: None)()  # the calls made so far, for the cost
+            return
+        waiting = getattr(self.engine, "pending", None)
         try:
-            if not self._settle(final=True, wait=3.0):
-                return
+            changed = self._settle(final=True, wait=3.0)
         except ICPError:  # the answers are stored; a model problem must not block leaving
             return
+        if changed or waiting is not None:  # also when it added nothing: resume need not redo it
+            self._save_settled()
+
+    def _recover(self, seq: int, turns: list[Turn]) -> None:
+        """Extract an answer again whose model items a stopped process never stored."""
+        turn = next((t for t in turns if t.seq == seq and t.speaker == "respondent"), None)
+        if turn is None or getattr(self.engine, "settle", None) is None:
+            return  # an offline resume: the offline items, already stored, are what it has
+        recent = tuple(t for t in turns if t.seq <= seq)[-6:]
+        context = Context(recent=recent, minutes_left=self.minutes_left())
+        self.engine.extract(turn.text, turn.seq, turn.topic, context)  # its floor is stored
+        try:
+            self._settle(final=True)  # a failed call keeps the offline items, as it would have
+        except ModelError as exc:
+            raise type(exc)(
+                f"{exc}. Every answer is saved: `icp resume {self.session.id}` continues"
+            ) from None
+        self._save_settled()
+
+    def _save_settled(self) -> None:
+        """Store the profile with what a background extraction added, at the same turn."""
         record = self.store.last_step(self.session.id)
-        update_statuses(
-            self.profile, self.guide, set(self.state.declined), set(self.state.finished)
-        )
+        self._restatus()
         self.profile.version += 1
         self.store.save_step(
             self.session.id,
             record.after_seq if record else 0,
             self.profile.model_dump(mode="json"),
             self.state.model_dump(mode="json"),
+            meta=self._meta(),
         )
+
+    def _restatus(self) -> None:
+        """Section statuses from the items (the review keeps the reviewed ones it did not touch)."""
+        update_statuses(
+            self.profile, self.guide, set(self.state.declined), set(self.state.finished)
+        )
+
+    def _meta(self) -> dict | None:
+        """The meta of the next stored version: the answer the model is still extracting."""
+        pending = getattr(self.engine, "pending", None)
+        return {MODEL_PENDING: pending} if pending is not None else None
 
 
 def _pending_question(turns: list[Turn]) -> Question | None:

@@ -356,8 +356,9 @@ class Store:
         state: dict,
         turns: list[tuple[str, str, str | None, str]] = (),
         status: str | None = None,
+        meta: dict | None = None,
     ) -> list[Turn]:
-        """In one transaction: a new profile version, the agent's next turns, the status."""
+        """In one transaction: a profile version with its meta, the next turns, the status."""
         with self.transaction() as db:
             version = db.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
@@ -365,9 +366,17 @@ class Store:
             created = now()
             data = {**data, "version": version}  # a batch may have taken the number expected
             db.execute(
-                "INSERT INTO profiles (session_id, version, after_seq, data, state, created)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, version, after_seq, json.dumps(data), json.dumps(state), created),
+                "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sid,
+                    version,
+                    after_seq,
+                    json.dumps(data),
+                    json.dumps(state),
+                    created,
+                    json.dumps(meta or {}),
+                ),
             )
             added = [self._insert_turn(db, sid, *turn) for turn in turns]
             if status:

@@ -146,6 +146,15 @@ class LLMEngine:
             ).start()
         return self._queue
 
+    @property
+    def pending(self) -> int | None:
+        """The answer whose background extraction has not been settled yet, if any."""
+        return None if self._job is None else self._job[2]
+
+    def ready(self, wait: float) -> bool:
+        """True when no extraction is running or it finishes within `wait` seconds."""
+        return self._job is None or self._job[0].wait(wait)
+
     def settle(self, final: bool = False, wait: float | None = None) -> list[tuple[str, Item]]:
         """Wait (at most `wait` seconds) for the background extraction; its verified items."""
         job, self._job = self._job, None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from .profile import SECTION_TITLES, Evidence, Item, Profile
-from .synthesis import OpenQuestion, Persona, RubricLine, Summary, SummaryLine, summarize
+from .synthesis import OpenQuestion, Persona, Summary, SummaryLine, summarize
 
 MODEL_REASON = "from the synthesis"
 
 
 def summarize_with_model(profile: Profile) -> Summary:
-    """`summarize(profile)`, preferring the stored model synthesis where it has entries."""
+    """`summarize(profile)`, preferring the stored model synthesis where it has entries.
+
+    The synthesis's rubric is not here: `rubric_merge` folds it into the derived rubric.
+    """
     summary = summarize(profile)
     synthesis = profile.synthesis
     if synthesis is None:
@@ -17,15 +20,6 @@ def summarize_with_model(profile: Profile) -> Summary:
     update: dict = {
         "overview": [
             SummaryLine(text=p.text, turns=_turns(profile, p.refs)) for p in synthesis.summary
-        ],
-        "rubric": [
-            RubricLine(
-                category=r.category,
-                criterion=r.criterion,
-                points=r.points,
-                turns=_turns(profile, r.refs),
-            )
-            for r in synthesis.rubric
         ],
     }
     if synthesis.negative_personas:

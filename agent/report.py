@@ -16,6 +16,7 @@ from .joint import review_context
 from .llm_summary import summarize_with_model
 from .paths import resource
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
+from .rubric_merge import fold_in
 from .store import SessionInfo, Turn
 
 if TYPE_CHECKING:
@@ -141,6 +142,9 @@ def bundled_path(root: Path, url: str) -> Path | None:
 def _context(
     profile: Profile, session: SessionInfo, turns: list[Turn], usage: dict | None = None
 ) -> dict[str, Any]:
+    review = review_context(profile, session)
+    # One rubric page: the model's draft criteria join the derived rules as suggestions.
+    review["model_rubric"] = fold_in(review["rubric"], profile)
     return {
         "profile": profile,
         "session": session,
@@ -156,7 +160,7 @@ def _context(
         "date": _date(session.started),
         "status_labels": STATUS_LABELS,
         # Rubric, For marketing / For sales, Resolve together, sign-off (issue 6).
-        "review": review_context(profile, session),
+        "review": review,
     }
 
 

@@ -178,15 +178,6 @@ class SummaryLine(BaseModel):
     turns: list[int]
 
 
-class RubricLine(BaseModel):
-    """A criterion of the model's draft scoring rubric, with the turns behind it."""
-
-    category: str
-    criterion: str
-    points: int
-    turns: list[int]
-
-
 class Summary(BaseModel):
     """Everything the report derives from a profile."""
 
@@ -201,7 +192,6 @@ class Summary(BaseModel):
     open_questions: list[OpenQuestion]
     checklist: list[str]
     overview: list[SummaryLine] = []  # from the llm engine's synthesis, when it ran
-    rubric: list[RubricLine] = []
 
 
 def summarize(profile: Profile) -> Summary:

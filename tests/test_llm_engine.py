@@ -245,11 +245,14 @@ def test_synthesis_is_stored_and_the_report_prefers_it(store):
     assert [p.text for p in synthesis.summary] == ["Finance teams at 200-1,000 employees."]
     md = render(bundle.profile, bundle.session, bundle.turns, "md", bundle.usage).decode()
     assert "### In short" in md and "Finance teams at 200" in md
-    assert "Employees between 200 and 1,000" in md and "### Tiny agencies" in md
+    assert "### Tiny agencies" in md
+    # The draft rubric's one criterion restates the derived employees rule: one rubric, one row.
+    assert "Employees between 200 and 1,000" not in md and "| Employees 200-1,000 |" in md
+    assert "1 criterion from the same profile: it restates a rule here" in md
     assert "Which referrers convert?" in md and "Invented claim" not in md
     assert "## Appendix: model usage" in md
     html = render(bundle.profile, bundle.session, bundle.turns, "html", bundle.usage).decode()
-    assert 'id="rubric"' in html and 'id="model-usage"' in html
+    assert 'id="rubric"' not in html and 'id="model-usage"' in html
     record = [c for c in store.model_calls(interview.session.id) if c["purpose"] == "synthesis"]
     assert record[0]["dropped"] == 1 and record[0]["kept"] == 4
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -557,3 +558,104 @@ def test_no_49_in_fixture_source():
     profile, _, turns = build()
     blob = profile.model_dump_json() + "".join(t.text for t in turns)
     assert not re.search(r"49", blob)
+
+
+# The llm engine's draft rubric, folded into the derived one on the one "Scoring rubric" page
+
+MODEL_RUBRIC = [
+    # Restates the derived "Employees 40-250" rule.
+    {
+        "category": "firmographic",
+        "criterion": "Between 40 and 250 employees",
+        "points": 25,
+        "refs": ["company_profile#1"],
+    },
+    # Restates the derived technology rule, though the model filed it elsewhere.
+    {
+        "category": "behavioural",
+        "criterion": "Already runs Dentrix or Open Dental",
+        "points": 10,
+        "refs": ["technographics#1"],
+    },
+    # Cites the item the employees rule came from, but checks something no rule checks.
+    {
+        "category": "firmographic",
+        "criterion": "Has 3 to 15 locations",
+        "points": 15,
+        "refs": ["company_profile#1"],
+    },
+    {
+        "category": "behavioural",
+        "criterion": "Needs two-way sync with the practice management system",
+        "points": 10,
+        "refs": ["evaluation_criteria#1", "objections#1"],
+    },
+]
+ONLY_MODEL = ["Has 3 to 15 locations", "Needs two-way sync with the practice management system"]
+LABEL = "Suggested by the model, check before use"
+
+
+@pytest.fixture(scope="module")
+def with_model() -> tuple[Profile, SessionInfo, list[Turn]]:
+    """build()'s sample (without its 100 KB answer) with the llm engine's synthesis, from a
+    LangChain fake chat model."""
+    from agent.engines import Context
+    from agent.engines.llm import LLMEngine
+    from tests.llm_fakes import RoutedFake, settings
+
+    reply = {"summary": [], "rubric": MODEL_RUBRIC, "negative_personas": [], "open_questions": []}
+    model = RoutedFake(replies={"synthesis": json.dumps(reply)})
+    profile, session, turns = build()
+    profile.synthesis = LLMEngine(settings(), model=model).synthesize(profile, Context())
+    assert profile.synthesis is not None and len(profile.synthesis.rubric) == len(MODEL_RUBRIC)
+    return profile, session, turns[:-2]
+
+
+def test_html_shows_one_rubric_with_the_models_additions_labelled(with_model):
+    html = report.render(*with_model, "html").decode()
+    assert html.count(">Scoring rubric</h1>") == 1 and "Draft scoring rubric" not in html
+    assert 'id="rubric"' not in html
+    # Restatements are not shown twice: the derived rule stands for them.
+    assert "Between 40 and 250" not in html and "Already runs Dentrix" not in html
+    assert html.count("Employees 40-250") == 1
+    rows = re.findall(r'<tr class="suggested">(.*?)</tr>', html, flags=re.DOTALL)
+    assert [_flat(re.sub(r"<[^>]+>", "", re.sub(r"<br>|</td>", " ", r))) for r in rows] == [
+        f"Has 3 to 15 locations {LABEL}; cites Company profile: &ldquo;Independent dental groups "
+        "with 3-15 locations and 40-250 staff&rdquo; (15) 2",
+        f"Needs two-way sync with the practice management system {LABEL}; cites Evaluation "
+        "criteria: &ldquo;Two-way sync with the PMS, no double entry&rdquo;, Objections: "
+        "&ldquo;Price per location comes up at the proposal stage&rdquo; (10) 8, 10",
+    ]
+    # Each suggestion sits in its category, after the derived rules, without a tick box.
+    order = [html.index(s) for s in ("Region: US", ONLY_MODEL[0], "Technographic fit")]
+    assert order == sorted(order)
+    assert html.index("Signal: new COO") < html.index(ONLY_MODEL[1])
+    assert not any("tickbox" in r for r in rows)
+    assert "4 criteria from the same profile: 2 restate rules here" in _flat(html)
+
+
+def test_markdown_shows_one_rubric_with_the_models_additions_labelled(with_model):
+    md = report.render(*with_model, "md").decode()
+    assert md.count("## Scoring rubric") == 1 and "Draft scoring rubric" not in md
+    assert "Between 40 and 250" not in md and "Already runs Dentrix" not in md
+    rows = [line for line in md.splitlines() if LABEL in line]
+    assert rows == [
+        f"| Firmographic (up to 50) | Has 3 to 15 locations _({LABEL}; cites Company profile: "
+        "“Independent dental groups with 3-15 locations and 40-250 staff”)_ | (15) | 2 |",
+        f"| Behavioural (up to 30) | Needs two-way sync with the practice management system "
+        f"_({LABEL}; cites Evaluation criteria: “Two-way sync with the PMS, no double entry”, "
+        "Objections: “Price per location comes up at the proposal stage”)_ | (10) | 8, 10 |",
+    ]
+
+
+@pytest.mark.slow
+def test_pdf_has_one_rubric_page_with_the_models_additions(with_model, tmp_path):
+    from pypdf import PdfReader
+
+    path = tmp_path / "report.pdf"
+    path.write_bytes(report.render(*with_model, "pdf"))
+    pages = [_flat(page.extract_text() or "") for page in PdfReader(path).pages]
+    assert not any("Draft scoring rubric" in p for p in pages)
+    (page,) = [p for p in pages if p.startswith("Scoring rubric")]
+    assert page.count(LABEL) == 2 and all(text in page for text in ONLY_MODEL)
+    assert "Employees 40-250" in page and "Disqualifiers: out whatever the score" in page

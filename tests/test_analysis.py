@@ -106,6 +106,11 @@ def test_hedge_context_quotes_a_little_more():
         "I don't know.",
         "No idea, to be honest.",
         "Honestly, I don’t know. We haven't really tracked that.",
+        "Don't know.",
+        "I don't have that number handy, honestly.",
+        "I'd be guessing. Marketing doesn't see that part of the funnel.",
+        "That I cannot say, we have never measured it.",
+        "Ha, I honestly couldn't tell you, we probably have it in a spreadsheet somewhere.",
     ],
 )
 def test_dont_know(answer):

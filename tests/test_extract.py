@@ -1,5 +1,6 @@
 """Offline extraction: the right section, verbatim quotes, exact evidence."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,38 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         classify("Anyone on SAP is a no, the integration is too heavy.", "exclusions", GUIDE)
         == "exclusions"
     )
+
+
+@pytest.mark.parametrize(
+    "text, topic, section",
+    [
+        # An outcome over "the first year" is not a trigger's "within their first 90 days".
+        (
+            "Delivery reliability goes from around 80% to 95% within the first year.",
+            "value_outcomes",
+            "value_outcomes",
+        ),
+        (
+            "Within their first 90 days they go after the AP mess.",
+            "buying_triggers",
+            "buying_triggers",
+        ),
+        # "doesn't fit" says exclusion even when an industry is named.
+        (
+            "Process industry like chemicals or food; our model doesn't fit.",
+            "exclusions",
+            "exclusions",
+        ),
+        # A partner that resells is a channel, also when it comes up under another topic.
+        (
+            "ERP partners resell us; one partner brought a quarter of last year's customers.",
+            "buying_committee",
+            "channels",
+        ),
+    ],
+)
+def test_cue_vocabulary(text, topic, section):
+    assert classify(text, topic, GUIDE) == section
 
 
 def test_customer_quotes_are_kept_verbatim_with_who_said_them():

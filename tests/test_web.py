@@ -22,7 +22,7 @@ from agent.respondent import SimulatedRespondent, load_persona
 from agent.store import Store
 from agent.web import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
 from agent.web_auth import cookie_name
-from tests.conftest import ROOT, pdf_text, persona_paths, run_persona
+from tests.conftest import ROOT, icp, pdf_text, persona_paths, run_persona
 
 TOKEN = "test-token-Zq9"
 PERSONA = persona_paths()[0]
@@ -408,6 +408,47 @@ def test_a_downloaded_pdf_has_the_sessions_text(tmp_path):
     out.write_bytes(c.get(f"/s/{sid}/report.pdf").content)
     text = pdf_text(out)
     assert "Gamma Robotics" in text and "welding robots" in text
+
+
+def usage_appendix(page: str) -> str:
+    found = re.search(r'<section class="part flow" id="model-usage">.*?</section>', page, re.S)
+    assert found, "no model usage appendix"
+    return found.group(0)
+
+
+@pytest.mark.slow
+def test_a_downloaded_report_has_the_model_usage_appendix_of_icp_report(tmp_path):
+    from agent.engines.llm import LLMEngine
+    from tests.llm_fakes import settings
+    from tests.test_llm_engine import fake
+
+    quiet = lambda _notice: None  # noqa: E731
+    c = client(engine_factory=lambda _name: LLMEngine(settings(), model=fake(), notify=quiet))
+    sid = start(c, company="Delta Payables")
+    step(c, sid, "answer", answer="We sell accounts-payable automation to CFOs.", seq=1)
+    code, events = step(c, sid, "wrap-up", seq=pending(c, sid)["seq"])
+    assert code == 200 and events[-1]["type"] == "done"
+    store = Store()
+    try:
+        calls = store.model_calls(sid)
+    finally:
+        store.close()
+    assert {"question", "synthesis"} <= {row["purpose"] for row in calls}
+    page = c.get(f"/s/{sid}/report.html").text
+    appendix = usage_appendix(page)
+    assert f"{len(calls)} model calls to openai:gpt-4o-mini" in _flat(appendix)
+    assert 'href="#model-usage"' in page
+    # The same appendix, word for word, as `icp report` writes for the session.
+    out = tmp_path / "cli.html"
+    done = icp("report", sid, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert appendix == usage_appendix(out.read_text("utf-8"))
+    md = c.get(f"/s/{sid}/report.md").text
+    assert f"## Appendix: model usage\n\n{len(calls)} model calls (openai:gpt-4o-mini)" in md
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 # bad and hostile input

@@ -284,10 +284,12 @@ class _Worker:
                 profile.version = version
             report = None
             if self.plan.out is not None:
+                from .exports import session_usage
                 from .report import write_report
 
                 name = f"{_slug(session.company)}{session.id}-v{version}.{self.plan.fmt}"
-                report = str(write_report(profile, session, turns, self.plan.out / name))
+                usage = session_usage(db, session.id)  # as `icp report` shows it
+                report = str(write_report(profile, session, turns, self.plan.out / name, usage))
             seconds = round(time.perf_counter() - start, 3)
             runs.mark(db, run, session.id, "done", report=report, seconds=seconds)
             return Row(

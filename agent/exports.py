@@ -11,7 +11,7 @@ from .profile import Profile
 from .store import SessionInfo, Store, Turn
 from .usage import totals
 
-__all__ = ["Bundle", "load_bundle", "profile_json", "write_atomic"]
+__all__ = ["Bundle", "load_bundle", "profile_json", "session_usage", "write_atomic"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,13 @@ def load_bundle(store: Store, sid: str, version: int | None = None) -> Bundle:
     if record is None:
         raise NotFound(f"session {session.id} has no profile yet")
     profile = Profile.model_validate(record.data)
-    calls = store.model_calls(session.id)
-    usage = totals(calls) if calls else None
-    return Bundle(session, profile, store.turns(session.id), usage)
+    return Bundle(session, profile, store.turns(session.id), session_usage(store, session.id))
+
+
+def session_usage(store: Store, sid: str) -> dict | None:
+    """The session's model-call totals for the report's appendix; None without model calls."""
+    calls = store.model_calls(sid)
+    return totals(calls) if calls else None
 
 
 def profile_json(profile: Profile) -> str:

@@ -216,3 +216,28 @@ def test_offline_batch_in_worker_processes(store, tmp_path):
     assert all(
         store.profile(sid, 2).data == {**store.profile(sid, 1).data, "version": 2} for sid in ids
     )
+
+
+def test_an_llm_batch_report_has_the_model_usage_appendix_of_icp_report(store, tmp_path):
+    from agent.engines.llm import LLMEngine
+    from agent.exports import load_bundle
+    from agent.report import render
+    from tests.llm_fakes import settings
+    from tests.test_llm_engine import fake
+
+    (sid,) = make_sessions(store, tmp_path, 1)
+    assert store.model_calls(sid) == []  # imported offline: the batch makes the only calls
+    out = tmp_path / "reports"
+    make = lambda: LLMEngine(settings(), model=fake(), notify=lambda _notice: None)  # noqa: E731
+    _, rows = run(store, [sid], make, out=out, fmt="md")
+    assert [r.status for r in rows] == ["done"]
+    calls = store.model_calls(sid)
+    assert {"extract", "synthesis"} <= {c["purpose"] for c in calls}
+    written = (out / f"haulmatch-{sid}-v2.md").read_text("utf-8")
+    appendix = written[written.index("## Appendix: model usage") :]
+    assert appendix.startswith(f"## Appendix: model usage\n\n{len(calls)} model calls")
+    bundle = load_bundle(store, sid)
+    assert bundle.profile.version == 2
+    assert (
+        written == render(bundle.profile, bundle.session, bundle.turns, "md", bundle.usage).decode()
+    )

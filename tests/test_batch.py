@@ -150,10 +150,10 @@ def test_force_starts_over_and_an_extracted_session_only_renders_on_resume(
 
     real = agent.report.write_report
 
-    def interrupted(profile, session, turns, path):
+    def interrupted(profile, session, turns, path, *rest):
         if session.id == ids[1]:
             raise KeyboardInterrupt
-        return real(profile, session, turns, path)
+        return real(profile, session, turns, path, *rest)
 
     monkeypatch.setattr(agent.report, "write_report", interrupted)
     with pytest.raises(batch.BatchInterrupted):

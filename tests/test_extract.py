@@ -63,6 +63,11 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
             "buying_committee",
             "channels",
         ),
+        # Common words that only sometimes mark a section do not pull a direct answer away.
+        ("Community hospitals. 100 to 400 beds.", "company_profile", "company_profile"),
+        ("It's 4 to 12 crews, so call it 30 to 150 guys.", "company_profile", "company_profile"),
+        ("Payback has to be under 18 months or finance kills it.", "objections", "objections"),
+        ("They found us in the Controllers Club community.", "buying_triggers", "channels"),
     ],
 )
 def test_cue_vocabulary(text, topic, section):

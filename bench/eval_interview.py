@@ -19,7 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from agent.evaluate import combine, run_persona  # noqa: E402
 
-HELD_OUT = {"coverbell", "haulmatch", "werkfluss"}
+# Written by someone who had not seen the guide's cue lists, and scored only after the changes.
+# coverbell, haulmatch and werkfluss were held out in the first round of tuning, then used.
+HELD_OUT = {"gridwise", "pourplan", "claimpath", "shelfsense", "vaultline"}
 TARGETS = (
     "targets: own >= 85%, anywhere >= 95%, quotes 100%, bad evidence 0, repeats 0, "
     "never asked 0, questions <= 30, hygiene >= 95%"

@@ -23,10 +23,10 @@ def test_interview_quality_targets(path, icp_home):
     assert score.questions <= 30
     assert score.hygiene >= 0.95
     assert score.quotes_said >= 1 and score.quotes_verbatim == 1.0
-    # Regression floors, below the 85% / 95% targets this engine does not yet reach on every
-    # persona (see the README's evaluation section for the measured numbers and why).
-    assert score.own_section >= 0.75, score.missed
-    assert score.anywhere >= 0.80, score.missed
+    # The targets: 85% in their own section, 95% anywhere, except where the question
+    # budget cannot reach 95% even with perfect questions (the ceiling; see the README).
+    assert score.own_section >= 0.85, score.missed
+    assert score.anywhere >= min(0.95, score.ceiling - 0.05), score.missed
     assert score.said <= score.ceiling
 
 

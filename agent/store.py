@@ -360,24 +360,8 @@ class Store:
     ) -> list[Turn]:
         """In one transaction: a profile version with its meta, the next turns, the status."""
         with self.transaction() as db:
-            version = db.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
-            ).fetchone()[0]
             created = now()
-            data = {**data, "version": version}  # a batch may have taken the number expected
-            db.execute(
-                "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sid,
-                    version,
-                    after_seq,
-                    json.dumps(data),
-                    json.dumps(state),
-                    created,
-                    json.dumps(meta or {}),
-                ),
-            )
+            self._insert_profile(db, sid, after_seq, data, state, meta or {}, created)
             added = [self._insert_turn(db, sid, *turn) for turn in turns]
             if status:
                 db.execute(
@@ -385,6 +369,28 @@ class Store:
                     (status, created if status == "complete" else None, sid),
                 )
         return added
+
+    @staticmethod
+    def _insert_profile(
+        db: sqlite3.Connection,
+        sid: str,
+        after_seq: int,
+        data: dict,
+        state: dict,
+        meta: dict,
+        created: str,
+    ) -> int:
+        """Insert the session's next profile version; returns its number."""
+        version = db.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
+        ).fetchone()[0]
+        data = {**data, "version": version}  # a batch may have taken the number expected
+        db.execute(
+            "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sid, version, after_seq, *map(json.dumps, (data, state)), created, json.dumps(meta)),
+        )
+        return version
 
     def profile(self, sid: str, version: int | None = None) -> ProfileRecord | None:
         """The latest (or a given) profile version, or None if none was stored."""
@@ -442,23 +448,7 @@ class Store:
     ) -> int:
         """Store a new profile version with its provenance (and a batch run's progress)."""
         with self.transaction() as db:
-            version = db.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM profiles WHERE session_id = ?", (sid,)
-            ).fetchone()[0]
-            data = {**data, "version": version}
-            db.execute(
-                "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sid,
-                    version,
-                    after_seq,
-                    json.dumps(data),
-                    json.dumps(state),
-                    now(),
-                    json.dumps(meta),
-                ),
-            )
+            version = self._insert_profile(db, sid, after_seq, data, state, meta, now())
             if run:  # in the same transaction: a crash never leaves a version the run forgot
                 db.execute(
                     "UPDATE run_items SET status = 'extracted', version = ?, updated = ?"

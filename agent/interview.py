@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from .analysis import (
     clean_answer,
@@ -21,38 +19,19 @@ from .guide import Guide, load_guide
 from .llm_errors import ModelError
 from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
+from .question import Question, answer_seconds
+from .recovery import MODEL_PENDING as MODEL_PENDING
+from .recovery import Recovery
 from .store import SessionInfo, Store, Turn
 
 MAX_ANSWER_CHARS = 200_000
-# In a profile version's meta: the answer whose model extraction was still running when the
-# version was stored, so its items are not in it; `resume` extracts that answer again.
-MODEL_PENDING = "model_pending"
-_IDLE_CAP_SECONDS = 300  # a coffee break does not eat the interview's budget
 
 
 class EmptyAnswer(InputError):
     """An answer with nothing in it; the question is asked again."""
 
 
-@dataclass(frozen=True)
-class Question:
-    """The question waiting for an answer."""
-
-    seq: int
-    text: str
-    topic: str | None
-    preface: str = ""
-    asked_at: str = ""
-
-    def as_json(self) -> dict:
-        """The `--jsonl` protocol line for this question."""
-        line = {"type": "question", "text": self.text, "topic": self.topic, "seq": self.seq}
-        if self.preface:
-            line["preface"] = self.preface
-        return line
-
-
-class Interview:
+class Interview(Recovery):
     """One interview session: answer() stores, extracts and returns the next question."""
 
     state_class: type[State] = State  # a subclass may keep more running state (agent.review)
@@ -101,36 +80,6 @@ class Interview:
         interview._advance(after_seq=0, last=None)
         return interview
 
-    @classmethod
-    def resume(
-        cls, store: Store, engine: Engine, sid: str, guide: Guide | None = None
-    ) -> Interview:
-        """Continue a session where it stopped, processing an answer a crash left unprocessed."""
-        session = store.session(sid)
-        record = store.last_step(session.id)
-        turns = store.turns(session.id)
-        guide = guide or load_guide()
-        if record is None:  # killed inside start(): nothing was asked yet
-            profile = Profile(session=session.id, company=session.company, role=session.role)
-            interview = cls(store, session, engine, guide, profile, State(), None)
-            interview._advance(after_seq=0, last=None)
-            return interview
-        profile = Profile.model_validate(record.data)
-        state = cls.state_class.model_validate(record.state)
-        interview = cls(store, session, engine, guide, profile, state, None)
-        later = [t for t in turns if t.seq > record.after_seq]
-        interview.question = _pending_question(later)
-        if record.meta.get(MODEL_PENDING) is not None:  # killed before the model's items landed
-            interview._recover(record.meta[MODEL_PENDING], turns)
-        answers = [t for t in later if t.speaker == "respondent"]
-        if answers:  # stored before a crash but never processed: process the first, once
-            interview._process(answers[0])
-        elif interview.question is None and state.phase != "done":
-            interview._advance(after_seq=record.after_seq, last=None)
-        if session.status != "complete" and interview.question is not None:
-            store.set_status(session.id, "active")
-        return interview
-
     @property
     def done(self) -> bool:
         """True when the interview has ended."""
@@ -175,12 +124,6 @@ class Interview:
         """Go to the closing question now, or finish if it was already asked (/done)."""
         return self._command("/done")
 
-    def interrupt(self) -> None:
-        """Mark the session interrupted (Ctrl-C); everything answered is already stored."""
-        if not self.done:
-            self._settle_and_save()
-            self.store.set_status(self.session.id, "interrupted")
-
     def minutes_left(self) -> float:
         """Minutes of the budget not yet used."""
         return max(0.0, self.session.minutes - elapsed_minutes(self.state, self.guide))
@@ -216,7 +159,7 @@ class Interview:
         """Everything after an answer (or command) is durable: extract, plan, store, ask."""
         state, asked = self.state, self.question
         self._settle()  # the engine's background extraction of the previous answer, if any
-        state.active_seconds += _answer_seconds(asked, turn)
+        state.active_seconds += answer_seconds(asked, turn)
         last: LastAnswer | None = None
         force_close = False
         if turn.kind == "command":
@@ -355,77 +298,8 @@ class Interview:
         if synthesize is not None:
             self.profile.synthesis = synthesize(self.profile, self.context()) or None
 
-    def _settle_and_save(self) -> None:
-        """On interrupt: keep a background extraction that finishes soon, as a new version."""
-        ready = getattr(self.engine, "ready", None)
-        if ready is not None and not ready(3.0):
-            # Still running: the stored version names its answer, `icp resume` extracts it again.
-            getattr(self.engine, "flush", lambda: None)()  # the calls made so far, for the cost
-            return
-        waiting = getattr(self.engine, "pending", None)
-        try:
-            changed = self._settle(final=True, wait=3.0)
-        except ICPError:  # the answers are stored; a model problem must not block leaving
-            return
-        if changed or waiting is not None:  # also when it added nothing: resume need not redo it
-            self._save_settled()
-
-    def _recover(self, seq: int, turns: list[Turn]) -> None:
-        """Extract an answer again whose model items a stopped process never stored."""
-        turn = next((t for t in turns if t.seq == seq and t.speaker == "respondent"), None)
-        if turn is None or getattr(self.engine, "settle", None) is None:
-            return  # an offline resume: the offline items, already stored, are what it has
-        recent = tuple(t for t in turns if t.seq <= seq)[-6:]
-        context = Context(recent=recent, minutes_left=self.minutes_left())
-        self.engine.extract(turn.text, turn.seq, turn.topic, context)  # its floor is stored
-        try:
-            self._settle(final=True)  # a failed call keeps the offline items, as it would have
-        except ModelError as exc:
-            raise type(exc)(
-                f"{exc}. Every answer is saved: `icp resume {self.session.id}` continues"
-            ) from None
-        self._save_settled()
-
-    def _save_settled(self) -> None:
-        """Store the profile with what a background extraction added, at the same turn."""
-        record = self.store.last_step(self.session.id)
-        self._restatus()
-        self.profile.version += 1
-        self.store.save_step(
-            self.session.id,
-            record.after_seq if record else 0,
-            self.profile.model_dump(mode="json"),
-            self.state.model_dump(mode="json"),
-            meta=self._meta(),
-        )
-
     def _restatus(self) -> None:
         """Section statuses from the items (the review keeps the reviewed ones it did not touch)."""
         update_statuses(
             self.profile, self.guide, set(self.state.declined), set(self.state.finished)
         )
-
-    def _meta(self) -> dict | None:
-        """The meta of the next stored version: the answer the model is still extracting."""
-        pending = getattr(self.engine, "pending", None)
-        return {MODEL_PENDING: pending} if pending is not None else None
-
-
-def _pending_question(turns: list[Turn]) -> Question | None:
-    """The last question in the turns, with the note just before it."""
-    for i in range(len(turns) - 1, -1, -1):
-        turn = turns[i]
-        if turn.speaker == "agent" and turn.kind == "question":
-            note = turns[i - 1] if i and turns[i - 1].kind == "note" else None
-            return Question(
-                turn.seq, turn.text, turn.topic, note.text if note else "", turn.created
-            )
-    return None
-
-
-def _answer_seconds(question: Question | None, answer: Turn) -> float:
-    """Seconds the respondent spent on this answer, capped so idle time does not count."""
-    if question is None or not question.asked_at or not answer.created:
-        return 0.0
-    delta = datetime.fromisoformat(answer.created) - datetime.fromisoformat(question.asked_at)
-    return min(max(delta.total_seconds(), 0.0), _IDLE_CAP_SECONDS)

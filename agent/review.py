@@ -20,11 +20,12 @@ from .engines import Engine
 from .engines.offline import summary_lines
 from .extract import merge, update_statuses
 from .guide import Guide, load_guide
-from .interview import Interview, _answer_seconds
+from .interview import Interview
 from .paths import resource
 from .planner import Action, State, normalise_question, questions_left
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .prompts import render
+from .question import answer_seconds
 from .store import SessionInfo, Store, Turn
 
 DEFAULT_MINUTES = 15
@@ -132,7 +133,7 @@ class ReviewInterview(Interview):
     def _process(self, turn: Turn) -> None:
         state = self.state
         self._settle()
-        state.active_seconds += _answer_seconds(self.question, turn)
+        state.active_seconds += answer_seconds(self.question, turn)
         if turn.kind == "command":
             if turn.text == "/done" and state.phase != "closing":
                 self._close(turn.seq)

@@ -291,9 +291,7 @@ class Interview(Recovery):
     def _finish(self) -> None:
         """At the end: the last background extraction, then the engine's synthesis, if any."""
         self._settle(final=True)
-        update_statuses(
-            self.profile, self.guide, set(self.state.declined), set(self.state.finished)
-        )
+        self._restatus()
         synthesize = getattr(self.engine, "synthesize", None)
         if synthesize is not None:
             self.profile.synthesis = synthesize(self.profile, self.context()) or None

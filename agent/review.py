@@ -160,13 +160,6 @@ class ReviewInterview(Interview):
     def _advance(self, after_seq: int, last: object = None) -> None:
         self._next(after_seq)
 
-    def _finish(self) -> None:
-        self._settle(final=True)
-        self._restatus()
-        synthesize = getattr(self.engine, "synthesize", None)
-        if synthesize is not None:
-            self.profile.synthesis = synthesize(self.profile, self.context()) or None
-
     # internals
     def _file(self, turn: Turn, hint: str | None) -> list[str]:
         """Merge what the answer says; the sections that gained items."""

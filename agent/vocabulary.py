@@ -13,6 +13,7 @@ from .analysis import find_entities
 from .paths import resource
 
 _ARTICLES = {"the", "a", "an", "our", "their", "his", "her", "this", "that", "these", "those"}
+_OPENING_MARKS = " \t\"'“‘(*•-"  # may stand between a sentence's end and its first word
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
@@ -27,6 +28,7 @@ class Vocabulary:
     triggers: tuple[str, ...]
     roles: tuple[str, ...]
     not_names: frozenset[str]
+    openers: frozenset[str]
 
 
 def load_yaml(path: Path) -> Any:
@@ -53,6 +55,7 @@ def vocabulary() -> Vocabulary:
         triggers=words("triggers"),
         roles=words("roles"),
         not_names=frozenset(words("not_names")),
+        openers=frozenset(words("openers")),
     )
 
 
@@ -161,17 +164,47 @@ def content_words(text: str) -> set[str]:
     return out
 
 
+def _opener(word: str) -> bool:
+    """True for an ordinary word that opens sentences ("Runs", "Using", "Mostly")."""
+    word = fold(word)
+    forms = {word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("d")}
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    for suffix in ("ed", "ing"):
+        if word.endswith(suffix):
+            stem = word.removesuffix(suffix)
+            forms |= {stem, stem + "e", stem[:-1] if stem[-2:-1] == stem[-1:] else stem}
+    return bool(forms & vocabulary().openers)
+
+
+def _only_opens(text: str, name: str) -> bool:
+    """True when every place `name` occurs in `text` starts a sentence."""
+    places = [m.start() for m in re.finditer(re.escape(name), text)]
+    before = [text[:i].rstrip(_OPENING_MARKS) for i in places]
+    return bool(places) and all(not b or b[-1] in ".!?:;\n" for b in before)
+
+
 def names(text: str) -> list[str]:
     """Named products, tools and brands in `text`: entities that are not places, titles or dates."""
     vocab = vocabulary()
     skip = vocab.not_names | set(vocab.regions) | set(vocab.roles)
+    text = unicodedata.normalize("NFKC", text)
     out = []
     for name in find_entities(text):
         words = name.split()
         while words and fold(words[0]) in _ARTICLES:  # "The CFO" is a title, not a name
             words = words[1:]
+        # "Runs Dentrix": a verb capitalised because it opens the sentence is no part of the name
+        if len(words) > 1 and _opener(words[0]) and _only_opens(text, name):
+            words = words[1:]
         name = " ".join(words)
-        if name and fold(name) not in skip and not fold(name).startswith(("new ", "a ")):
+        folded = fold(name)
+        if (
+            name
+            and folded not in skip
+            and singular(folded) not in skip
+            and not folded.startswith(("new ", "a "))
+        ):
             out.append(name)
     return list(dict.fromkeys(out))
 

@@ -159,6 +159,8 @@ _QUANTITY = re.compile(
     rf"(?:\s?(?P<unit>(?:[a-z-]+\s){{0,2}}?{_UNIT}))?",
     re.IGNORECASE,
 )
+_OPEN_UNIT = re.compile(r"^(?:or|and)\s+(more|above|over|up|fewer|less|under|below)\s+", re.I)
+_UPWARD = {"more", "above", "over", "up"}
 _DURATION = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 
 
@@ -326,6 +328,8 @@ def find_quantities(text: str) -> list[Quantity]:
         a = _number(m["a"], m["asc"] or "")
         b = _number(m["b"], m["bsc"] or m["asc"] or "") if m["b"] else None
         unit = (m["unit"] or "").strip()
+        open_end = _OPEN_UNIT.match(unit)  # "three or more subsidiaries" is 3 and up
+        unit = unit[open_end.end() :] if open_end else unit
         currency = m["cur"] or m["cur2"]
         word_number = m["a"].lower() in _WORD_NUMBERS
         if a is None or (m["b"] and b is None) or (word_number and not unit and not b):
@@ -340,6 +344,8 @@ def find_quantities(text: str) -> list[Quantity]:
             high = None
         elif lead in {"under", "fewer than", "less than", "up to"}:
             low = None
+        if open_end:
+            low, high = (low, None) if open_end[1].lower() in _UPWARD else (None, high)
         if kind == "duration":
             low = low * scale if low is not None else None
             high = high * scale if high is not None else None

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .clauses import (
+    condition,
+    fit_part,
+    industries,
+    mentions,
+    opens_with_timing,
+    overruled,
+    timing,
+    tools,
+)
 from .conflicts import channel_terms
+from .disqualify import derive_disqualifiers
 from .numbers import fmt_range, sizes
 from .profile import SECTION_TITLES, Item, Profile
 from .prompts import render
-from .rules import CATEGORIES, Category, Disqualifier, Rubric, Rule, or_join, settings, split_points
-from .synthesis import persona
-from .vocabulary import find_terms, fold, names, new_roles, singular, vocabulary
+from .rules import CATEGORIES, Category, Rubric, Rule, or_join, settings, split_points
+from .vocabulary import find_terms, fold, new_roles, singular, vocabulary
 
-_INVERTED = re.compile(r"\b(?:outside|beyond|except|only|other than)\b", re.IGNORECASE)
 _KIND_CATEGORY: dict[str, Category] = {
     "employees": "firmographic",
     "revenue": "firmographic",
@@ -55,7 +61,7 @@ class _Draft:
             field=_KIND_FIELD.get(self.kind, self.kind),
             any_of=self.terms or None,
             within_days=self.days,
-            evidence=[ev for item in self.items for ev in item.evidence],
+            evidence=list(dict.fromkeys(ev for item in self.items for ev in item.evidence)),
             source=f"{_section_of(self.kind)}: " + " / ".join(i.text for i in self.items[:2]),
             **bounds,
         )
@@ -87,7 +93,7 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
             many = sum(d.kind == draft.kind for d in mine) > 1
             rid = f"{draft.kind}-{counts[draft.kind]}" if many else draft.kind
             rules.append(draft.rule(rid, share))
-    disqualifiers = _disqualifiers(profile, manual)
+    disqualifiers = derive_disqualifiers(profile, manual)
     rubric = Rubric(
         company=profile.company,
         session=profile.session,
@@ -104,12 +110,13 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
 
 def _firmographic(profile: Profile) -> list[_Draft]:
     items = _concrete_first(profile.sections["company_profile"].items)
-    excluded = _mentions(profile, "exclusions", lambda text: _industries(text))
+    fit = {id(item): fit_part(item) for item in items}  # "DSOs are not a fit" is no target
+    excluded = mentions(profile, "exclusions", lambda text: industries(condition(text)))
     drafts = []
     for kind in ("employees", "revenue"):
         draft = _Draft(kind, [])
         for item in items:
-            for k, low, high in sizes(item):
+            for k, low, high in sizes(fit[id(item)]):
                 if k == kind:
                     _widen(draft, item, low, high)
         if draft.items:
@@ -117,7 +124,8 @@ def _firmographic(profile: Profile) -> list[_Draft]:
     for kind, terms in (("industry", vocabulary().industries), ("region", vocabulary().regions)):
         draft = _Draft(kind, [])
         for item in items:
-            found = [t for t in find_terms(item.text, terms) if not _overruled(t, item, excluded)]
+            text = fit[id(item)].text
+            found = [t for t in find_terms(text, terms) if not overruled(t, item, excluded)]
             if found:
                 draft.items.append(item)
                 known = {fold(t) for t in draft.terms}
@@ -127,38 +135,13 @@ def _firmographic(profile: Profile) -> list[_Draft]:
     units = set(settings()["location_units"])
     draft = _Draft("locations", [])
     for item in items:
-        for q in item.quantities:
+        for q in fit[id(item)].quantities:
             unit = singular(fold(q.unit.split()[-1])) if q.unit.split() else ""
             if q.kind == "count" and unit in units:
                 _widen(draft, item, q.low, q.high)
     if draft.items:
         drafts.append(draft)
     return drafts
-
-
-def _supporters(item: Item) -> set[str]:
-    return set(item.support) or {""}  # one respondent when the profile is not merged
-
-
-def _mentions(profile: Profile, key: str, find: Callable[[str], list[str]]) -> dict[str, set]:
-    """Folded term -> the respondents who use it in that section."""
-    out: dict[str, set[str]] = {}
-    for item in profile.sections[key].items:
-        for term in find(item.text):
-            out.setdefault(fold(term), set()).update(_supporters(item))
-    return out
-
-
-def _overruled(term: str, item: Item, other: dict[str, set[str]]) -> bool:
-    """True when the other side (targets vs exclusions) uses the term and none of this item's
-    respondents does. Someone who both targets "warehouses" and excludes "single-site
-    warehouses" means a kind of warehouse, so their own exclusion does not overrule them."""
-    users = other.get(fold(term))
-    return users is not None and not users & _supporters(item)
-
-
-def _industries(text: str) -> list[str]:
-    return find_terms(text, vocabulary().industries)
 
 
 def _widen(draft: _Draft, item: Item, low: float | None, high: float | None) -> None:
@@ -187,8 +170,11 @@ def _named(profile: Profile, key: str, kind: str, manual: list[str]) -> list[_Dr
     limit = settings()["max_rules"][kind]
     drafts: list[_Draft] = []
     used: set[str] = set()
+    excluded = mentions(profile, "exclusions", lambda text: tools(condition(text)))
     for item in _concrete_first(profile.sections[key].items):
-        found = names(item.text) if kind == "technology" else channel_terms(item)
+        fit = fit_part(item)  # "SAP shops are a no" filed here names no target
+        found = tools(fit.text) if kind == "technology" else channel_terms(fit)
+        found = [t for t in found if not overruled(t, item, excluded)]
         fresh = _fresh(found, used)
         if not fresh:
             if item.concrete and not found and kind == "technology":
@@ -200,92 +186,39 @@ def _named(profile: Profile, key: str, kind: str, manual: list[str]) -> list[_Dr
     return drafts
 
 
+def _trigger_terms(text: str) -> list[str]:
+    return new_roles(text) + find_terms(text, vocabulary().triggers)
+
+
 def _triggers(profile: Profile, manual: list[str]) -> list[_Draft]:
+    """One rule per item naming an event; its window only from wording that dates the event."""
     limit = settings()["max_rules"]["trigger"]
-    drafts, used = [], set()
-    for item in _concrete_first(profile.sections["buying_triggers"].items):
-        found = new_roles(item.text) + find_terms(item.text, vocabulary().triggers)
-        fresh = _fresh(found, used)
+    items = profile.sections["buying_triggers"].items
+    drafts: dict[int, _Draft] = {}  # by the item's place in the section
+    used: set[str] = set()
+    rest = []
+    for i in sorted(range(len(items)), key=lambda i: not items[i].concrete):
+        fresh = _fresh(_trigger_terms(fit_part(items[i]).text), used)
         if not fresh:
-            if item.concrete:
-                manual.append(f"{SECTION_TITLES['buying_triggers']}: {item.text}")
-            continue
-        if len(drafts) < limit:
+            rest.append(i)
+        elif len(drafts) < limit:
             used.update(fold(t) for t in fresh)
-            days = [q.high or q.low for q in item.quantities if q.kind == "duration"]
-            within = int(max(days)) if days and 1 <= max(days) <= 365 else None
-            drafts.append(_Draft("trigger", [item], terms=fresh, days=within))
-    return drafts
+            days = timing(items[i], _trigger_terms, fresh)
+            drafts[i] = _Draft("trigger", [items[i]], terms=fresh, days=days)
+    for i in rest:
+        before = drafts.get(i - 1)
+        if before and before.days is None and _follows(items[i], items[i - 1]):
+            before.items.append(items[i])  # "A new CFO. Within 90 days they..." dates the CFO
+            before.days = timing(items[i], _trigger_terms, [])
+        elif items[i].concrete:
+            manual.append(f"{SECTION_TITLES['buying_triggers']}: {items[i].text}")
+    return [drafts[i] for i in sorted(drafts)]
 
 
-def _disqualifiers(profile: Profile, manual: list[str]) -> list[Disqualifier]:
-    out: list[Disqualifier] = []
-    codes: set[str] = set()
-    vocab = vocabulary()
-    targeted = _mentions(profile, "company_profile", _industries)
-    for key, find in (("company_profile", names), ("technographics", names)):
-        for term, users in _mentions(profile, key, find).items():
-            targeted.setdefault(term, set()).update(users)
-    for item in profile.sections["exclusions"].items:
-        who = persona(item)
-        code = _code(who.name, codes)
-        conditions: list[tuple[str, dict]] = []
-        for kind, low, high in sizes(item):
-            if low is None:
-                bounds, text = {"below": high}, f"under {fmt_range(high, high, kind == 'revenue')}"
-            elif high is None:
-                bounds, text = {"above": low}, f"over {fmt_range(low, low, kind == 'revenue')}"
-            else:
-                bounds, text = {"min": low, "max": high}, fmt_range(low, high, kind == "revenue")
-            conditions.append((f"{kind.capitalize()} {text}", {"field": kind, **bounds}))
-        mine = _supporters(item)
-        industries = [t for t in _industries(item.text) if not targeted.get(fold(t), set()) & mine]
-        if industries:
-            conditions.append((f"Industry: {or_join(industries)}", _terms("industry", industries)))
-        skip = {fold(t) for t in _industries(item.text)}
-        tools = [
-            n
-            for n in names(item.text)
-            if fold(n) not in skip and not targeted.get(fold(n), set()) & mine
-        ]
-        if tools:
-            conditions.append((f"Uses {or_join(tools)}", _terms("technologies", tools)))
-        regions = find_terms(item.text, vocab.regions)
-        if regions and not _INVERTED.search(item.text):
-            conditions.append((f"Region: {or_join(regions)}", _terms("region", regions)))
-        if not conditions:
-            manual.append(f"{SECTION_TITLES['exclusions']}: {item.text}")
-        for label, condition in conditions:
-            out.append(
-                Disqualifier(
-                    id=f"dq-{len(out) + 1}",
-                    code=code,
-                    label=label,
-                    reason=who.why or item.text,
-                    evidence=list(item.evidence),
-                    source=f"{SECTION_TITLES['exclusions']}: {item.text}",
-                    **condition,
-                )
-            )
-    return out
-
-
-def _terms(field_name: str, terms: list[str]) -> dict:
-    return {"field": field_name, "any_of": terms}
-
-
-def _code(name: str, taken: set[str]) -> str:
-    """A CRM reason code from a persona's name: "DQ-SINGLE-SITE-WAREHOUSES"."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    stop = vocabulary().stopwords
-    words = [w for w in re.findall(r"[A-Za-z0-9]+", ascii_name) if fold(w) not in stop]
-    code = "DQ-" + ("-".join(words[:3]).upper() or "EXCLUDED")
-    unique, n = code, 1
-    while unique in taken:
-        n += 1
-        unique = f"{code}-{n}"
-    taken.add(unique)
-    return unique
+def _follows(item: Item, before: Item) -> bool:
+    """True when an item only dates the one said just before it, in the same answer."""
+    turns = {(ev.session, ev.turn) for ev in before.evidence}
+    return opens_with_timing(item) and any((ev.session, ev.turn) in turns for ev in item.evidence)
 
 
 def _warnings(rubric: Rubric, conflicts: list[dict]) -> list[str]:

@@ -17,6 +17,7 @@ from .llm_summary import summarize_with_model
 from .paths import resource
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .rubric_merge import fold_in
+from .rules import distinct_turns
 from .store import SessionInfo, Turn
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ def _env(markdown: bool) -> jinja2.Environment:
         finalize=_md_finalize if markdown else None,
     )
     env.filters["mdquote"] = md_quote
+    env.filters["distinct_turns"] = distinct_turns
     return env
 
 

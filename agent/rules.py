@@ -231,6 +231,14 @@ def _dump(data: dict, flow: bool = False) -> str:
     return text.removesuffix("...\n").rstrip()
 
 
+def distinct_turns(evidence: list[Evidence]) -> list[Evidence]:
+    """The first piece of evidence from each answer (session and turn), so a turn is cited once."""
+    first: dict[tuple[str, int], Evidence] = {}
+    for ev in evidence:
+        first.setdefault((ev.session, ev.turn), ev)
+    return list(first.values())
+
+
 def evidence_lines(evidence: list[Evidence], roles: dict[str, str]) -> list[str]:
     """`turn 6 (sales): "quote"` for each piece of evidence, at most three."""
     out = []

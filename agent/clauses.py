@@ -22,6 +22,11 @@ _REASON = re.compile(
     r"so (?:they|that|it))\b))",
     re.IGNORECASE,
 )
+_LEAD_IN = re.compile(
+    r"(?:we\s+)?(?:never|don't|do not|avoid|exclude|skip|disqualify|no|not|exclusions?)"
+    r"(?:\s+(?:target|sell to|go after|a fit|fit))?",
+    re.IGNORECASE,
+)
 # A duration is a trigger's timing when the sentence says so: "within 90 days", "in their first
 # 90 days", "90 days after the go-live"; not "close under five days" nor "45 to 60 days".
 _TIMING_BEFORE = re.compile(
@@ -87,8 +92,8 @@ def condition(text: str) -> str:
     from "Companies under 50 employees because they close in Excel fine"."""
     for m in _REASON.finditer(text):
         head = text[: m.start()].strip()
-        # "Exclude: agencies" or "Never: SAP" lead in to the list; the colon is no reason.
-        if head and (text[m.start() : m.end()].strip() != ":" or len(head.split()) > 1):
+        # "Exclude: agencies" or "Never target: SAP shops" lead in to the list, no reason.
+        if head and not (text[m.start() : m.end()].strip() == ":" and _LEAD_IN.fullmatch(head)):
             return head
     return text
 

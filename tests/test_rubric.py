@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -202,3 +204,151 @@ def test_split_points_is_exact_and_proportional():
     assert split_points(50, [4, 2, 3, 2, 1]) == [17, 8, 13, 8, 4]
     assert sum(split_points(30, [2, 2, 2, 1, 1])) == 30
     assert split_points(20, []) == [] and split_points(0, [1, 1]) == [0, 0]
+
+
+# Defects found in review: each test fails on the behaviour before the fix.
+
+
+def test_a_verb_opening_the_sentence_is_not_part_of_a_product_name():
+    p = profile({"technographics": ["Runs Dentrix or Open Dental", "Using HubSpot for email"]})
+    assert [r.any_of for r in by_field(derive(p), "technologies")] == [
+        ["Dentrix", "Open Dental"],
+        ["HubSpot"],
+    ]
+    # a name that opens a sentence keeps a first word that is no ordinary opener
+    p = profile({"technographics": ["Open Dental is what they all run", "Sage Intacct, mostly"]})
+    assert [r.any_of for r in by_field(derive(p), "technologies")] == [
+        ["Open Dental"],
+        ["Sage Intacct"],
+    ]
+
+
+def terms_of(rubric) -> set[str]:
+    """Every word a rule or a disqualifier checks."""
+    return {t for r in [*rubric.rules, *rubric.disqualifiers] for t in r.any_of or ()}
+
+
+def test_the_reason_an_exclusion_gives_is_no_condition():
+    rubric = derive(profile(FACTS))  # "...under 50 employees because they close in Excel fine"
+    assert "Excel" not in terms_of(rubric)
+    (size,) = [d for d in rubric.disqualifiers if d.field == "employees"]
+    assert size.below == 50 and size.reason == "They close in Excel fine"
+    p = profile(
+        {
+            "exclusions": [
+                "We also avoid agencies and consulting firms, their AP is tiny.",
+                "Never target DSOs / corporate chains: they buy centrally on SAP",
+                "Exclude: anyone on QuickBooks",
+                "Law firms: they run Excel for everything",
+            ]
+        }
+    )
+    rubric = derive(p)
+    assert not rubric.rules
+    assert {(d.field, tuple(d.any_of or ())) for d in rubric.disqualifiers} == {
+        ("industry", ("agency", "consulting")),
+        ("industry", ("DSO",)),  # the kind of company, not a tool called "DSOs"
+        ("technologies", ("QuickBooks",)),  # "Exclude:" leads in, it gives no reason
+        ("industry", ("Law firm",)),
+    }
+
+
+def test_an_exclusion_filed_in_another_section_gives_no_positive_rule():
+    p = profile(
+        {
+            "company_profile": [
+                "DSOs are not a fit. Independent practices with 40-250 employees.",
+                "Agencies with 5 to 20 employees are a hard no",
+            ],
+            "technographics": [
+                "They run NetSuite; QuickBooks shops are not a fit.",
+                "Anyone on SAP is a no, the integration is too heavy for us",
+            ],
+            "channels": ["Trade shows are not a fit for us, but referrals from CPAs work"],
+            "exclusions": ["Anyone on SAP: the integration kills the deal"],
+        }
+    )
+    rubric = derive(p)
+    (employees,) = by_field(rubric, "employees")
+    assert (employees.min, employees.max) == (40, 250)  # not 5-250
+    assert by_field(rubric, "industry") == []
+    assert [r.any_of for r in by_field(rubric, "technologies")] == [["NetSuite"]]
+    assert [r.any_of for r in by_field(rubric, "source")] == [["CPAs", "referral"]]
+    assert [d.any_of for d in rubric.disqualifiers] == [["SAP"]]
+
+
+def test_a_tool_another_respondent_excludes_is_no_positive_rule():
+    p = Profile(company="Closewise")
+    p.sections["technographics"].items = [
+        item("They run NetSuite", support=["a:founder"]),
+        item("Some still run QuickBooks", support=["b:sales"]),
+    ]
+    p.sections["exclusions"].items = [item("Anyone on QuickBooks churns", support=["a:founder"])]
+    rubric = derive(p)
+    assert [r.any_of for r in by_field(rubric, "technologies")] == [["NetSuite"]]
+    assert [d.any_of for d in rubric.disqualifiers] == [["QuickBooks"]]
+
+
+@pytest.mark.parametrize(
+    "text, days",
+    [
+        ("Usually a new CFO arrives and wants the close under five days.", None),
+        ("A new CFO arrives. Deals then close within 5 days.", None),
+        ("A new CFO starts it; from first call to signature it's 45 to 60 days", None),
+        ("A new CFO arrives and within 90 days reviews the close process", 90),
+        ("In their first 60 days a new CFO rebuilds the close", 60),
+        ("Two weeks after an audit finding they call us", 14),
+    ],
+)
+def test_a_signal_takes_its_window_only_from_wording_that_dates_the_event(text, days):
+    (signal,) = by_field(derive(profile({"buying_triggers": [text]})), "signals")
+    assert signal.within_days == days
+    assert ("within the last" in signal.label) == (days is not None)
+
+
+def test_a_follow_on_sentence_that_dates_a_trigger_joins_it():
+    p = Profile(company="Ledgerline")
+    p.sections["buying_triggers"].items = [
+        item("The clearest trigger is a new CFO or controller hire.", turn=16),
+        item("Within their first 90 days they go after the AP mess.", turn=16),
+        item("An ERP migration is another one.", turn=18),
+        item("Within 30 days the old approvals break.", turn=20),  # another answer
+    ]
+    rubric = derive(p)
+    cfo, migration = by_field(rubric, "signals")
+    assert cfo.any_of == ["new CFO", "new controller"] and cfo.within_days == 90
+    assert [ev.turn for ev in cfo.evidence] == [16, 16]
+    assert migration.within_days is None
+    assert rubric.manual == ["Buying triggers: Within 30 days the old approvals break."]
+
+
+def test_the_turn_column_cites_each_answer_once():
+    from agent import report
+    from agent.store import SessionInfo, Turn
+
+    answer = "B2B SaaS companies with 200-1,000 employees. Mostly fintech, in the US."
+    p = Profile(session="s1", company="Closewise", version=1)
+    p.sections["company_profile"].items = [
+        Item(text=text, evidence=[Evidence(turn=2, quote=text)], quantities=find_quantities(text))
+        for text in ("B2B SaaS companies with 200-1,000 employees", "Mostly fintech, in the US")
+    ]
+    (industry,) = by_field(derive(p), "industry")
+    assert [ev.turn for ev in industry.evidence] == [2, 2]  # two quotes of one answer
+    turns = [Turn(1, "agent", "Who buys?", "t", "question"), Turn(2, "respondent", answer, "t")]
+    info = SessionInfo(id="s1", company="Closewise", role="founder", engine="offline",
+                       minutes=30, status="complete", started="2025-01-01T00:00:00+00:00",
+                       turns=2)  # fmt: skip
+    md = report.render(p, info, turns, "md").decode()
+    assert re.search(r"\| Industry: B2B SaaS or fintech \| \d+ \| 2 \|\n", md)
+    html = report.render(p, info, turns, "html").decode()
+    row = r'>Industry: B2B SaaS or fintech</td><td class="num">\d+</td><td class="from">2</td>'
+    assert re.search(row, html)
+
+
+def test_open_ended_counts_stay_open_ended():
+    p = profile({"company_profile": ["200 or more employees, three or more subsidiaries"]})
+    rubric = derive(p)
+    (employees,) = by_field(rubric, "employees")
+    assert (employees.min, employees.max, employees.label) == (200, None, "Employees 200+")
+    (locations,) = by_field(rubric, "locations")
+    assert (locations.min, locations.max) == (3, None)

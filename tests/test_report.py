@@ -6,6 +6,8 @@ import io
 import json
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from agent.errors import InputError, RenderError
 from agent.profile import SECTION_KEYS, SECTION_TITLES, Evidence, Item, Profile, Quantity
 from agent.store import SessionInfo, Turn
 
+CJK = "客户说节省了很多时间"
 HOSTILE = '<script>alert(1)</script> and <img src="file:///etc/passwd"> and {{ 7*7 }}'
 LONG_ANSWER = (
     "We onboarded the Lakeside group last spring and the recall list was a mess. " * 1400
@@ -69,15 +72,28 @@ INTERVIEW = [
     (
         "What makes customers stay?",
         "Recall bookings up 18% within 60 days; they expand to every site by month six. "
-        "العملاء يقولون إن النظام وفر الوقت. 客户说节省了很多时间。",
+        f"العملاء يقولون إن النظام وفر الوقت. {CJK}。",
     ),
     ("Anything else?", LONG_ANSWER),
 ]
 
 
-def _turns() -> list[Turn]:
+def cjk_font_installed() -> bool:
+    """Whether fontconfig knows a font for Chinese.
+
+    Without one WeasyPrint draws CJK as missing glyphs and writes the font with its own CMap,
+    whose text pypdf cannot read back (poppler can), so PDF text checks leave CJK out then.
+    """
+    fc_list = shutil.which("fc-list")
+    found = fc_list and subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True)
+    return bool(found and found.stdout.strip())
+
+
+def _turns(cjk: bool = True) -> list[Turn]:
     turns: list[Turn] = []
     for question, answer in INTERVIEW:
+        if not cjk:
+            answer = answer.replace(f" {CJK}。", "")
         turns.append(Turn(len(turns) + 1, "agent", question, "t", "question"))
         turns.append(Turn(len(turns) + 1, "respondent", answer, "t", "answer"))
     return turns
@@ -101,9 +117,9 @@ def _item(
     )
 
 
-def build() -> tuple[Profile, SessionInfo, list[Turn]]:
+def build(cjk: bool = True) -> tuple[Profile, SessionInfo, list[Turn]]:
     """A realistic profile for a made-up company, with empty, vague and hostile sections."""
-    t = _turns()
+    t = _turns(cjk)
     p = Profile(
         session="abc12345",
         company="ToothTrack",
@@ -181,7 +197,7 @@ def build() -> tuple[Profile, SessionInfo, list[Turn]]:
     s["value_outcomes"].items = [
         _item(t, 9, "Recall bookings up 18% within 60 days", concrete=True),
         _item(t, 9, "العملاء يقولون إن النظام وفر الوقت"),
-        _item(t, 9, "客户说节省了很多时间"),
+        *([_item(t, 9, CJK)] if cjk else []),
         _item(t, 10, LONG_ANSWER[:2000]),
     ]
     # sales_cycle stays pending and empty.
@@ -204,7 +220,13 @@ def sample() -> tuple[Profile, SessionInfo, list[Turn]]:
 
 
 @pytest.fixture(scope="module")
-def pdf_run(sample) -> tuple[bytes, list]:
+def pdf_sample() -> tuple[Profile, SessionInfo, list[Turn]]:
+    """The sample, without its Chinese sentence where no installed font can draw it."""
+    return build(cjk=cjk_font_installed())
+
+
+@pytest.fixture(scope="module")
+def pdf_run(pdf_sample) -> tuple[bytes, list]:
     """One PDF render of the sample (they are slow), with every URL fetcher it made kept."""
     made = []
     real = report.bundled_fetcher
@@ -215,7 +237,7 @@ def pdf_run(sample) -> tuple[bytes, list]:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(report, "bundled_fetcher", spy)
-        data = report.render(*sample, "pdf")
+        data = report.render(*pdf_sample, "pdf")
     return data, made
 
 
@@ -272,6 +294,65 @@ def test_pdf_keeps_template_syntax_literal(pdf_text):
     assert "49" not in re.sub(r"Page \d+ of \d+", "", flat)
 
 
+def heading_pages(reader) -> dict[str, int]:
+    """Each PDF bookmark (one per h1-h3) and the 1-based page it is on, status badges dropped."""
+    badges = tuple(f" {label}" for label in report.STATUS_LABELS.values())
+    pages: dict[str, int] = {}
+
+    def walk(items: list) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+                continue
+            title = item.title
+            for badge in badges:
+                title = title.removesuffix(badge)
+            pages.setdefault(title, reader.get_destination_page_number(item) + 1)
+
+    walk(reader.outline)
+    return pages
+
+
+def contents_mismatches(data: bytes) -> list[str]:
+    """Contents lines and page references whose page number is not where the heading is."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    headings = heading_pages(reader)
+    contents = reader.pages[1].extract_text(extraction_mode="layout")
+    entries = [(t, int(n)) for t, n in re.findall(r"^ *(\S.*?\S) {2,}(\d+) *$", contents, re.M)]
+    titles = {t for t, _ in entries}
+    expected = {*SECTION_TITLES.values(), "One-page summary", "Appendix: interview transcript"}
+    assert expected <= titles, f"contents not parsed: {sorted(expected - titles)}"
+    summary = _flat(reader.pages[2].extract_text())
+    (ref,) = re.findall(r"see Open questions \(page (\d+)\)", summary)
+    entries.append(("Open questions to validate with closed-won data", int(ref)))
+    wrong = []
+    for title, number in entries:
+        page = _flat(reader.pages[number - 1].extract_text()) if number <= len(reader.pages) else ""
+        if headings.get(title) != number or title not in page:
+            wrong.append(f"{title}: says {number}, heading on {headings.get(title)}")
+    return wrong
+
+
+@pytest.mark.slow
+def test_contents_page_numbers_are_where_the_headings_are(pdf_run):
+    assert contents_mismatches(pdf_run[0]) == []
+
+
+@pytest.mark.slow
+def test_transcript_numbers_stand_beside_their_turns(pdf_run, pdf_sample):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf_run[0]))
+    first = heading_pages(reader)["Appendix: interview transcript"]
+    text = "\n".join(p.extract_text(extraction_mode="layout") for p in reader.pages[first - 1 :])
+    for turn in pdf_sample[2]:
+        label = f"{turn.seq} {'Q' if turn.speaker == 'agent' else 'A'}"
+        first_words = re.escape(" ".join(turn.text.split()[:4]))
+        assert re.search(rf"^ *{label} +{first_words}", text, re.M), label
+
+
 # HTML
 
 
@@ -282,7 +363,7 @@ def test_html_escapes_hostile_text(sample):
     assert '<img src="file:///etc/passwd">' not in html
     assert "{{ 7*7 }}" in html and "49" not in html
     assert "<style>" in html and 'rel="stylesheet"' not in html  # stands alone
-    assert "\U0001f62b" in html and "客户说节省了很多时间" in html
+    assert "\U0001f62b" in html and CJK in html
 
 
 def test_html_has_every_section_even_empty(sample):
@@ -605,7 +686,7 @@ def with_model() -> tuple[Profile, SessionInfo, list[Turn]]:
 
     reply = {"summary": [], "rubric": MODEL_RUBRIC, "negative_personas": [], "open_questions": []}
     model = RoutedFake(replies={"synthesis": json.dumps(reply)})
-    profile, session, turns = build()
+    profile, session, turns = build(cjk=cjk_font_installed())
     profile.synthesis = LLMEngine(settings(), model=model).synthesize(profile, Context())
     assert profile.synthesis is not None and len(profile.synthesis.rubric) == len(MODEL_RUBRIC)
     return profile, session, turns[:-2]

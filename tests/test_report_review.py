@@ -15,13 +15,13 @@ from agent.rubric import derive
 from agent.store import Store
 from tests.conftest import pdf_text
 from tests.test_merge import FOUNDER, SALES, interview
-from tests.test_report import HOSTILE, build
+from tests.test_report import HOSTILE, build, cjk_font_installed
 
 
 @pytest.fixture(scope="module")
 def single():
     """test_report's sample without its 100 KB last answer: these pages do not need it."""
-    profile, session, turns = build()
+    profile, session, turns = build(cjk=cjk_font_installed())
     return profile, session, turns[:-2]
 
 

@@ -100,6 +100,13 @@ def test_hedge_context_quotes_a_little_more():
     assert hedge_context("Usually it breaks.", "Usually") == "usually it breaks"
 
 
+def test_hedge_context_stops_at_a_phrase_boundary():
+    assert hedge_context("Some buildings just don't have the savings.", "Some") == "some buildings"
+    assert hedge_context("Small shops don't work.", "Small") == "small shops"
+    assert hedge_context("A lot of old equipment.", "A lot") == "a lot of old equipment"
+    assert hedge_context("Mid-market firms in the Midwest.", "Mid-market") == "mid-market firms"
+
+
 @pytest.mark.parametrize(
     "answer",
     [

@@ -200,17 +200,20 @@ def _productive(key: str, last: LastAnswer | None) -> bool:
 
 
 def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAnswer | None):
-    """Moving on: the next section in order, then a second pass over what stayed vague."""
+    """Moving on: the next section in order, then a second pass over what stayed vague.
+
+    Every section is asked about once, even one that volunteered answers already fill: the
+    respondent confirms or adds to it, and the report says what was asked.
+    """
     out: list[Action] = []
     for key in guide.order:
         if key in state.visited:
             continue
-        if _satisfied(key, profile, guide, state):
-            continue  # volunteered answers already covered it
         concrete = sum(item.concrete for item in profile.sections[key].items)
         if concrete >= (guide.sections[key].enough or 2):
             facets = uncovered_facets(key, profile, guide, state)
-            out.append(Action(kind="probe", section=key, probe=f"facet:{facets[0]}"))
+            probe = f"facet:{facets[0]}" if facets else "more"
+            out.append(Action(kind="probe", section=key, probe=probe))
         else:
             out.append(Action(kind="open", section=key))
         return out

@@ -3,7 +3,7 @@
 import pytest
 
 from agent.interview import EmptyAnswer, Interview
-from agent.planner import normalise_question
+from agent.planner import State, normalise_question, plan, uncovered_facets
 from agent.profile import SECTION_KEYS, verify_evidence
 from tests.conftest import persona_paths, run_persona
 
@@ -164,3 +164,21 @@ def test_terminal_chat_shows_a_streamed_question_once(store, engine):
     assert shown.count("What kind of companies are they?") == 1
     assert second.replace(" ", "") in shown.replace(" ", "").replace("\n", "")
     assert "[Company profile" in shown and interview.done
+
+
+def test_a_section_filled_by_volunteered_answers_is_still_asked(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell fleet telematics.")
+    interview.answer(
+        "Oilfield service companies with 40 to 400 pieces of equipment in the Permian. "
+        "The fleet manager feels the pain first and champions us to the VP of Operations. "
+        "The VP of Operations signs anything over $100,000, and the CFO owns the capex budget. "
+        "HSE can block any deal during the safety review and the IT director influences it."
+    )
+    guide = interview.guide
+    assert not uncovered_facets("buying_committee", interview.profile, guide, interview.state)
+    before = guide.order[: guide.order.index("buying_committee")]
+    state = State(phase="sections", current=before[-1], visited=before, exhausted=[before[-1]])
+    state.questions = len(before) + 1
+    (first, *_) = plan(state, interview.profile, guide, budget=30)
+    assert first.section == "buying_committee"

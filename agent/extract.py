@@ -18,6 +18,7 @@ from .analysis import (
 )
 from .guide import Guide
 from .profile import Evidence, Item, Profile
+from .vocabulary import vocabulary
 
 # The respondent mostly answers the question asked: the section being discussed wins unless
 # another section has a defining phrase (a volunteered "they found us on G2"). Incidental
@@ -35,6 +36,7 @@ _SAID_BY = re.compile(
     re.IGNORECASE,
 )
 _DETERMINER = re.compile(r"^(?:an?|one|our|the|some|many|most|every|another)\s+", re.IGNORECASE)
+_CLITIC = re.compile(r"['’](?:s|re|ve|d|ll|m)$|n['’]t$")
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
 
 
@@ -73,6 +75,21 @@ def said_by(statement: str, quote_start: int) -> str:
     return "" if who.lower() in _PRONOUNS else who
 
 
+def contentless(span: Span, guide: Guide) -> bool:
+    """True for a sentence of function words only ("I could go on about that.").
+
+    One that is vague in kind ("the usual kind", "it varies") is kept: it is the answer, and
+    the interviewer quotes it back.
+    """
+    text = span.text
+    if find_quotes(text) or any(c.isdigit() for c in text):
+        return False
+    words = [_CLITIC.sub("", w) for w in re.findall(r"[\w'’]+", text.lower())]
+    if not all(w in vocabulary().stopwords for w in words):
+        return False
+    return all(weight < 2 for _, _, weight in read_statement(span, guide).hedges)
+
+
 def tidy(text: str) -> str:
     """Item text from a statement: first letter capitalised, whitespace collapsed."""
     text = " ".join(text.split())
@@ -86,7 +103,7 @@ def thoughts(answer: str, guide: Guide) -> list[Span]:
     groups: list[Span] = []
     joinable, size = False, 0
     for span in split_statements(answer):
-        if is_filler(span.text, guide) or len(span.text.split()) < 2:
+        if is_filler(span.text, guide) or len(span.text.split()) < 2 or contentless(span, guide):
             joinable = False
             continue
         follows = (

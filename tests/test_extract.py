@@ -97,6 +97,15 @@ def test_dont_know_and_filler_add_nothing():
     assert filed("Good question. Let me think.", "sales_cycle") == {}
 
 
+def test_sentences_of_function_words_only_are_no_items():
+    answer = (
+        "Fleets with 40 to 400 units. I could go on about that. "
+        "Anyway, that's how it goes. We're out there a lot."
+    )
+    assert filed(answer, "company_profile") == {"company_profile": ["Fleets with 40 to 400 units."]}
+    assert filed("Not really. They don't.", "objections") == {}
+
+
 def test_merge_adds_evidence_to_identical_items():
     profile = Profile()
     first = list(extract("They run NetSuite.", 3, "technographics", GUIDE))

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.extract import classify, extract, merge
+from agent.extract import classify, extract, merge, section_scores
 from agent.guide import load_guide
 from agent.profile import Profile
 
@@ -68,10 +68,20 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ("It's 4 to 12 crews, so call it 30 to 150 guys.", "company_profile", "company_profile"),
         ("Payback has to be under 18 months or finance kills it.", "objections", "objections"),
         ("They found us in the Controllers Club community.", "buying_triggers", "channels"),
+        # "aren't a fit" like "isn't a fit".
+        ("Fleets under 25 units aren't a fit, it never pays back.", "sales_cycle", "exclusions"),
+        ("Budgets lock in October for the next fiscal year.", "buying_triggers", "sales_cycle"),
+        # "deals start" is about the cycle when a size follows, not where a deal comes from.
+        ("Most deals start with a rep visiting the yard at 6am.", "channels", "channels"),
     ],
 )
 def test_cue_vocabulary(text, topic, section):
     assert classify(text, topic, GUIDE) == section
+
+
+def test_it_the_department_is_a_cue_and_it_the_pronoun_is_not():
+    assert section_scores("It works and it is fast.", GUIDE)["buying_committee"] == 0
+    assert section_scores("IT reviews the vendor.", GUIDE)["buying_committee"] > 0
 
 
 def test_customer_quotes_are_kept_verbatim_with_who_said_them():

@@ -80,9 +80,20 @@ def _quota(guide: Guide, budget: float) -> dict[str, int]:
     return {s.key: max(1, round(total * s.minutes / minutes)) for s in guide.ordered()}
 
 
+def _facet_text(key: str, profile: Profile) -> str:
+    """A section's items as facet cues read them.
+
+    The language bank's concrete items are the customer's quoted words, stored without their
+    quote marks; they count as quoted, so "What exactly did they say?" is not asked again.
+    """
+    items = profile.sections[key].items
+    verbatim = key == "customer_language"
+    return " ".join(f"“{i.text}”" if verbatim and i.concrete else i.text for i in items)
+
+
 def uncovered_facets(key: str, profile: Profile, guide: Guide, state: State) -> list[str]:
     """Facets of a section that no item mentions and that were not asked yet."""
-    text = " ".join(item.text for item in profile.sections[key].items)
+    text = _facet_text(key, profile)
     used = state.used.get(key, [])
     return [
         facet.id
@@ -109,7 +120,9 @@ def _probes(key: str, profile: Profile, guide: Guide, state: State, last: LastAn
         out.append(Action(kind="probe", section=key, probe="more"))
     facets = uncovered_facets(key, profile, guide, state)
     out += [Action(kind="probe", section=key, probe=f"facet:{f}") for f in facets]
-    has_quote = any('"' in ev.quote or "“" in ev.quote for i in section.items for ev in i.evidence)
+    has_quote = any(
+        '"' in ev.quote or "“" in ev.quote for i in section.items for ev in i.evidence
+    ) or "“" in _facet_text(key, profile)
     if spec.words and "words" not in used and not has_quote:
         out.append(Action(kind="probe", section=key, probe="words"))
     if "example" not in used and not any(item.concrete for item in section.items):

@@ -68,7 +68,8 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ("It's 4 to 12 crews, so call it 30 to 150 guys.", "company_profile", "company_profile"),
         ("Payback has to be under 18 months or finance kills it.", "objections", "objections"),
         ("They found us in the Controllers Club community.", "buying_triggers", "channels"),
-        # "aren't a fit" like "isn't a fit".
+        # "aren't a fit" like "isn't a fit"; "never a fit" outweighs the topic under discussion.
+        ("Brands with no reps of their own are never a fit.", "buying_committee", "exclusions"),
         ("Fleets under 25 units aren't a fit, it never pays back.", "sales_cycle", "exclusions"),
         ("Budgets lock in October for the next fiscal year.", "buying_triggers", "sales_cycle"),
         # "deals start" is about the cycle when a size follows, not where a deal comes from.

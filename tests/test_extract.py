@@ -70,6 +70,10 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ("They found us in the Controllers Club community.", "buying_triggers", "channels"),
         # "aren't a fit" like "isn't a fit"; "never a fit" outweighs the topic under discussion.
         ("Brands with no reps of their own are never a fit.", "buying_committee", "exclusions"),
+        # "the classic one" names any topic's usual case, not only an objection's.
+        ("A big public outage is the classic one.", "buying_triggers", "buying_triggers"),
+        ("The big one is 'we already bought Vanta'.", None, "objections"),
+        ("The CISO's team can hold a deal up for a month.", "technographics", "buying_committee"),
         ("Fleets under 25 units aren't a fit, it never pays back.", "sales_cycle", "exclusions"),
         ("Budgets lock in October for the next fiscal year.", "buying_triggers", "sales_cycle"),
         # "deals start" is about the cycle when a size follows, not where a deal comes from.

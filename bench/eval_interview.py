@@ -2,7 +2,8 @@
 
 Run: python bench/eval_interview.py [--minutes 30] [--json] [PERSONA.yaml ...]
 Default personas: ../shared/personas/*.yaml and tests/personas/*.yaml. Personas listed in
-HELD_OUT were kept out of tuning: their scores were looked at only after a change was done.
+BLIND were written by someone who had not seen the guide's cue lists or the other personas;
+the README gives each round's first score, taken before any change it prompted.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 from agent.evaluate import combine, run_persona  # noqa: E402
 
-# Written by someone who had not seen the guide's cue lists, and scored only after the changes.
-# coverbell, haulmatch and werkfluss were held out in the first round of tuning, then used.
-HELD_OUT = {"gridwise", "pourplan", "claimpath", "shelfsense", "vaultline"}
+# Written without sight of the guide's cue lists, in rounds; see the README for first scores.
+BLIND = {
+    *("gridwise", "pourplan", "claimpath", "shelfsense", "vaultline"),
+    *("mintdesk", "rigwatch", "talentforge", "stackpulse", "auditwise", "tradeloop"),
+    *("crewmeal", "voltyard"),
+}
 TARGETS = (
     "targets: own >= 85%, anywhere >= 95%, quotes 100%, bad evidence 0, repeats 0, "
     "never asked 0, questions <= 30, hygiene >= 95%"
@@ -57,7 +61,7 @@ def main() -> None:
     )
     print(head)
     for s in scores:
-        mark = " (held out)" if s.persona in HELD_OUT else ""
+        mark = " (blind)" if s.persona in BLIND else ""
         print(
             f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.said:>7.0%}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
             f"{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}{s.repeated_questions:>5}"

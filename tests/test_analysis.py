@@ -95,6 +95,14 @@ def test_hedges_make_statements_vague_and_numbers_concrete():
     assert concrete.concrete
 
 
+def test_a_lot_is_a_quantity_hedge_only_as_a_lot_of():
+    def hedges(text: str) -> list[str]:
+        return [h[0] for h in read_statement(split_statements(text)[0], GUIDE).hedges]
+
+    assert hedges("We talk about this a lot internally.") == []
+    assert hedges("A lot of old equipment.") == ["A lot of"]
+
+
 def test_hedge_context_quotes_a_little_more():
     assert hedge_context("Word of mouth mostly, and some marketing.", "some") == "some marketing"
     assert hedge_context("Usually it breaks.", "Usually") == "usually it breaks"
@@ -103,6 +111,7 @@ def test_hedge_context_quotes_a_little_more():
 def test_hedge_context_stops_at_a_phrase_boundary():
     assert hedge_context("Some buildings just don't have the savings.", "Some") == "some buildings"
     assert hedge_context("Small shops don't work.", "Small") == "small shops"
+    assert hedge_context("We turn some people away.", "some") == "some people"
     assert hedge_context("A lot of old equipment.", "A lot") == "a lot of old equipment"
     assert hedge_context("Mid-market firms in the Midwest.", "Mid-market") == "mid-market firms"
 

@@ -163,7 +163,8 @@ _QUANTITY = re.compile(
 _PHRASE_BREAKS = frozenset(
     "is are was were be been am do does did have has had just really also still only even "  # noqa: SIM905
     "don't doesn't didn't won't can't isn't aren't wasn't never always because but so "
-    "then when if which who that like away out up off back down over around".split()
+    "then when if which who that like away out up off back down over around get gets got "
+    "and or how what why where we they i you usually mostly often sometimes typically".split()
 )
 _DANGLING = frozenset(
     "of the a an to in on for with at by from and or their our its my this".split()  # noqa: SIM905

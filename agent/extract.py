@@ -18,7 +18,6 @@ from .analysis import (
 )
 from .guide import Guide
 from .profile import Evidence, Item, Profile
-from .vocabulary import vocabulary
 
 # The respondent mostly answers the question asked: the section being discussed wins unless
 # another section has a defining phrase (a volunteered "they found us on G2"). Incidental
@@ -36,6 +35,13 @@ _SAID_BY = re.compile(
     re.IGNORECASE,
 )
 _DETERMINER = re.compile(r"^(?:an?|one|our|the|some|many|most|every|another)\s+", re.IGNORECASE)
+# Words of a sentence that only talks about the talk (contentless).
+_TALK = frozenset(
+    "i we you they he she it that this there here what how so a an the and or but on about "  # noqa: SIM905
+    "out up in to of could would can will should might do did is are was were be been go goes "
+    "going went get got lot just really anyway well yeah all right know mean say said guess "
+    "think talk talking could always again too".split()
+)
 _CLITIC = re.compile(r"['’](?:s|re|ve|d|ll|m)$|n['’]t$")
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
 
@@ -76,18 +82,19 @@ def said_by(statement: str, quote_start: int) -> str:
 
 
 def contentless(span: Span, guide: Guide) -> bool:
-    """True for a sentence of function words only ("I could go on about that.").
+    """True for talk about talking ("I could go on about that.", "That's how it goes.").
 
-    One that is vague in kind ("the usual kind", "it varies") is kept: it is the answer, and
-    the interviewer quotes it back.
+    Only pronouns, auxiliaries and particles, with no cue, name or hedge: "Not for us.",
+    "Too big." and "IT does." say something and are kept.
     """
     text = span.text
-    if find_quotes(text) or any(c.isdigit() for c in text):
-        return False
     words = [_CLITIC.sub("", w) for w in re.findall(r"[\w'’]+", text.lower())]
-    if not all(w in vocabulary().stopwords for w in words):
+    if not all(w in _TALK for w in words) or re.search(r"\b[A-Z]{2,}\b", text):
         return False
-    return all(weight < 2 for _, _, weight in read_statement(span, guide).hedges)
+    reading = read_statement(span, guide)
+    if reading.quotes or reading.quantities or any(w >= 1 for _, _, w in reading.hedges):
+        return False
+    return not any(section_scores(text, guide).values())
 
 
 def tidy(text: str) -> str:

@@ -118,7 +118,15 @@ def test_sentences_of_function_words_only_are_no_items():
         "Anyway, that's how it goes. We're out there a lot."
     )
     assert filed(answer, "company_profile") == {"company_profile": ["Fleets with 40 to 400 units."]}
-    assert filed("Not really. They don't.", "objections") == {}
+    assert filed("They all do. They don't.", "objections") == {}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Not for us.", "Too big.", "Only in the US.", "IT does.", "A few months.", "No one."],
+)
+def test_short_answers_that_say_something_are_kept(answer):
+    assert filed(answer, "exclusions") == {"exclusions": [answer]}
 
 
 def test_merge_adds_evidence_to_identical_items():

@@ -164,10 +164,12 @@ _PHRASE_BREAKS = frozenset(
     "is are was were be been am do does did have has had just really also still only even "  # noqa: SIM905
     "don't doesn't didn't won't can't isn't aren't wasn't never always because but so "
     "then when if which who that like away out up off back down over around get gets got "
-    "and or how what why where we they i you usually mostly often sometimes typically".split()
+    "and or how what why where we they i you usually mostly often sometimes typically whose "
+    "can could would should will might must haven't hasn't wouldn't couldn't weren't".split()
 )
 _DANGLING = frozenset(
-    "of the a an to in on for with at by from and or their our its my this".split()  # noqa: SIM905
+    "of the a an to in on for with at by from and or their our its my this about into as than "  # noqa: SIM905
+    "per through via your his her some".split()
 )
 _OPEN_UNIT = re.compile(r"^(?:or|and)\s+(more|above|over|up|fewer|less|under|below)\s+", re.I)
 _UPWARD = {"more", "above", "over", "up"}
@@ -460,14 +462,18 @@ def hedge_context(statement: str, hedge: str, after: int = 3) -> str:
     The phrase ends before a verb-like word ("some buildings", not "some buildings just") and
     never on a word that needs another after it ("a lot of old equipment", not "a lot of").
     """
-    start = statement.find(hedge)
-    if start < 0:
+    found = re.search(rf"(?<!\w){re.escape(hedge)}(?!\w)", statement)  # not "handsome"
+    if not found:
         return hedge
-    rest = re.match(rf"(?:\s+[\w'’-]+){{0,{after}}}", statement[start + len(hedge) :])
+    rest = re.match(rf"(?:\s+[\w'’-]+){{0,{after}}}", statement[found.end() :])
     words = rest.group(0).split() if rest else []
-    cut = next((i for i, w in enumerate(words) if w.lower() in _PHRASE_BREAKS), len(words))
+
+    def plain(word: str) -> str:
+        return word.lower().replace("’", "'")
+
+    cut = next((i for i, w in enumerate(words) if plain(w) in _PHRASE_BREAKS), len(words))
     words = words[:cut]
-    while words and words[-1].lower() in _DANGLING:
+    while words and plain(words[-1]) in _DANGLING:
         words.pop()
     phrase = " ".join([hedge, *words]).strip()
     first = phrase.split(" ", 1)[0]

@@ -115,7 +115,10 @@ def test_hedge_context_stops_at_a_phrase_boundary():
     assert hedge_context("A few others get pulled in.", "A few") == "a few others"
     assert hedge_context("There is some stuff we walk away from.", "some") == "some stuff"
     assert hedge_context("It's long usually.", "long") == "long"
-    assert hedge_context("A lot of old equipment.", "A lot") == "a lot of old equipment"
+    assert hedge_context("Some buildings don’t have the savings.", "Some") == "some buildings"
+    assert hedge_context("Some customers can wait.", "Some") == "some customers"
+    assert hedge_context("Handsome returns for some clients.", "some") == "some clients"
+    assert hedge_context("A lot of old equipment.", "A lot of") == "a lot of old equipment"
     assert hedge_context("Mid-market firms in the Midwest.", "Mid-market") == "mid-market firms"
 
 

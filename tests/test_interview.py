@@ -182,3 +182,20 @@ def test_a_section_filled_by_volunteered_answers_is_still_asked(store, engine):
     state.questions = len(before) + 1
     (first, *_) = plan(state, interview.profile, guide, budget=30)
     assert first.section == "buying_committee"
+
+
+def test_quoted_words_in_the_language_bank_are_not_asked_for_again(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell fleet telematics.")
+    interview.answer(
+        'A plant manager told me "we find out what we used a month after we used it". '
+        'Maintenance says "the compressors run all weekend and nobody knows".'
+    )
+    guide = interview.guide
+    words = guide.sections["customer_language"].words
+    state = State(phase="sections", current="customer_language", visited=["customer_language"])
+    state.asked["customer_language"] = 2
+    state.questions = 3
+    actions = plan(state, interview.profile, guide, budget=30)
+    assert "facet:verbatim" not in [a.probe for a in actions if a.section == "customer_language"]
+    assert words not in [engine.word(a, interview.profile).text for a in actions[:3]]

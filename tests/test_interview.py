@@ -199,3 +199,19 @@ def test_quoted_words_in_the_language_bank_are_not_asked_for_again(store, engine
     actions = plan(state, interview.profile, guide, budget=30)
     assert "facet:verbatim" not in [a.probe for a in actions if a.section == "customer_language"]
     assert words not in [engine.word(a, interview.profile).text for a in actions[:3]]
+
+
+def test_the_pronouns_it_and_us_cover_no_facet():
+    from agent.guide import load_guide
+    from agent.profile import Evidence, Item, Profile
+
+    guide, profile = load_guide(), Profile()
+    for key, text in [
+        ("buying_committee", "The ops manager finds us and runs it."),
+        ("company_profile", "Clinics that need us, with 5 to 40 dentists."),
+    ]:
+        profile.sections[key].items.append(Item(text=text, evidence=[Evidence(turn=2, quote=text)]))
+    assert "blocker" in uncovered_facets("buying_committee", profile, guide, State())
+    assert "geography" in uncovered_facets("company_profile", profile, guide, State())
+    profile.sections["company_profile"].items[0].text += " All in the US."
+    assert "geography" not in uncovered_facets("company_profile", profile, guide, State())

@@ -166,14 +166,22 @@ def test_terminal_chat_shows_a_streamed_question_once(store, engine):
     assert "[Company profile" in shown and interview.done
 
 
-def test_a_section_filled_by_volunteered_answers_is_still_asked(store, engine):
+def profile_after(store, engine, answer: str) -> Interview:
+    """An interview whose first topic question got `answer`."""
     interview = Interview.start(store, engine)
     interview.answer("We sell fleet telematics.")
-    interview.answer(
+    interview.answer(answer)
+    return interview
+
+
+def test_a_section_filled_by_volunteered_answers_is_still_asked(store, engine):
+    interview = profile_after(
+        store,
+        engine,
         "Oilfield service companies with 40 to 400 pieces of equipment in the Permian. "
         "The fleet manager feels the pain first and champions us to the VP of Operations. "
         "The VP of Operations signs anything over $100,000, and the CFO owns the capex budget. "
-        "HSE can block any deal during the safety review and the IT director influences it."
+        "HSE can block any deal during the safety review and the IT director influences it.",
     )
     guide = interview.guide
     assert not uncovered_facets("buying_committee", interview.profile, guide, interview.state)
@@ -185,11 +193,11 @@ def test_a_section_filled_by_volunteered_answers_is_still_asked(store, engine):
 
 
 def test_quoted_words_in_the_language_bank_are_not_asked_for_again(store, engine):
-    interview = Interview.start(store, engine)
-    interview.answer("We sell fleet telematics.")
-    interview.answer(
+    interview = profile_after(
+        store,
+        engine,
         'A plant manager told me "we find out what we used a month after we used it". '
-        'Maintenance says "the compressors run all weekend and nobody knows".'
+        'Maintenance says "the compressors run all weekend and nobody knows".',
     )
     guide = interview.guide
     words = guide.sections["customer_language"].words

@@ -467,13 +467,9 @@ def hedge_context(statement: str, hedge: str, after: int = 3) -> str:
         return hedge
     rest = re.match(rf"(?:\s+[\w'’-]+){{0,{after}}}", statement[found.end() :])
     words = rest.group(0).split() if rest else []
-
-    def plain(word: str) -> str:
-        return word.lower().replace("’", "'")
-
-    cut = next((i for i, w in enumerate(words) if plain(w) in _PHRASE_BREAKS), len(words))
+    cut = next((i for i, w in enumerate(words) if normalise(w).lower() in _PHRASE_BREAKS), None)
     words = words[:cut]
-    while words and plain(words[-1]) in _DANGLING:
+    while words and normalise(words[-1]).lower() in _DANGLING:
         words.pop()
     phrase = " ".join([hedge, *words]).strip()
     first = phrase.split(" ", 1)[0]

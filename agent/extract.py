@@ -40,9 +40,9 @@ _TALK = frozenset(
     "i we you they he she it that this there here what how so a an the and or but on about "  # noqa: SIM905
     "out up in to of could would can will should might do did is are was were be been go goes "
     "going went get got lot just really anyway well yeah all right know mean say said guess "
-    "think talk talking could always again too".split()
+    "think talk talking always again too".split()
 )
-_CLITIC = re.compile(r"['’](?:s|re|ve|d|ll|m)$|n['’]t$")
+_CLITIC = re.compile(r"'(?:s|re|ve|d|ll|m)$|n't$")
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
 
 
@@ -88,7 +88,7 @@ def contentless(span: Span, guide: Guide) -> bool:
     "Too big." and "IT does." say something and are kept.
     """
     text = span.text
-    words = [_CLITIC.sub("", w) for w in re.findall(r"[\w'’]+", text.lower())]
+    words = [_CLITIC.sub("", w) for w in re.findall(r"[\w']+", normalise(text).lower())]
     if not all(w in _TALK for w in words) or re.search(r"\b[A-Z]{2,}\b", text):
         return False
     reading = read_statement(span, guide)

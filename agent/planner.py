@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .guide import Guide
-from .profile import Profile
+from .profile import Item, Profile
 
 Phase = Literal["intro", "sections", "revisit", "closing", "done"]
 
@@ -80,15 +80,19 @@ def _quota(guide: Guide, budget: float) -> dict[str, int]:
     return {s.key: max(1, round(total * s.minutes / minutes)) for s in guide.ordered()}
 
 
-def _facet_text(key: str, profile: Profile) -> str:
-    """A section's items as facet cues read them.
+def _verbatim(key: str, item: Item) -> bool:
+    """Whether an item is the customer's quoted words, stored without their quote marks.
 
-    The language bank's concrete items are the customer's quoted words, stored without their
-    quote marks; they count as quoted, so "What exactly did they say?" is not asked again.
+    The language bank's concrete items are; they count as quoted, so "What exactly did they
+    say?" is not asked again.
     """
+    return key == "customer_language" and item.concrete
+
+
+def _facet_text(key: str, profile: Profile) -> str:
+    """A section's items as facet cues read them, verbatim items inside quote marks."""
     items = profile.sections[key].items
-    verbatim = key == "customer_language"
-    return " ".join(f"“{i.text}”" if verbatim and i.concrete else i.text for i in items)
+    return " ".join(f"“{i.text}”" if _verbatim(key, i) else i.text for i in items)
 
 
 def uncovered_facets(key: str, profile: Profile, guide: Guide, state: State) -> list[str]:
@@ -121,8 +125,9 @@ def _probes(key: str, profile: Profile, guide: Guide, state: State, last: LastAn
     facets = uncovered_facets(key, profile, guide, state)
     out += [Action(kind="probe", section=key, probe=f"facet:{f}") for f in facets]
     has_quote = any(
-        '"' in ev.quote or "“" in ev.quote for i in section.items for ev in i.evidence
-    ) or "“" in _facet_text(key, profile)
+        _verbatim(key, i) or any('"' in ev.quote or "“" in ev.quote for ev in i.evidence)
+        for i in section.items
+    )
     if spec.words and "words" not in used and not has_quote:
         out.append(Action(kind="probe", section=key, probe="words"))
     if "example" not in used and not any(item.concrete for item in section.items):

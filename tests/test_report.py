@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,7 @@ INTERVIEW = [
 ]
 
 
+@cache
 def cjk_font_installed() -> bool:
     """Whether fontconfig knows a font for Chinese.
 

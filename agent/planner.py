@@ -239,6 +239,7 @@ def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAn
         return out
     # Second pass with the time left, one follow-up each: the thinnest sections first, and
     # among those the ones where the respondent was still adding things; never one they closed.
+    # Thin means few answers said something concrete: one long answer's sentences count once.
     again = [
         key
         for key in guide.order
@@ -249,7 +250,7 @@ def _moves(state: State, profile: Profile, guide: Guide, left: int, last: LastAn
     ]
     again.sort(
         key=lambda k: (
-            sum(i.concrete for i in profile.sections[k].items),
+            len({e.turn for i in profile.sections[k].items if i.concrete for e in i.evidence}),
             not state.gained.get(k),
             state.asked.get(k, 0),
         )

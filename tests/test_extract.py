@@ -78,10 +78,26 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ("Budgets lock in October for the next fiscal year.", "buying_triggers", "sales_cycle"),
         # "deals start" is about the cycle when a size follows, not where a deal comes from.
         ("Most deals start with a rep visiting the yard at 6am.", "channels", "channels"),
+        # Phrases that name their section outright, said while another topic is discussed.
+        ("Wholesalers are our best channel, honestly.", "buying_triggers", "channels"),
+        ("Local accountants recommend us to every new client.", "company_profile", "channels"),
+        ("We always take a booth at the state convention.", "buying_committee", "channels"),
+        ("Dispatchers get back about ten hours a week.", "buying_committee", "value_outcomes"),
+        ("Anything under five sites isn't worth chasing.", "company_profile", "exclusions"),
+        ("Seat pricing was a sore point for years.", "customer_language", "objections"),
+        ('"We already use Gusto" is the first thing owners say.', "technographics", "objections"),
+        ("Half of their orders still come in by fax.", "evaluation_criteria", "technographics"),
+        # A company called Industrious is no industry.
+        ("Industrious Bakeries recommends us to every baker.", "company_profile", "channels"),
     ],
 )
 def test_cue_vocabulary(text, topic, section):
     assert classify(text, topic, GUIDE) == section
+
+
+def test_signing_up_is_not_signing_a_deal():
+    assert section_scores("Then 70 percent sign up.", GUIDE)["buying_committee"] == 0
+    assert section_scores("The COO signs.", GUIDE)["buying_committee"] > 0
 
 
 def test_it_the_department_is_a_cue_and_it_the_pronoun_is_not():

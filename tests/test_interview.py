@@ -223,3 +223,31 @@ def test_the_pronouns_it_and_us_cover_no_facet():
     assert "geography" in uncovered_facets("company_profile", profile, guide, State())
     profile.sections["company_profile"].items[0].text += " All in the US."
     assert "geography" not in uncovered_facets("company_profile", profile, guide, State())
+
+
+def test_the_second_pass_goes_first_where_the_fewest_answers_said_something():
+    """Three sentences from one answer are thinner evidence than two answers."""
+    from agent.guide import load_guide
+    from agent.profile import Evidence, Item, Profile
+
+    guide, profile = load_guide(), Profile()
+    for key, turn, text in [
+        ("technographics", 4, "They run NetSuite."),
+        ("technographics", 4, "Payroll sits in ADP."),
+        ("technographics", 4, "Stock counts live in Excel."),
+        ("channels", 6, "Most find us on G2."),
+        ("channels", 8, "Two accounting firms refer us."),
+    ]:
+        item = Item(text=text, evidence=[Evidence(turn=turn, quote=text)], concrete=True)
+        profile.sections[key].items.append(item)
+    for key in guide.order:
+        if key not in ("technographics", "channels"):
+            profile.sections[key].items = [
+                Item(text=f"{key} {n}.", evidence=[Evidence(turn=n, quote="x")], concrete=True)
+                for n in (10, 12, 14)
+            ]
+    state = State(phase="revisit", current="sales_cycle", visited=list(guide.order))
+    state.questions = 20
+    state.gained = {"technographics": 3, "channels": 1}
+    first = plan(state, profile, guide, budget=30)[0]
+    assert first.section == "technographics"

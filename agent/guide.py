@@ -54,6 +54,7 @@ class SectionGuide(BaseModel):
     more: str
     example: str
     words: str | None = None
+    hedge: str | None = None  # quote-back follow-up for this section, instead of the general ones
     enough: int | None = None
     max_probes: int | None = None
     cues: Cues

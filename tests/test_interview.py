@@ -251,3 +251,19 @@ def test_the_second_pass_goes_first_where_the_fewest_answers_said_something():
     state.gained = {"technographics": 3, "channels": 1}
     first = plan(state, profile, guide, budget=30)[0]
     assert first.section == "technographics"
+
+
+def test_a_vague_phrase_in_the_language_bank_is_followed_up_for_words_not_numbers(engine):
+    from agent.planner import Action
+    from agent.profile import Profile
+
+    def hedge_probe(section: str) -> str:
+        action = Action(
+            kind="probe", section=section, probe="hedge", phrase="too many alerts", hedge="number"
+        )
+        return engine.word(action, Profile()).text
+
+    assert hedge_probe("customer_language") == (
+        'You said "too many alerts". What exact words do customers use for that?'
+    )
+    assert "number or range" in hedge_probe("objections")

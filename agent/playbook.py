@@ -47,9 +47,17 @@ def _number(item: Item) -> str:
     return (sized or item.quantities)[0].text if item.quantities else ""
 
 
+@cache
+def _replaced() -> re.Pattern[str]:
+    return re.compile(wording()["replaced"], re.IGNORECASE)
+
+
 def _applies(when: str, item: Item, section: str) -> bool:
     if when == "names":
         return bool(names(item.text))
+    if when in ("replaced", "current"):
+        replaced = bool(_replaced().search(item.text))
+        return bool(names(item.text)) and replaced == (when == "replaced")
     if when == "number":
         return bool(item.quantities)
     if when == "words":

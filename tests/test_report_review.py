@@ -10,7 +10,8 @@ import pytest
 from agent import report
 from agent.exports import load_bundle
 from agent.merge import merge_sessions
-from agent.playbook import for_teams
+from agent.playbook import for_teams, section_lists
+from agent.profile import Evidence, Item
 from agent.rubric import derive
 from agent.store import Store
 from tests.conftest import pdf_text
@@ -195,3 +196,20 @@ def test_team_lists_take_their_own_space(single):
     # the check can fail: a block that does not take its height overlaps what follows
     squashed = "<style>.for-teams { height: 2mm; overflow: visible }</style>"
     assert overlapping_team_text(html.replace("</head>", squashed + "</head>"))
+
+
+def test_a_tool_they_replace_is_no_integration_to_lead_with():
+
+    items = [
+        Item(text=text, evidence=[Evidence(turn=turn, quote=text)], concrete=True)
+        for turn, text in [
+            (4, "Before us the shift plan lived in a giant Excel sheet."),
+            (6, "They run NetSuite and Ramp."),
+        ]
+    ]
+    lists = section_lists("technographics", items)
+    marketing = " ".join(lists["marketing"])
+    assert "Switch campaign for teams still on Excel" in marketing
+    assert "Technographic audience: NetSuite or Ramp; lead with the integration" in marketing
+    assert "Excel; lead with the integration" not in marketing
+    assert "do they run NetSuite or Ramp?" in " ".join(lists["sales"])

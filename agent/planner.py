@@ -6,12 +6,14 @@ an engine decides *how* to word it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from math import floor
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .analysis import normalise
 from .guide import Guide
 from .profile import Item, Profile
 
@@ -83,10 +85,18 @@ def _quota(guide: Guide, budget: float) -> dict[str, int]:
 def _verbatim(key: str, item: Item) -> bool:
     """Whether an item is the customer's quoted words, stored without their quote marks.
 
-    The language bank's concrete items are; they count as quoted, so "What exactly did they
-    say?" is not asked again.
+    A concrete language-bank item whose text was said word for word counts as quoted, so
+    "What exactly did they say?" is not asked again; a model's paraphrase does not.
     """
-    return key == "customer_language" and item.concrete
+    if key != "customer_language" or not item.concrete:
+        return False
+    said = _plain(item.text)
+    return bool(said) and any(said in _plain(ev.quote) for ev in item.evidence)
+
+
+def _plain(text: str) -> str:
+    """Words only, for comparing an item with what was said."""
+    return " ".join(re.findall(r"[\w']+", normalise(text).casefold()))
 
 
 def _facet_text(key: str, profile: Profile) -> str:

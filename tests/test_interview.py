@@ -267,3 +267,26 @@ def test_a_vague_phrase_in_the_language_bank_is_followed_up_for_words_not_number
         'You said "too many alerts". What exact words do customers use for that?'
     )
     assert "number or range" in hedge_probe("objections")
+
+
+def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words():
+    from agent.guide import load_guide
+    from agent.profile import Evidence, Item, Profile
+
+    guide = load_guide()
+    said = "Honestly they just say the month-end close is a nightmare for everyone."
+
+    def with_item(text: str) -> list[str]:
+        profile = Profile()
+        item = Item(text=text, evidence=[Evidence(turn=4, quote=said)], concrete=True)
+        profile.sections["customer_language"].items.append(item)
+        state = State(phase="sections", current="customer_language")
+        state.visited, state.asked, state.questions = (
+            ["customer_language"],
+            {"customer_language": 2},
+            5,
+        )
+        return [a.probe for a in plan(state, profile, guide, budget=30) if a.probe]
+
+    assert "facet:verbatim" in with_item("Customers find closing the books painful")
+    assert "facet:verbatim" not in with_item("the month-end close is a nightmare")

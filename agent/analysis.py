@@ -159,18 +159,6 @@ _QUANTITY = re.compile(
     rf"(?:\s?(?P<unit>(?:[a-z-]+\s){{0,2}}?{_UNIT}))?",
     re.IGNORECASE,
 )
-# Words a quoted-back phrase stops before, and words it may not end on (hedge_context).
-_PHRASE_BREAKS = frozenset(
-    "is are was were be been am do does did have has had just really also still only even "  # noqa: SIM905
-    "don't doesn't didn't won't can't isn't aren't wasn't never always because but so "
-    "then when if which who that like away out up off back down over around get gets got "
-    "and or how what why where we they i you usually mostly often sometimes typically whose "
-    "can could would should will might must haven't hasn't wouldn't couldn't weren't".split()
-)
-_DANGLING = frozenset(
-    "of the a an to in on for with at by from and or their our its my this about into as than "  # noqa: SIM905
-    "per through via your his her some".split()
-)
 _OPEN_UNIT = re.compile(r"^(?:or|and)\s+(more|above|over|up|fewer|less|under|below)\s+", re.I)
 _UPWARD = {"more", "above", "over", "up"}
 _DURATION = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
@@ -454,25 +442,3 @@ def _decline_text(text: str) -> str:
 def is_filler(text: str, guide: Guide) -> bool:
     """True for small talk that carries no content."""
     return bool(guide.filler_re.search(normalise(text).strip())) and len(text.split()) < 8
-
-
-def hedge_context(statement: str, hedge: str, after: int = 3) -> str:
-    """The hedge with up to `after` following words, for quoting back ("some marketing").
-
-    The phrase ends before a verb-like word ("some buildings", not "some buildings just") and
-    never on a word that needs another after it ("a lot of old equipment", not "a lot of").
-    """
-    found = re.search(rf"(?<!\w){re.escape(hedge)}(?!\w)", statement)  # not "handsome"
-    if not found:
-        return hedge
-    rest = re.match(rf"(?:\s+[\w'’-]+){{0,{after}}}", statement[found.end() :])
-    words = rest.group(0).split() if rest else []
-    cut = next((i for i, w in enumerate(words) if normalise(w).lower() in _PHRASE_BREAKS), None)
-    words = words[:cut]
-    while words and normalise(words[-1]).lower() in _DANGLING:
-        words.pop()
-    phrase = " ".join([hedge, *words]).strip()
-    first = phrase.split(" ", 1)[0]
-    if first != "I" and first[:1].isupper() and (first[1:].islower() or len(first) == 1):
-        phrase = phrase[0].lower() + phrase[1:]  # sentence-initial capital, not a name
-    return phrase

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from .analysis import (
     clean_answer,
-    hedge_context,
     is_dont_know,
     is_exhausted,
     read_statement,
@@ -20,6 +19,7 @@ from .llm_errors import ModelError
 from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .question import Question, answer_seconds
+from .quoteback import quote_back
 from .recovery import MODEL_PENDING as MODEL_PENDING
 from .recovery import Recovery
 from .store import SessionInfo, Store, Turn
@@ -215,8 +215,12 @@ class Interview(Recovery):
             exhausted=exhausted,
             gained=gained,
             concrete=any(r.concrete for r in own),
-            hedges=[h for r in own for h in r.hedges],
-            phrases={h[0]: hedge_context(r.span.text, h[0]) for r in own for h in r.hedges},
+            hedges=[
+                (*quoted, weight)
+                for r in own
+                for hedge, kind, weight in r.hedges
+                if (quoted := quote_back(r.span.text, hedge, kind))
+            ],
         )
 
     def _advance(self, after_seq: int, last: LastAnswer | None) -> None:

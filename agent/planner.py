@@ -58,8 +58,7 @@ class LastAnswer:
     exhausted: bool = False
     gained: int = 0  # items the answer added to its section
     concrete: bool = False
-    hedges: list[tuple[str, str, float]] = field(default_factory=list)
-    phrases: dict[str, str] = field(default_factory=dict)  # hedge -> hedge with its context
+    hedges: list[tuple[str, str, float]] = field(default_factory=list)  # phrase, kind, weight
 
 
 def elapsed_minutes(state: State, guide: Guide) -> float:
@@ -126,7 +125,6 @@ def _probes(key: str, profile: Profile, guide: Guide, state: State, last: LastAn
     hedges = [h for h in (last.hedges if last else []) if h[2] >= 1]
     if last and last.section == key and not last.concrete and hedges and "hedge" not in used:
         phrase, kind, _ = max(hedges, key=lambda h: h[2])
-        phrase = last.phrases.get(phrase, phrase)
         out.append(Action(kind="probe", section=key, probe="hedge", phrase=phrase, hedge=kind))
     # After an answer that added something, "what else?" invites the rest of the list.
     productive = _productive(key, last) if last else bool(state.gained.get(key))

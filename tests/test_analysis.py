@@ -9,7 +9,6 @@ from agent.analysis import (
     find_entities,
     find_quantities,
     find_quotes,
-    hedge_context,
     is_dont_know,
     is_exhausted,
     is_filler,
@@ -17,6 +16,7 @@ from agent.analysis import (
     split_statements,
 )
 from agent.guide import load_guide
+from agent.quoteback import hedge_context, quote_back
 
 GUIDE = load_guide()
 
@@ -181,3 +181,65 @@ def test_statements_never_invent_text(answer):
         assert span.text.strip() == span.text and span.text
     for quote in find_quotes(answer):
         assert answer[quote.start : quote.end] == quote.text
+
+
+@pytest.mark.parametrize(
+    "statement, hedge, kind, expected",
+    [
+        # A phrase with something in it is quoted back as it is.
+        ("Partners, and some trade shows.", "some", "variety", ("some trade shows", "variety")),
+        ("It depends.", "It depends", "depends", ("it depends", "depends")),
+        ("A couple of months.", "A couple of", "number", ("a couple of months", "number")),
+        ("A few people at the plant.", "A few", "number", ("a few people", "number")),
+        # Nothing to count in "a lot of hassle": ask for an example instead.
+        (
+            "Cash back without a lot of hassle.",
+            "a lot of",
+            "number",
+            ("a lot of hassle", "generic"),
+        ),
+        # A phrase that says nothing quotes the words before it.
+        ("Referrals, a lot of it.", "a lot of", "number", ("referrals", "generic")),
+        (
+            "Less downtime, better use of the equipment, that kind of thing.",
+            "that kind of thing",
+            "generic",
+            ("better use of the equipment", "generic"),
+        ),
+        (
+            "Word of mouth, and we go to a few shows, the usual stuff.",
+            "the usual",
+            "generic",
+            ("we go to a few shows", "generic"),
+        ),
+        (
+            "Developers hate flaky tests, they say it in all kinds of ways.",
+            "all kinds of",
+            "variety",
+            ("developers hate flaky tests", "generic"),
+        ),
+        (
+            "Price and service, like always, the usual.",
+            "the usual",
+            "generic",
+            ("price and service", "generic"),
+        ),
+        ("Some events here and there.", "Some", "variety", ("some events", "variety")),
+        # And when there is nothing before it either, there is nothing to quote.
+        ("A lot of it, honestly.", "A lot of", "number", None),
+    ],
+)
+def test_quote_back_picks_words_worth_quoting_and_the_follow_up_they_need(
+    statement, hedge, kind, expected
+):
+    assert quote_back(statement, hedge, kind) == expected
+
+
+def test_the_big_one_and_a_small_world_are_no_sizes():
+    def hedges(text: str) -> list[str]:
+        return [h[0] for h in read_statement(split_statements(text)[0], GUIDE).hedges]
+
+    assert hedges("Price is the big one.") == []
+    assert hedges("It's a small world.") == []
+    assert hedges("Big ones don't fit.") == ["Big"]
+    assert hedges("They count how many clicks it takes.") == []

@@ -25,6 +25,7 @@ BLIND = {
     *("gridwise", "pourplan", "claimpath", "shelfsense", "vaultline"),
     *("mintdesk", "rigwatch", "talentforge", "stackpulse", "auditwise", "tradeloop"),
     *("crewmeal", "voltyard"),
+    *("nursebridge", "cratebot", "keyward", "forcewright"),
 }
 TARGETS = (
     "targets: own >= 85%, anywhere >= 95%, quotes 100%, bad evidence 0, repeats 0, "

@@ -87,12 +87,24 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ("Seat pricing was a sore point for years.", "customer_language", "objections"),
         ('"We already use Gusto" is the first thing owners say.', "technographics", "objections"),
         ("Half of their orders still come in by fax.", "evaluation_criteria", "technographics"),
+        ("Union hospitals in California, we've stopped chasing.", "objections", "exclusions"),
+        ("We tried one frozen site, batteries died, never again.", "objections", "exclusions"),
+        (
+            "Hospitals come to us in September, before flu season.",
+            "company_profile",
+            "buying_triggers",
+        ),
         # A company called Industrious is no industry.
         ("Industrious Bakeries recommends us to every baker.", "company_profile", "channels"),
     ],
 )
 def test_cue_vocabulary(text, topic, section):
     assert classify(text, topic, GUIDE) == section
+
+
+def test_they_call_us_is_no_customer_phrase_and_they_call_it_is():
+    assert section_scores("Then they call us.", GUIDE)["customer_language"] == 0
+    assert section_scores("They call it the Monday scramble.", GUIDE)["customer_language"] > 0
 
 
 def test_signing_up_is_not_signing_a_deal():

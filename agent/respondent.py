@@ -184,6 +184,32 @@ def ceiling(persona: Persona, questions: int = 30) -> float:
     return best / len(facts) if facts else 1.0
 
 
+def best_said(
+    persona: Persona, questions: int = 30, seed: int = 0, dont_know_rate: float = 0.08
+) -> float:
+    """Share of facts a clairvoyant interviewer draws out of this respondent, don't-knows included.
+
+    It asks the opener, every topic's first question, then "what else?" wherever the most facts
+    are left, and keeps one question for the closing: the best any interviewer can do against
+    the same respondent with the same seed, where `ceiling` also assumes nobody declines.
+    """
+    respondent = SimulatedRespondent(persona, seed=seed, dont_know_rate=dont_know_rate)
+    respondent.answer("", "intro")
+    for key in persona.topics:
+        respondent.answer("", key)
+    for _ in range(max(0, questions - 2 - len(persona.topics))):
+        left = {
+            key: sum(f.id not in respondent.told for f in topic.facts)
+            for key, topic in persona.topics.items()
+        }
+        key = max(left, key=lambda k: left[k])
+        if not left[key]:
+            break
+        respondent.answer("What else?", key)
+    facts = persona.facts()
+    return sum(f.id in respondent.told for _, f in facts) / len(facts) if facts else 1.0
+
+
 def load_persona(path: str | Path) -> Persona:
     """Read a persona YAML file."""
     import yaml

@@ -1,6 +1,6 @@
 """Evaluate interview quality: simulated personas interviewed through `icp interview --jsonl`.
 
-Run: python bench/eval_interview.py [--minutes 30] [--json] [PERSONA.yaml ...]
+Run: python bench/eval_interview.py [--minutes 30] [--json] [--baseline OLD.json] [PERSONA.yaml ...]
 Default personas: ../shared/personas/*.yaml and tests/personas/*.yaml. Personas listed in
 BLIND were written by someone who had not seen the guide's cue lists or the other personas;
 the README gives each round's first score, taken before any change it prompted.
@@ -45,7 +45,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="runs per persona (averaged)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--missed", action="store_true", help="list the facts each one missed")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a saved --json run: adds its own/any per persona, to compare before and after",
+    )
     args = parser.parse_args()
+    before = {}
+    if args.baseline:
+        before = {s["persona"]: s for s in json.loads(args.baseline.read_text(encoding="utf-8"))}
     scores = []
     for path in args.personas or default_personas():
         runs = []
@@ -56,22 +64,32 @@ def main() -> None:
     if args.json:
         print(json.dumps([s.as_dict() for s in scores], indent=2))
         return
-    head = (
-        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'said':>7}{'own':>7}{'any':>7}{'quotes':>8}{'badev':>6}"
-        f"{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
+    print(
+        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'best':>6}{'said':>7}{'own':>7}{'any':>7}"
+        f"{'quotes':>8}{'badev':>6}{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
+        + (f"{'before':>10}" if before else "")
     )
-    print(head)
     for s in scores:
-        mark = " (blind)" if s.persona in BLIND else ""
+        old = before.get(s.persona)
+        was = f"{old['own_section']:>5.0%}/{old['anywhere']:.0%}" if old else "-"
         print(
-            f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.said:>7.0%}{s.own_section:>7.0%}{s.anywhere:>7.0%}"
-            f"{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}{s.repeated_questions:>5}"
-            f"{s.questions:>6}{len(s.topics_never_asked):>6}{s.hygiene:>7.0%}{mark}"
+            f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.best:>6.0%}{s.said:>7.0%}"
+            f"{s.own_section:>7.0%}{s.anywhere:>7.0%}{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}"
+            f"{s.repeated_questions:>5}{s.questions:>6}{len(s.topics_never_asked):>6}"
+            f"{s.hygiene:>7.0%}"
+            + (f"{was:>10}" if before else "")
+            + (" (blind)" if s.persona in BLIND else "")
         )
     mean = statistics.mean
+    known = [before[s.persona] for s in scores if s.persona in before]
+    was = (
+        f"{mean(o['own_section'] for o in known):>5.0%}/{mean(o['anywhere'] for o in known):.0%}"
+        if known
+        else "-"
+    )
     print(
         f"{'average':<14}{mean(s.facts for s in scores):>6.1f}"
-        f"{mean(s.ceiling for s in scores):>6.0%}"
+        f"{mean(s.ceiling for s in scores):>6.0%}{mean(s.best for s in scores):>6.0%}"
         f"{mean(s.said for s in scores):>7.0%}"
         f"{mean(s.own_section for s in scores):>7.0%}{mean(s.anywhere for s in scores):>7.0%}"
         f"{mean(s.quotes_verbatim for s in scores):>8.0%}"
@@ -79,7 +97,7 @@ def main() -> None:
         f"{mean(s.repeated_questions for s in scores):>5.1f}"
         f"{mean(s.questions for s in scores):>6.1f}"
         f"{mean(len(s.topics_never_asked) for s in scores):>6.1f}"
-        f"{mean(s.hygiene for s in scores):>7.0%}"
+        f"{mean(s.hygiene for s in scores):>7.0%}" + (f"{was:>10}" if before else "")
     )
     print(TARGETS)
     if args.missed:

@@ -7,7 +7,7 @@ import pytest
 
 from agent.evaluate import hygienic, run_persona
 from agent.profile import SECTION_KEYS
-from agent.respondent import Persona, ceiling
+from agent.respondent import Persona, best_said, ceiling
 from tests.conftest import SHARED_PERSONAS
 
 PERSONAS = sorted(SHARED_PERSONAS.glob("*.yaml"))
@@ -28,6 +28,7 @@ def test_interview_quality_targets(path, icp_home):
     assert score.own_section >= 0.85, score.missed
     assert score.anywhere >= min(0.95, score.ceiling - 0.05), score.missed
     assert score.said <= score.ceiling
+    assert score.said <= score.best + 0.1  # the clairvoyant can be unlucky with don't-knows too
 
 
 def _persona(style: str | None, facts_per_topic: int, volunteered: int = 0) -> Persona:
@@ -61,6 +62,13 @@ def test_ceiling_is_the_question_budget_arithmetic():
     # Volunteered facts come free with a first question.
     assert ceiling(_persona("terse", 3, volunteered=4), 30) == pytest.approx(21 / 33)
     assert ceiling(_persona("terse", 3), 13) == 0.0
+
+
+@pytest.mark.parametrize("style, facts", [("terse", 3), (None, 3), (None, 1), ("terse", 1)])
+def test_a_clairvoyant_interviewer_reaches_the_ceiling_when_nobody_declines(style, facts):
+    persona = _persona(style, facts)
+    assert best_said(persona, 30, dont_know_rate=0) == pytest.approx(ceiling(persona, 30))
+    assert best_said(persona, 30, seed=1) <= ceiling(persona, 30)
 
 
 @pytest.mark.parametrize(

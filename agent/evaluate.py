@@ -14,7 +14,7 @@ from pathlib import Path
 from .guide import load_guide
 from .planner import normalise_question
 from .profile import SECTION_KEYS, Profile
-from .respondent import Persona, SimulatedRespondent, best_said, ceiling, load_persona
+from .respondent import Persona, SimulatedRespondent, ceiling, load_persona, oracle_said
 
 MAX_QUESTION_WORDS = 30
 _SECOND_QUESTION = re.compile(r"\?\s*(?:and|or)\b|\?.*\?", re.IGNORECASE)
@@ -38,7 +38,7 @@ class Score:
     hygiene: float = 1.0
     missed: list[str] = field(default_factory=list)
     ceiling: float = 1.0  # the best capture the question budget allows (respondent.ceiling)
-    best: float = 1.0  # what a clairvoyant interviewer draws out of the same respondent
+    oracle: float = 1.0  # what an interviewer who knows where facts are left draws out
 
     def as_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -129,7 +129,7 @@ def combine(runs: list[Score]) -> Score:
         hygiene=min(r.hygiene for r in runs),
         missed=sorted({m for r in runs for m in r.missed}),
         ceiling=first.ceiling,
-        best=mean(r.best for r in runs),
+        oracle=mean(r.oracle for r in runs),
     )
 
 
@@ -202,5 +202,5 @@ def run_persona(
         store.close()
     budget = floor(minutes / load_guide().minutes_per_question)
     result = score(persona, profile, questions, answers, budget)
-    result.best = best_said(persona, budget, seed)
+    result.oracle = oracle_said(persona, budget, seed)
     return result

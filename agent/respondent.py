@@ -184,14 +184,15 @@ def ceiling(persona: Persona, questions: int = 30) -> float:
     return best / len(facts) if facts else 1.0
 
 
-def best_said(
+def oracle_said(
     persona: Persona, questions: int = 30, seed: int = 0, dont_know_rate: float = 0.08
 ) -> float:
-    """Share of facts a clairvoyant interviewer draws out of this respondent, don't-knows included.
+    """Share of facts drawn out by an interviewer who knows where facts are left.
 
     It asks the opener, every topic's first question, then "what else?" wherever the most facts
-    are left, and keeps one question for the closing: the best any interviewer can do against
-    the same respondent with the same seed, where `ceiling` also assumes nobody declines.
+    are left, and keeps one question for the closing. Unlike `ceiling`, it meets "I don't know"
+    at the respondent's rate and a rambler's tangents as they fall, so it shows what is within
+    reach against this respondent; its luck differs from a real run's, so it is no strict bound.
     """
     respondent = SimulatedRespondent(persona, seed=seed, dont_know_rate=dont_know_rate)
     respondent.answer("", "intro")
@@ -325,9 +326,9 @@ class SimulatedRespondent:
         asked = _words(question)
         scored = [(len(asked & _words(f.say)), i, f) for i, f in enumerate(facts)]
         matching = [f for n, _, f in sorted(scored, key=lambda t: (-t[0], t[1])) if n > 0]
-        per = 1 if self.persona.style == "terse" else 2
+        per = 1 if self.persona.style == "terse" else 2  # terse: "one fact at a time"
         if matching and not _BROAD.search(question):
-            return matching[: max(per, min(len(matching), 2))]  # a question naming two gets two
+            return matching[:per]
         return facts[:per]
 
     def _volunteered(self, key: str) -> list[Fact]:

@@ -65,7 +65,7 @@ def main() -> None:
         print(json.dumps([s.as_dict() for s in scores], indent=2))
         return
     print(
-        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'best':>6}{'said':>7}{'own':>7}{'any':>7}"
+        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'oracle':>7}{'said':>7}{'own':>7}{'any':>7}"
         f"{'quotes':>8}{'badev':>6}{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
         + (f"{'before':>10}" if before else "")
     )
@@ -73,7 +73,7 @@ def main() -> None:
         old = before.get(s.persona)
         was = f"{old['own_section']:>5.0%}/{old['anywhere']:.0%}" if old else "-"
         print(
-            f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.best:>6.0%}{s.said:>7.0%}"
+            f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.oracle:>7.0%}{s.said:>7.0%}"
             f"{s.own_section:>7.0%}{s.anywhere:>7.0%}{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}"
             f"{s.repeated_questions:>5}{s.questions:>6}{len(s.topics_never_asked):>6}"
             f"{s.hygiene:>7.0%}"
@@ -84,12 +84,12 @@ def main() -> None:
     known = [before[s.persona] for s in scores if s.persona in before]
     was = (
         f"{mean(o['own_section'] for o in known):>5.0%}/{mean(o['anywhere'] for o in known):.0%}"
-        if known
+        if known and len(known) == len(scores)
         else "-"
     )
     print(
         f"{'average':<14}{mean(s.facts for s in scores):>6.1f}"
-        f"{mean(s.ceiling for s in scores):>6.0%}{mean(s.best for s in scores):>6.0%}"
+        f"{mean(s.ceiling for s in scores):>6.0%}{mean(s.oracle for s in scores):>7.0%}"
         f"{mean(s.said for s in scores):>7.0%}"
         f"{mean(s.own_section for s in scores):>7.0%}{mean(s.anywhere for s in scores):>7.0%}"
         f"{mean(s.quotes_verbatim for s in scores):>8.0%}"
@@ -99,6 +99,15 @@ def main() -> None:
         f"{mean(len(s.topics_never_asked) for s in scores):>6.1f}"
         f"{mean(s.hygiene for s in scores):>7.0%}" + (f"{was:>10}" if before else "")
     )
+    if known:
+        same = [s for s in scores if s.persona in before]
+        print(
+            f"the {len(same)} personas in the baseline: "
+            f"own {mean(o['own_section'] for o in known):.1%} -> "
+            f"{mean(s.own_section for s in same):.1%}, "
+            f"anywhere {mean(o['anywhere'] for o in known):.1%} -> "
+            f"{mean(s.anywhere for s in same):.1%}"
+        )
     print(TARGETS)
     if args.missed:
         for s in scores:

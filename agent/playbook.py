@@ -15,6 +15,7 @@ from .vocabulary import load_yaml, names
 
 AUDIENCES = ("marketing", "sales")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_CLAUSE_END = re.compile(r"[,;:.!?]|\b(?:with|to|for|by|onto|into)\b", re.IGNORECASE)
 
 
 @cache
@@ -49,15 +50,26 @@ def _number(item: Item) -> str:
 
 @cache
 def _replaced() -> re.Pattern[str]:
-    return re.compile(wording()["replaced"], re.IGNORECASE)
+    return re.compile("|".join(wording()["replaced"]), re.IGNORECASE)
+
+
+def _named(when: str, text: str) -> list[str]:
+    """The tools an entry names: all, only those customers leave (replaced), or the rest."""
+    every = names(text)
+    if when not in ("replaced", "current"):
+        return every
+    left = []
+    for found in _replaced().finditer(text):
+        clause = _CLAUSE_END.split(text[found.end() :], maxsplit=1)[0]
+        left += [name for name in names(clause) if name in every]
+    if when == "replaced":
+        return list(dict.fromkeys(left))
+    return [name for name in every if name not in left]
 
 
 def _applies(when: str, item: Item, section: str) -> bool:
-    if when == "names":
-        return bool(names(item.text))
-    if when in ("replaced", "current"):
-        replaced = bool(_replaced().search(item.text))
-        return bool(names(item.text)) and replaced == (when == "replaced")
+    if when in ("names", "replaced", "current"):
+        return bool(_named(when, item.text))
     if when == "number":
         return bool(item.quantities)
     if when == "words":
@@ -65,12 +77,12 @@ def _applies(when: str, item: Item, section: str) -> bool:
     return True
 
 
-def _variables(item: Item) -> dict[str, str]:
+def _variables(item: Item, when: str) -> dict[str, str]:
     role = roles(item)[0]
     return {
         "text": " ".join(item.text.split()),
         "short": short(item.text),
-        "names": or_join(names(item.text)),
+        "names": or_join(_named(when, item.text)),
         "number": _number(item),
         "role": ROLE_TITLES[role] if role != "other" else "also involved",
         "turns": _turns(item),
@@ -85,9 +97,10 @@ def section_lists(key: str, items: list[Item]) -> dict[str, list[str]]:
     for audience in AUDIENCES:
         lines: list[str] = []
         for entry in data.get(key, {}).get(audience, []):
-            chosen = [i for i in ranked if _applies(entry.get("when", "any"), i, key)]
+            when = entry.get("when", "any")
+            chosen = [i for i in ranked if _applies(when, i, key)]
             for item in chosen[: entry.get("max", 1)]:
-                line = render(entry["say"], **_variables(item))
+                line = render(entry["say"], **_variables(item, when))
                 if line not in lines:
                     lines.append(line)
         out[audience] = lines[: data["limit"]] or [data["empty"]]

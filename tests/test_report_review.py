@@ -213,3 +213,28 @@ def test_a_tool_they_replace_is_no_integration_to_lead_with():
     assert "Technographic audience: NetSuite or Ramp; lead with the integration" in marketing
     assert "Excel; lead with the integration" not in marketing
     assert "do they run NetSuite or Ramp?" in " ".join(lists["sales"])
+
+
+@pytest.mark.parametrize(
+    "text, replaced, current",
+    [
+        ("They replaced QuickBooks with NetSuite.", ["QuickBooks"], ["NetSuite"]),
+        (
+            "Most are migrating off AVImark or Cornerstone, often old.",
+            ["AVImark", "Cornerstone"],
+            [],
+        ),
+        ("They still run NetSuite and want it connected.", [], ["NetSuite"]),
+        ("They use Ramp instead of corporate cards.", [], ["Ramp"]),
+        ("They're used to Salesforce and won't leave it.", [], ["Salesforce"]),
+    ],
+)
+def test_only_the_tools_named_after_a_switch_count_as_replaced(text, replaced, current):
+    item = Item(text=text, evidence=[Evidence(turn=2, quote=text)], concrete=True)
+    lists = section_lists("technographics", [item])
+    marketing = " ".join(lists["marketing"])
+    assert ("Switch campaign" in marketing) == bool(replaced)
+    for name in replaced:
+        assert name in marketing.split("Switch campaign")[1].split("(turn")[0]
+    for name in current:
+        assert f"Technographic audience: {name}" in marketing

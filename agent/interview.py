@@ -19,7 +19,7 @@ from .llm_errors import ModelError
 from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
 from .profile import SECTION_KEYS, SECTION_TITLES, Profile
 from .question import Question, answer_seconds
-from .quoteback import quote_back
+from .quoteback import quote_backs
 from .recovery import MODEL_PENDING as MODEL_PENDING
 from .recovery import Recovery
 from .store import SessionInfo, Store, Turn
@@ -215,12 +215,7 @@ class Interview(Recovery):
             exhausted=exhausted,
             gained=gained,
             concrete=any(r.concrete for r in own),
-            hedges=[
-                (*quoted, weight)
-                for r in own
-                for hedge, kind, weight in r.hedges
-                if (quoted := quote_back(r.span.text, hedge, kind))
-            ],
+            hedges=[quoted for r in own for quoted in quote_backs(r.span.text, r.hedges)],
         )
 
     def _advance(self, after_seq: int, last: LastAnswer | None) -> None:

@@ -90,7 +90,7 @@ def _verbatim(key: str, item: Item) -> bool:
     if key != "customer_language" or not item.concrete:
         return False
     said = _plain(item.text)
-    return bool(said) and any(said in _plain(ev.quote) for ev in item.evidence)
+    return bool(said) and any(f" {said} " in f" {_plain(ev.quote)} " for ev in item.evidence)
 
 
 def _plain(text: str) -> str:

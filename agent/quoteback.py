@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .analysis import normalise
 
@@ -20,83 +21,132 @@ _DANGLING = frozenset(
 )
 
 
-def hedge_context(statement: str, hedge: str, after: int = 3) -> str:
+def hedge_context(statement: str, hedge: str, after: int = 3, start: int = 0) -> str:
     """The hedge with up to `after` following words, for quoting back ("some marketing").
 
-    The phrase ends before a verb-like word ("some buildings", not "some buildings just") and
-    never on a word that needs another after it ("a lot of old equipment", not "a lot of").
+    The phrase ends before a verb-like word ("some buildings", not "some buildings just"), at
+    punctuation or an opening quote, and never on a word that needs another after it ("a lot
+    of old equipment", not "a lot of"). `start` skips earlier uses of the same hedge.
     """
-    found = re.search(rf"(?<!\w){re.escape(hedge)}(?!\w)", statement)  # not "handsome"
+    found = _find(statement, hedge, start)
     if not found:
         return hedge
-    rest = re.match(rf"(?:\s+[\w'’-]+){{0,{after}}}", statement[found.end() :])
+    rest = re.match(rf"(?:\s+\w[\w'’-]*){{0,{after}}}", statement[found.end() :])
     words = rest.group(0).split() if rest else []
     cut = next((i for i, w in enumerate(words) if normalise(w).lower() in _PHRASE_BREAKS), None)
     words = words[:cut]
     while words and normalise(words[-1]).lower() in _DANGLING:
         words.pop()
-    return _lower_first(" ".join([hedge, *words]).strip())
+    return _lower_first(" ".join([found.group(0), *words]).strip())
 
 
 # Words that carry nothing on their own: a phrase of only these ("a lot of it", "that kind of
-# thing", "the usual stuff") is no phrase to quote back.
+# thing", "the usual stuff", "not really") is no phrase to quote back.
 _NOTHING = """
     stuff thing things kind kinds sort sorts way ways one ones it them they others other place
     everyone everybody everything world suspects lot lots bunch couple few several many much
     plenty some usual typical whatever etc it's there's that's there here these those very
     pretty quite all honestly mainly basically say says said go goes make makes take takes
-    know mean turn
+    know mean turn no not nope maybe yes yeah guess think suppose i i'd i'm i've we'd we're
+    we've you'd you're
 """
 _EMPTY = frozenset(_NOTHING.split()) | _PHRASE_BREAKS | _DANGLING
-_LEADING = frozenset("and or but so then also plus like".split())  # noqa: SIM905
+_LEADING = frozenset("and or but so then also plus".split())  # noqa: SIM905
+# A clause opening with these is an aside or a condition, not what the answer is about.
+_ASIDE = frozenset("like if which because when although though since unless while".split())  # noqa: SIM905
 _CLAUSE = re.compile(r"[,;:()—–]|\s-\s")
 _QUANTITY = re.compile(
     r"^(a few|a couple( of)?|several|many|a lot of|lots of|a bunch of|plenty( of)?)\s"
 )
-_PLURAL = frozenset("people staff folks men women children personnel".split())  # noqa: SIM905
+_PLURAL = frozenset("people staff folks men women children personnel criteria data".split())  # noqa: SIM905
+# Nothing to list, but a number to put on it: "a lot of money", "some time".
+_MEASURED = frozenset("money time revenue budget cash volume traffic work spend".split())  # noqa: SIM905
+_TIME_UNIT = re.compile(r"\b(minutes|hours|days|weeks|months|quarters|years|time)$")
+_EDGES = "\"'“”‘’.,;:!?…()[] "
 
 
-def quote_back(statement: str, hedge: str, kind: str) -> tuple[str, str] | None:
+def quote_backs(
+    statement: str, hedges: list[tuple[str, str, float]]
+) -> list[tuple[str, str, float]]:
+    """`quote_back` for every hedge of a statement, each at its own place in it."""
+    out, seen = [], Counter()
+    for hedge, kind, weight in hedges:
+        found = _find(statement, hedge, 0, seen[hedge.lower()])
+        seen[hedge.lower()] += 1
+        quoted = quote_back(statement, hedge, kind, found.start() if found else 0)
+        if quoted:
+            out.append((*quoted, weight))
+    return out
+
+
+def quote_back(statement: str, hedge: str, kind: str, start: int = 0) -> tuple[str, str] | None:
     """The words to quote back for a hedge and the kind of follow-up they call for, or None.
 
     "some trade shows" asks which ones; "a lot of hassle" (nothing to count) asks for an
-    example; "Referrals, a lot of it" quotes "referrals", since "a lot of it" says nothing.
+    example; "Referrals, a lot of it" quotes "Referrals", since "a lot of it" says nothing;
+    a bare "The usual." is quoted as it is, a bare "Some." not at all.
     """
-    phrase = hedge_context(statement, hedge)
+    phrase = hedge_context(statement, hedge, start=start).strip(_EDGES)
     if kind == "depends" or _has_content(phrase):
-        if kind == "number" and _QUANTITY.match(phrase.lower()):
-            last = phrase.split()[-1].lower()
-            kind = kind if last.endswith("s") or last in _PLURAL else "generic"
-        return phrase, kind
-    found = re.search(rf"(?<!\w){re.escape(hedge)}(?!\w)", statement)
+        return phrase, _kind(phrase, kind)
+    found = _find(statement, hedge, start)
     before = statement[: found.start()] if found else ""
     for clause in reversed(_CLAUSE.split(before)[-3:]):
-        words = _trim(clause.split())
-        if words and _word(clause.split()[0]) != "like":  # "like always" is an aside
-            return _lower_first(" ".join(words)), "generic"
+        words = clause.split()
+        if words and _word(words[0]) in _ASIDE:
+            continue
+        words = _trim(words)
+        if words:
+            return " ".join(words).strip(_EDGES), "generic"
+    if re.search(r"\b(usual|typical|standard)\b", phrase, re.IGNORECASE):
+        return phrase, "generic"  # "The usual." alone is still worth asking about
+    return None  # "Some.", "whatever": the section's own follow-ups ask better than a quote
+
+
+def _kind(phrase: str, kind: str) -> str:
+    """Which follow-up fits: a number for things to count, an example for things to show."""
+    lowered = phrase.lower()
+    last = lowered.split()[-1] if lowered else ""
+    if kind == "variety" and lowered.startswith("some ") and _TIME_UNIT.search(lowered):
+        return "number"  # "some weeks"
+    if kind == "number" and _QUANTITY.match(lowered):
+        plural = last.endswith("s") and not last.endswith(("ss", "ness"))
+        return "number" if plural or last in _PLURAL | _MEASURED else "generic"
+    return kind
+
+
+def _find(statement: str, hedge: str, start: int = 0, skip: int = 0) -> re.Match[str] | None:
+    """The hedge as whole words ("handsome" holds no "some"), from `start`, after `skip` others."""
+    pattern = re.compile(rf"(?<!\w){re.escape(hedge)}(?!\w)", re.IGNORECASE)
+    for found in pattern.finditer(statement, start):
+        if skip == 0:
+            return found
+        skip -= 1
     return None
 
 
 def _has_content(phrase: str) -> bool:
-    return any(_word(w) not in _EMPTY for w in phrase.split())
+    return any(_word(w) and _word(w) not in _EMPTY for w in phrase.split())
 
 
 def _word(word: str) -> str:
-    return normalise(word).lower().strip(".,;:!?\"'“”()")
+    return normalise(word).lower().strip(_EDGES)
 
 
 def _trim(words: list[str]) -> list[str]:
     """A clause without leading conjunctions or trailing function words; [] if nothing is left."""
     while words and _word(words[0]) in _LEADING:
         words = words[1:]
-    while words and _word(words[-1]) in _EMPTY:
+    while words and (not _word(words[-1]) or _word(words[-1]) in _EMPTY):
         words = words[:-1]
-    return words if any(_word(w) not in _EMPTY for w in words) else []
+    return words if _has_content(" ".join(words)) else []
 
 
 def _lower_first(phrase: str) -> str:
-    """A sentence-initial capital made lower case; names and "I" keep theirs."""
+    """A sentence-initial capital made lower case; names and "I", "I'd" keep theirs."""
     first = phrase.split(" ", 1)[0]
-    if first != "I" and first[:1].isupper() and (first[1:].islower() or len(first) == 1):
+    if first == "I" or normalise(first).startswith("I'"):
+        return phrase
+    if first[:1].isupper() and (first[1:].islower() or len(first) == 1):
         return phrase[0].lower() + phrase[1:]
     return phrase

@@ -16,7 +16,7 @@ from agent.analysis import (
     split_statements,
 )
 from agent.guide import load_guide
-from agent.quoteback import hedge_context, quote_back
+from agent.quoteback import hedge_context, quote_back, quote_backs
 
 GUIDE = load_guide()
 
@@ -199,7 +199,7 @@ def test_statements_never_invent_text(answer):
             ("a lot of hassle", "generic"),
         ),
         # A phrase that says nothing quotes the words before it.
-        ("Referrals, a lot of it.", "a lot of", "number", ("referrals", "generic")),
+        ("Referrals, a lot of it.", "a lot of", "number", ("Referrals", "generic")),
         (
             "Less downtime, better use of the equipment, that kind of thing.",
             "that kind of thing",
@@ -216,23 +216,45 @@ def test_statements_never_invent_text(answer):
             "Developers hate flaky tests, they say it in all kinds of ways.",
             "all kinds of",
             "variety",
-            ("developers hate flaky tests", "generic"),
+            ("Developers hate flaky tests", "generic"),
         ),
         (
             "Price and service, like always, the usual.",
             "the usual",
             "generic",
-            ("price and service", "generic"),
+            ("Price and service", "generic"),
         ),
         ("Some events here and there.", "Some", "variety", ("some events", "variety")),
+        # Quote marks and punctuation are not quoted back, and asides are skipped.
+        (
+            '"We already have Gusto," that kind of thing.',
+            "that kind of thing",
+            "generic",
+            ("We already have Gusto", "generic"),
+        ),
+        ("If it breaks, whatever.", "whatever", "generic", None),
+        ("I'd say the usual.", "the usual", "generic", ("the usual", "generic")),
+        # "some weeks" asks for a number, "a lot of stress" for an example.
+        ("It takes some weeks.", "some", "variety", ("some weeks", "number")),
+        ("A lot of stress.", "A lot of", "number", ("a lot of stress", "generic")),
+        ("A lot of money.", "A lot of", "number", ("a lot of money", "number")),
         # And when there is nothing before it either, there is nothing to quote.
         ("A lot of it, honestly.", "A lot of", "number", None),
+        ("Not many.", "many", "number", None),
     ],
 )
 def test_quote_back_picks_words_worth_quoting_and_the_follow_up_they_need(
     statement, hedge, kind, expected
 ):
     assert quote_back(statement, hedge, kind) == expected
+
+
+def test_each_use_of_a_hedge_is_quoted_back_from_its_own_place():
+    statement = "Partners mostly, some of them, and some trade shows."
+    assert quote_backs(statement, [("some", "variety", 1), ("some", "variety", 1)]) == [
+        ("Partners", "generic", 1),
+        ("some trade shows", "variety", 1),
+    ]
 
 
 def test_the_big_one_and_a_small_world_are_no_sizes():

@@ -84,10 +84,30 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ("We always take a booth at the state convention.", "buying_committee", "channels"),
         ("Dispatchers get back about ten hours a week.", "buying_committee", "value_outcomes"),
         ("Anything under five sites isn't worth chasing.", "company_profile", "exclusions"),
-        ("Seat pricing was a sore point for years.", "customer_language", "objections"),
         ('"We already use Gusto" is the first thing owners say.', "technographics", "objections"),
         ("Half of their orders still come in by fax.", "evaluation_criteria", "technographics"),
         ("Union hospitals in California, we've stopped chasing.", "objections", "exclusions"),
+        # ...but not where the same words say something else.
+        (
+            "Customers stopped chasing late payments within weeks.",
+            "value_outcomes",
+            "value_outcomes",
+        ),
+        ("Once live it's never again back to spreadsheets.", "value_outcomes", "value_outcomes"),
+        (
+            "It wasn't worth it for them to build it in-house.",
+            "evaluation_criteria",
+            "evaluation_criteria",
+        ),
+        ("Their main channel is retail, through 200 stores.", "company_profile", "company_profile"),
+        ("The CFO would never recommend us to replace their ERP.", "objections", "objections"),
+        (
+            "Month-end is a sore point for every controller.",
+            "customer_language",
+            "customer_language",
+        ),
+        ("They get back to us 2 days later with a yes.", "sales_cycle", "sales_cycle"),
+        ("They still negotiate over email for a month.", "sales_cycle", "sales_cycle"),
         ("We tried one frozen site, batteries died, never again.", "objections", "exclusions"),
         (
             "Hospitals come to us in September, before flu season.",
@@ -104,12 +124,14 @@ def test_cue_vocabulary(text, topic, section):
 
 def test_they_call_us_is_no_customer_phrase_and_they_call_it_is():
     assert section_scores("Then they call us.", GUIDE)["customer_language"] == 0
+    assert section_scores("They call them tickets.", GUIDE)["customer_language"] > 0
     assert section_scores("They call it the Monday scramble.", GUIDE)["customer_language"] > 0
 
 
 def test_signing_up_is_not_signing_a_deal():
     assert section_scores("Then 70 percent sign up.", GUIDE)["buying_committee"] == 0
     assert section_scores("The COO signs.", GUIDE)["buying_committee"] > 0
+    assert section_scores("The CFO signs up to $100k alone.", GUIDE)["buying_committee"] > 0
 
 
 def test_it_the_department_is_a_cue_and_it_the_pronoun_is_not():

@@ -40,7 +40,8 @@ class OfflineEngine:
             return Wording(render(spec.opening))
         probe = action.probe
         if probe == "hedge":
-            template = spec.hedge or guide.probes.get(action.hedge, guide.probes["generic"])
+            general = guide.probes.get(action.hedge, guide.probes["generic"])
+            template = spec.hedge if spec.hedge and action.hedge != "depends" else general
             return Wording(render(template, phrase=_short(action.phrase), noun=spec.noun))
         if probe.startswith("facet:"):
             facet = next(f for f in spec.facets if f.id == probe.removeprefix("facet:"))

@@ -257,16 +257,15 @@ def test_a_vague_phrase_in_the_language_bank_is_followed_up_for_words_not_number
     from agent.planner import Action
     from agent.profile import Profile
 
-    def hedge_probe(section: str) -> str:
-        action = Action(
-            kind="probe", section=section, probe="hedge", phrase="too many alerts", hedge="number"
-        )
+    def hedge_probe(section: str, phrase: str = "too many alerts", hedge: str = "number") -> str:
+        action = Action(kind="probe", section=section, probe="hedge", phrase=phrase, hedge=hedge)
         return engine.word(action, Profile()).text
 
     assert hedge_probe("customer_language") == (
         'You said "too many alerts". What exact words do customers use for that?'
     )
     assert "number or range" in hedge_probe("objections")
+    assert "On what" in hedge_probe("customer_language", "it depends", "depends")
 
 
 def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words():

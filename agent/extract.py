@@ -18,6 +18,7 @@ from .analysis import (
 )
 from .guide import Guide
 from .profile import Evidence, Item, Profile
+from .prompts import render
 
 # The respondent mostly answers the question asked: the section being discussed wins unless
 # another section has a defining phrase (a volunteered "they found us on G2"). Incidental
@@ -180,6 +181,33 @@ def merge(profile: Profile, section: str, item: Item) -> bool:
             return bool(new)
     items.append(item)
     return True
+
+
+def merge_answer(
+    profile: Profile,
+    items: list[tuple[str, Item]],
+    answer: str,
+    turn: int,
+    topic: str | None,
+    guide: Guide,
+) -> None:
+    """Merge an answer's items; a correction to the closing summary is also noted in its section."""
+    for section, item in items:
+        merge(profile, section, item)
+        if topic == "close" and guide.correction_re.search(_as_said(item, answer)):
+            note = render(guide.closing["correction"], turn=turn, text=item.text.rstrip(". "))
+            if note not in profile.sections[section].notes:
+                profile.sections[section].notes.append(note)
+
+
+def _as_said(item: Item, answer: str) -> str:
+    """An item's statement with the words that led into it ("Actually, ..."), from the answer."""
+    quote = item.evidence[0].quote
+    start = answer.find(quote)
+    if start < 0:
+        return quote
+    lead = re.split(r"[.!?]\s", answer[:start])[-1]
+    return lead + quote
 
 
 def update_statuses(profile: Profile, guide: Guide, declined: set[str], finished: set[str]) -> None:

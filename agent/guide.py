@@ -100,6 +100,7 @@ class Guide(BaseModel):
     hedges: list[Hedge]
     dont_know: str
     exhausted: str
+    corrections: str
     filler: str
     example_markers: str
     order: list[str]
@@ -129,6 +130,11 @@ class Guide(BaseModel):
     def exhausted_re(self) -> re.Pattern[str]:
         """Compiled "that's all I've got" phrases."""
         return re.compile(rf"\b(?:{_regex(' '.join(self.exhausted.split())).pattern})\b", re.I)
+
+    @cached_property
+    def correction_re(self) -> re.Pattern[str]:
+        """Compiled markers of a correction to the closing summary."""
+        return re.compile(rf"\b(?:{_regex(' '.join(self.corrections.split())).pattern})", re.I)
 
     @cached_property
     def filler_re(self) -> re.Pattern[str]:

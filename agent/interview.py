@@ -13,7 +13,7 @@ from .analysis import (
 )
 from .engines import Context, Engine
 from .errors import ICPError, InputError
-from .extract import merge, update_statuses
+from .extract import merge, merge_answer, update_statuses
 from .guide import Guide, load_guide
 from .llm_errors import ModelError
 from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
@@ -190,8 +190,7 @@ class Interview(Recovery):
         key, state = self.state.current, self.state
         before = len(self.profile.sections[key].items) if key else 0
         items = self.engine.extract(turn.text, turn.seq, turn.topic, self.context())
-        for section, item in items:
-            merge(self.profile, section, item)
+        merge_answer(self.profile, items, turn.text, turn.seq, turn.topic, self.guide)
         gained = len(self.profile.sections[key].items) - before if key else 0
         exhausted = is_exhausted(turn.text, self.guide)
         dont_know = not exhausted and is_dont_know(turn.text, self.guide)

@@ -11,7 +11,7 @@ from functools import cache, lru_cache
 
 from .analysis import is_dont_know
 from .engines import Context, Engine
-from .extract import merge, section_scores, update_statuses
+from .extract import merge, merge_answer, section_scores, update_statuses
 from .guide import Guide
 from .paths import resource
 from .profile import SECTION_KEYS, Profile
@@ -135,8 +135,8 @@ def reextract(
                 profile.product = turn.text[:500]
             else:
                 context = Context(recent=tuple(recent), minutes_left=0.0)
-                for section, item in engine.extract(turn.text, turn.seq, about, context):
-                    merge(profile, section, item)
+                items = engine.extract(turn.text, turn.seq, about, context)
+                merge_answer(profile, items, turn.text, turn.seq, about, guide)
                 if settle is not None:  # an engine extracting in the background: wait for it
                     for section, item in settle(False, None):
                         merge(profile, section, item)

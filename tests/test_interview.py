@@ -289,3 +289,31 @@ def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words(
 
     assert "facet:verbatim" in with_item("Customers find closing the books painful")
     assert "facet:verbatim" not in with_item("the month-end close is a nightmare")
+
+
+def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(store, engine):
+    from agent.guide import load_guide
+    from agent.reextract import reextract
+
+    interview = Interview.start(store, engine)
+    interview.answer("We sell recall software to dental practices.")
+    interview.answer("Independent practices with 3 to 8 chairs.")
+    question = interview.wrap_up()
+    assert question is not None and question.topic == "close"
+    interview.answer("Actually, the sweet spot is 5 to 12 chairs. Study clubs refer us.")
+    assert interview.done
+    profile = interview.profile
+    fit = [i.text for i in profile.sections["company_profile"].items]
+    assert fit == [
+        "Independent practices with 3 to 8 chairs.",
+        "The sweet spot is 5 to 12 chairs.",
+    ]
+    (note,) = profile.sections["company_profile"].notes
+    assert (
+        note.startswith("Corrected at the closing summary")
+        and '"The sweet spot is 5 to 12 chairs"' in note
+    )
+    assert profile.sections["channels"].notes == []  # an addition, not a correction
+    turns = store.turns(interview.session.id)
+    again = reextract(store.session(interview.session.id), turns, engine, load_guide())
+    assert again.sections["company_profile"].notes == [note]

@@ -7,6 +7,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import NamedTuple
 
 from .guide import Guide
 from .profile import Quantity
@@ -173,12 +174,21 @@ class Span:
     text: str
 
 
+class Hedged(NamedTuple):
+    """A hedge found in a statement: its words as said, kind, weight and where it starts."""
+
+    text: str
+    kind: str
+    weight: float
+    start: int
+
+
 @dataclass
 class Reading:
     """What one statement says and how concrete it is."""
 
     span: Span
-    hedges: list[tuple[str, str, float]] = field(default_factory=list)
+    hedges: list[Hedged] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     quotes: list[Span] = field(default_factory=list)
@@ -398,7 +408,9 @@ def read_statement(span: Span, guide: Guide, section: str | None = None) -> Read
     reading = Reading(span=span)
     for pattern, hedge in guide.hedge_patterns:
         for m in pattern.finditer(text):
-            reading.hedges.append((span.text[m.start() : m.end()], hedge.kind, hedge.weight))
+            reading.hedges.append(
+                Hedged(span.text[m.start() : m.end()], hedge.kind, hedge.weight, m.start())
+            )
     reading.quantities = find_quantities(span.text)
     reading.entities = find_entities(span.text)
     reading.quotes = find_quotes(span.text)
@@ -413,7 +425,7 @@ def read_statement(span: Span, guide: Guide, section: str | None = None) -> Read
         spec = guide.sections[section]
         cues = {m.group(0).lower() for p in (spec.defining, spec.strong) for m in p.finditer(text)}
         score += min(1.0, 0.5 * len(cues))
-    score -= sum(weight for _, _, weight in reading.hedges)
+    score -= sum(h.weight for h in reading.hedges)
     reading.score = score
     return reading
 

@@ -93,7 +93,7 @@ def contentless(span: Span, guide: Guide) -> bool:
     if not all(w in _TALK for w in words) or re.search(r"\b[A-Z]{2,}\b", text):
         return False
     reading = read_statement(span, guide)
-    if reading.quotes or reading.quantities or any(w >= 1 for _, _, w in reading.hedges):
+    if reading.quotes or reading.quantities or any(h.weight >= 1 for h in reading.hedges):
         return False
     return not any(section_scores(text, guide).values())
 

@@ -119,7 +119,9 @@ def test_hedge_context_stops_at_a_phrase_boundary():
     assert hedge_context("Some customers can wait.", "Some") == "some customers"
     assert hedge_context("Handsome returns for some clients.", "some") == "some clients"
     assert hedge_context("A lot of old equipment.", "A lot of") == "a lot of old equipment"
-    assert hedge_context("Mid-market firms in the Midwest.", "Mid-market") == "mid-market firms"
+    assert hedge_context("Mid-market firms in the Midwest.", "Mid-market") == (
+        "mid-market firms in the Midwest"
+    )
 
 
 @pytest.mark.parametrize(
@@ -190,7 +192,7 @@ def test_statements_never_invent_text(answer):
         ("Partners, and some trade shows.", "some", "variety", ("some trade shows", "variety")),
         ("It depends.", "It depends", "depends", ("it depends", "depends")),
         ("A couple of months.", "A couple of", "number", ("a couple of months", "number")),
-        ("A few people at the plant.", "A few", "number", ("a few people", "number")),
+        ("A few people at the plant.", "A few", "number", ("a few people at the plant", "number")),
         # Nothing to count in "a lot of hassle": ask for an example instead.
         (
             "Cash back without a lot of hassle.",
@@ -249,11 +251,30 @@ def test_quote_back_picks_words_worth_quoting_and_the_follow_up_they_need(
     assert quote_back(statement, hedge, kind) == expected
 
 
+def quoted_back(text: str) -> list[tuple[str, str, float]]:
+    """What the interview would quote back from a one-statement answer (hedges it would ask
+    about, not a lone "mostly")."""
+    span = split_statements(text)[0]
+    return [q for q in quote_backs(span.text, read_statement(span, GUIDE).hedges) if q[2] >= 1]
+
+
 def test_each_use_of_a_hedge_is_quoted_back_from_its_own_place():
-    statement = "Partners mostly, some of them, and some trade shows."
-    assert quote_backs(statement, [("some", "variety", 1), ("some", "variety", 1)]) == [
-        ("Partners", "generic", 1),
-        ("some trade shows", "variety", 1),
+    assert quoted_back("At some point we tried ads, now some podcasts.") == [
+        ("some podcasts", "variety", 1)
+    ]
+    assert quoted_back("It's a small world, small shops mostly.") == [("small shops", "number", 1)]
+    assert [q[0] for q in quoted_back("Events, some trade shows and some webinars.")] == [
+        "some trade shows",
+        "some webinars",
+    ]
+
+
+def test_a_phrase_that_says_nothing_is_quoted_with_the_words_before_it():
+    assert quoted_back("They find us all kinds of ways.") == [
+        ("They find us all kinds of ways", "variety", 2)
+    ]
+    assert quoted_back('They say "we already have a vendor", the usual.') == [
+        ("we already have a vendor", "generic", 2)
     ]
 
 

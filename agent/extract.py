@@ -191,23 +191,36 @@ def merge_answer(
     topic: str | None,
     guide: Guide,
 ) -> None:
-    """Merge an answer's items; a correction to the closing summary is also noted in its section."""
+    """Merge an answer's items; a correction to the closing summary is also noted in its section.
+
+    Only a section that held items before the answer gets the note: a correction corrects
+    something said earlier, an addition to an empty section does not.
+    """
+    had = {key for key, section in profile.sections.items() if section.items}
     for section, item in items:
         merge(profile, section, item)
-        if topic == "close" and guide.correction_re.search(_as_said(item, answer)):
-            note = render(guide.closing["correction"], turn=turn, text=item.text.rstrip(". "))
+        if (
+            topic == "close"
+            and section in had
+            and section != "customer_language"  # its items are quoted words, not claims
+            and guide.correction_re.search(normalise(_as_said(item, items, answer)))
+        ):
+            text = item.text.rstrip(". ").replace('"', "'")
+            note = render(guide.closing["correction"], turn=turn, text=text)
             if note not in profile.sections[section].notes:
                 profile.sections[section].notes.append(note)
 
 
-def _as_said(item: Item, answer: str) -> str:
-    """An item's statement with the words that led into it ("Actually, ..."), from the answer."""
+def _as_said(item: Item, items: list[tuple[str, Item]], answer: str) -> str:
+    """An item's statement with the words that led into it since the statement before, from the
+    answer: "That's wrong. The sweet spot is..." or "Actually, the sweet spot is..."."""
     quote = item.evidence[0].quote
     start = answer.find(quote)
     if start < 0:
         return quote
-    lead = re.split(r"[.!?]\s", answer[:start])[-1]
-    return lead + quote
+    ends = [answer.find(q) + len(q) for _, i in items if (q := i.evidence[0].quote) in answer]
+    before = max((end for end in ends if end <= start), default=0)
+    return f"{answer[before:start].strip()} {quote}".strip()
 
 
 def update_statuses(profile: Profile, guide: Guide, declined: set[str], finished: set[str]) -> None:

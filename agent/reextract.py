@@ -129,8 +129,8 @@ def reextract(
             if stop is not None and stop.is_set():
                 raise Cancelled
             about = turn.topic or topic
-            if quiet is not None and quiet(turn.text):
-                about = None
+            if quiet is not None and quiet(turn.text) and about != "close":
+                about = None  # "no change there" is filed by its own cues, not the question's
             if about == "intro":
                 profile.product = turn.text[:500]
             else:

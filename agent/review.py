@@ -18,7 +18,7 @@ from .analysis import is_dont_know
 from .diff import Drift, compare, load
 from .engines import Engine
 from .engines.offline import summary_lines
-from .extract import merge, update_statuses
+from .extract import merge, merge_answer, update_statuses
 from .guide import Guide, load_guide
 from .interview import Interview
 from .paths import resource
@@ -144,7 +144,7 @@ class ReviewInterview(Interview):
                 self._next(turn.seq)
             return
         if state.phase == "closing":
-            self._file(turn, None)
+            self._file(turn, None, closing=True)
             self._ask([], turn.seq)  # nothing left to ask: the loop finishes and saves
             return
         hint = state.current
@@ -161,10 +161,16 @@ class ReviewInterview(Interview):
         self._next(after_seq)
 
     # internals
-    def _file(self, turn: Turn, hint: str | None) -> list[str]:
+    def _file(self, turn: Turn, hint: str | None, closing: bool = False) -> list[str]:
         """Merge what the answer says; the sections that gained items."""
         items = self.engine.extract(turn.text, turn.seq, hint, self.context())
-        found = list(dict.fromkeys(key for key, item in items if merge(self.profile, key, item)))
+        if closing:  # as a re-extraction files it: corrections noted in their sections
+            merge_answer(self.profile, items, turn.text, turn.seq, "close", self.guide)
+            found = list(dict.fromkeys(key for key, _ in items))
+        else:
+            found = list(
+                dict.fromkeys(key for key, item in items if merge(self.profile, key, item))
+            )
         self._restatus()
         return found
 

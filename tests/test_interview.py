@@ -317,3 +317,24 @@ def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(sto
     turns = store.turns(interview.session.id)
     again = reextract(store.session(interview.session.id), turns, engine, load_guide())
     assert again.sections["company_profile"].notes == [note]
+
+
+@pytest.mark.parametrize(
+    "closing, noted",
+    [
+        ("That’s wrong. The sweet spot is 5 to 12 chairs.", True),
+        ("Looks good. Actually, the sweet spot is 5 to 12 chairs.", True),
+        ("No, the sweet spot is 5 to 12 practices with 3 owners.", True),
+        ("Nothing is wrong, but add that the best ones have 4 hygienists.", False),
+        ("Actually, one more thing: the best ones also have 4 hygienists.", False),
+        ("Solo practices aren't worth it.", False),  # an addition, to an empty section
+    ],
+)
+def test_only_a_correction_at_the_closing_summary_becomes_a_note(store, engine, closing, noted):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell recall software to dental practices.")
+    interview.answer("Independent practices with 3 to 8 chairs.")
+    interview.wrap_up()
+    interview.answer(closing)
+    notes = [n for s in interview.profile.sections.values() for n in s.notes]
+    assert bool(notes) == noted, notes

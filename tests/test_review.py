@@ -16,7 +16,7 @@ ANSWERS = {
     "probe_channels": "A referral partner introduced us to CargoNet last month.",
     "anomaly": "Nothing unusual.",
     "triggers": "Same as before.",
-    "close": "That confirms it: one section changed.",
+    "close": "That confirms it. Actually, the sweet spot is 300 to 800 employees now.",
 }
 
 
@@ -108,13 +108,17 @@ def test_review_end_to_end(store):
     drift = icp("diff", new_id, "--json")  # one argument: against the reviewed profile
     assert drift.returncode == 0, drift.stderr
     doc = json.loads(drift.stdout)
-    assert doc["counts"] == {"added": 4, "removed": 0, "changed": 0, "sections": 2}
+    assert doc["counts"] == {"added": 5, "removed": 0, "changed": 0, "sections": 2}
     assert doc["old"] == f"{old_id}@{old.version}"
 
     # Re-extracting the review in a batch starts from the reviewed profile: same result.
+    (note,) = final.sections["company_profile"].notes  # the correction at the closing summary
+    assert "300 to 800 employees now" in note
     plan = batch.prepare(store, [store.session(new_id)], "offline", fmt="none")
     (row,) = batch.execute(store, plan, get_engine)
     assert row.status == "done" and row.changes["sections"] == 0
+    again = Profile.model_validate(store.profile(new_id).data)
+    assert again.sections["company_profile"].notes == [note]
 
 
 def test_review_resumes_with_review_questions(store):

@@ -87,7 +87,13 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         ('"We already use Gusto" is the first thing owners say.', "technographics", "objections"),
         ("Half of their orders still come in by fax.", "evaluation_criteria", "technographics"),
         ("Union hospitals in California, we've stopped chasing.", "objections", "exclusions"),
+        ("They're all in a LinkedIn group.", "buying_committee", "channels"),
+        ("Dealers are the best channel we have.", "company_profile", "channels"),
+        ("I stopped chasing union hospitals.", "objections", "exclusions"),
+        ("Small shops aren't worth it for us.", "company_profile", "exclusions"),
+        ("People come to us after a failed audit.", "company_profile", "buying_triggers"),
         # ...but not where the same words say something else.
+        ("Invoices come to us in PDF form.", "technographics", "technographics"),
         (
             "Customers stopped chasing late payments within weeks.",
             "value_outcomes",
@@ -132,6 +138,7 @@ def test_signing_up_is_not_signing_a_deal():
     assert section_scores("Then 70 percent sign up.", GUIDE)["buying_committee"] == 0
     assert section_scores("The COO signs.", GUIDE)["buying_committee"] > 0
     assert section_scores("The CFO signs up to $100k alone.", GUIDE)["buying_committee"] > 0
+    assert section_scores("Most teams sign up to the free plan.", GUIDE)["buying_committee"] == 0
 
 
 def test_it_the_department_is_a_cue_and_it_the_pronoun_is_not():

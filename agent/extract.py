@@ -194,21 +194,60 @@ def merge_answer(
     """Merge an answer's items; a correction to the closing summary is also noted in its section.
 
     Only a section that held items before the answer gets the note: a correction corrects
-    something said earlier, an addition to an empty section does not.
+    something said earlier, an addition to an empty section does not. A correction with no cue
+    of its own ("It should be 5 to 12 chairs.") goes to the section whose items it shares words
+    and numbers with, since it can only be about something the summary said.
     """
-    had = {key for key, section in profile.sections.items() if section.items}
+    had = {key for key, section in profile.sections.items() if section.items} - {
+        "customer_language"  # its items are quoted words, not claims to correct
+    }
     for section, item in items:
         merge(profile, section, item)
         if (
             topic == "close"
             and section in had
-            and section != "customer_language"  # its items are quoted words, not claims
             and guide.correction_re.search(normalise(_as_said(item, items, answer)))
         ):
-            text = item.text.rstrip(". ").replace('"', "'")
-            note = render(guide.closing["correction"], turn=turn, text=text)
-            if note not in profile.sections[section].notes:
-                profile.sections[section].notes.append(note)
+            _note(profile, section, item, turn, guide)
+    if topic == "close":
+        for section, item in _corrections_without_cues(profile, answer, turn, had, guide):
+            merge(profile, section, item)
+            _note(profile, section, item, turn, guide)
+
+
+def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -> None:
+    text = item.text.rstrip(". ").replace('"', "'")
+    note = render(guide.closing["correction"], turn=turn, text=text)
+    if note not in profile.sections[section].notes:
+        profile.sections[section].notes.append(note)
+
+
+def _corrections_without_cues(
+    profile: Profile, answer: str, turn: int, had: set[str], guide: Guide
+) -> Iterator[tuple[str, Item]]:
+    """Corrections no cue files, each with the section whose items share most of its words."""
+    for span in thoughts(answer, guide):
+        if classify(span.text, None, guide) or not guide.correction_re.search(normalise(span.text)):
+            continue
+        words = _content(span.text)
+        shared = {
+            key: len(words & _content(" ".join(i.text for i in profile.sections[key].items)))
+            for key in had
+        }
+        best = max(shared, key=lambda key: shared[key], default=None)
+        if best and shared[best] >= 2:
+            yield best, _item(span.text, turn, read_statement(span, guide, best))
+
+
+_STOPWORDS = frozenset(
+    "that this with from they them their have what about were been should would".split()  # noqa: SIM905
+)
+
+
+def _content(text: str) -> set[str]:
+    """Numbers and longer words, for telling which section a correction is about."""
+    words = re.findall(r"\d[\d,.]*|[a-z][a-z-]{3,}", normalise(text).lower())
+    return {w.rstrip("s") for w in words} - _STOPWORDS
 
 
 def _as_said(item: Item, items: list[tuple[str, Item]], answer: str) -> str:

@@ -338,3 +338,14 @@ def test_only_a_correction_at_the_closing_summary_becomes_a_note(store, engine, 
     interview.answer(closing)
     notes = [n for s in interview.profile.sections.values() for n in s.notes]
     assert bool(notes) == noted, notes
+
+
+def test_a_correction_with_no_cue_goes_where_the_words_it_corrects_are(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell recall software to dental practices.")
+    interview.answer("Independent practices with 3 to 8 chairs.")
+    interview.wrap_up()
+    interview.answer("It should be 5 to 12 chairs, not 3 to 8.")
+    fit = interview.profile.sections["company_profile"]
+    assert [i.text for i in fit.items][-1] == "It should be 5 to 12 chairs, not 3 to 8."
+    assert len(fit.notes) == 1 and "5 to 12 chairs" in fit.notes[0]

@@ -165,16 +165,17 @@ def _item(text: str, turn: int, reading: Reading) -> Item:
 
 
 @lru_cache(maxsize=16384)  # merge compares against every item: uncached, a long paste was O(n²)
-def _key(text: str) -> str:
+def comparable(text: str) -> str:
+    """Words only, case-folded, for telling whether two texts say the same words."""
     return re.sub(r"\W+", " ", normalise(text).casefold()).strip()
 
 
 def merge(profile: Profile, section: str, item: Item) -> bool:
     """Add an item, or its evidence to an identical item; True if the profile changed."""
     items = profile.sections[section].items
-    key = _key(item.text)
+    key = comparable(item.text)
     for existing in items:
-        if _key(existing.text) == key:
+        if comparable(existing.text) == key:
             new = [ev for ev in item.evidence if ev not in existing.evidence]
             existing.evidence.extend(new)
             existing.concrete = existing.concrete or item.concrete

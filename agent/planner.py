@@ -6,14 +6,13 @@ an engine decides *how* to word it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from math import floor
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .analysis import normalise
+from .extract import comparable
 from .guide import Guide
 from .profile import Item, Profile
 
@@ -89,13 +88,8 @@ def _verbatim(key: str, item: Item) -> bool:
     """
     if key != "customer_language" or not item.concrete:
         return False
-    said = _plain(item.text)
-    return bool(said) and any(f" {said} " in f" {_plain(ev.quote)} " for ev in item.evidence)
-
-
-def _plain(text: str) -> str:
-    """Words only, for comparing an item with what was said."""
-    return " ".join(re.findall(r"[\w']+", normalise(text).casefold()))
+    said = comparable(item.text)
+    return bool(said) and any(f" {said} " in f" {comparable(ev.quote)} " for ev in item.evidence)
 
 
 def _facet_text(key: str, profile: Profile) -> str:

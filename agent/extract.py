@@ -191,8 +191,9 @@ def merge_answer(
     turn: int,
     topic: str | None,
     guide: Guide,
-) -> None:
-    """Merge an answer's items; a correction to the closing summary is also noted in its section.
+) -> list[str]:
+    """Merge an answer's items, returning the sections that changed; a correction to the closing
+    summary is also noted in its section.
 
     Only a section that held items before the answer gets the note: a correction corrects
     something said earlier, an addition to an empty section does not. A correction with no cue
@@ -202,8 +203,10 @@ def merge_answer(
     had = {key for key, section in profile.sections.items() if section.items} - {
         "customer_language"  # its items are quoted words, not claims to correct
     }
+    changed: list[str] = []
     for section, item in items:
-        merge(profile, section, item)
+        if merge(profile, section, item) and section not in changed:
+            changed.append(section)
         if (
             topic == "close"
             and section in had
@@ -212,8 +215,10 @@ def merge_answer(
             _note(profile, section, item, turn, guide)
     if topic == "close":
         for section, item in _corrections_without_cues(profile, answer, turn, had, guide):
-            merge(profile, section, item)
+            if merge(profile, section, item) and section not in changed:
+                changed.append(section)
             _note(profile, section, item, turn, guide)
+    return changed
 
 
 def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -> None:

@@ -18,7 +18,7 @@ from .analysis import is_dont_know
 from .diff import Drift, compare, load
 from .engines import Engine
 from .engines.offline import summary_lines
-from .extract import merge, merge_answer, update_statuses
+from .extract import merge_answer, update_statuses
 from .guide import Guide, load_guide
 from .interview import Interview
 from .paths import resource
@@ -164,13 +164,9 @@ class ReviewInterview(Interview):
     def _file(self, turn: Turn, hint: str | None, closing: bool = False) -> list[str]:
         """Merge what the answer says; the sections that gained items."""
         items = self.engine.extract(turn.text, turn.seq, hint, self.context())
-        if closing:  # as a re-extraction files it: corrections noted in their sections
-            merge_answer(self.profile, items, turn.text, turn.seq, "close", self.guide)
-            found = list(dict.fromkeys(key for key, _ in items))
-        else:
-            found = list(
-                dict.fromkeys(key for key, item in items if merge(self.profile, key, item))
-            )
+        # The closing answer is filed as a re-extraction files it: corrections get noted.
+        topic = "close" if closing else hint
+        found = merge_answer(self.profile, items, turn.text, turn.seq, topic, self.guide)
         self._restatus()
         return found
 

@@ -20,6 +20,11 @@ def _regex(patterns: list[str] | str) -> re.Pattern[str]:
     return re.compile(joined or r"(?!x)x", re.IGNORECASE)
 
 
+def _phrases(text: str, end: str = r"\b") -> re.Pattern[str]:
+    """Phrases from a folded YAML string ("a|b|c") starting at a word boundary, ending at `end`."""
+    return re.compile(rf"\b(?:{_regex(' '.join(text.split())).pattern}){end}", re.IGNORECASE)
+
+
 class Facet(BaseModel):
     """A part of a complete section, with the cue that shows it is covered and its probe."""
 
@@ -124,17 +129,17 @@ class Guide(BaseModel):
     @cached_property
     def dont_know_re(self) -> re.Pattern[str]:
         """Compiled "I don't know" phrases, as whole words ("pass" is not "passwd")."""
-        return re.compile(rf"\b(?:{_regex(' '.join(self.dont_know.split())).pattern})\b", re.I)
+        return _phrases(self.dont_know)
 
     @cached_property
     def exhausted_re(self) -> re.Pattern[str]:
         """Compiled "that's all I've got" phrases."""
-        return re.compile(rf"\b(?:{_regex(' '.join(self.exhausted.split())).pattern})\b", re.I)
+        return _phrases(self.exhausted)
 
     @cached_property
     def correction_re(self) -> re.Pattern[str]:
-        """Compiled markers of a correction to the closing summary."""
-        return re.compile(rf"\b(?:{_regex(' '.join(self.corrections.split())).pattern})", re.I)
+        """Compiled markers of a correction to the closing summary ("^no," ends at its comma)."""
+        return _phrases(self.corrections, end="")
 
     @cached_property
     def filler_re(self) -> re.Pattern[str]:

@@ -81,12 +81,11 @@ def main() -> None:
             + (" (blind)" if s.persona in BLIND else "")
         )
     mean = statistics.mean
-    known = [before[s.persona] for s in scores if s.persona in before]
-    was = (
-        f"{mean(o['own_section'] for o in known):>5.0%}/{mean(o['anywhere'] for o in known):.0%}"
-        if known and len(known) == len(scores)
-        else "-"
-    )
+    same = [s for s in scores if s.persona in before]
+    if same:
+        was_own = mean(before[s.persona]["own_section"] for s in same)
+        was_any = mean(before[s.persona]["anywhere"] for s in same)
+    was = f"{was_own:>5.0%}/{was_any:.0%}" if same and len(same) == len(scores) else "-"
     print(
         f"{'average':<14}{mean(s.facts for s in scores):>6.1f}"
         f"{mean(s.ceiling for s in scores):>6.0%}{mean(s.oracle for s in scores):>7.0%}"
@@ -99,14 +98,11 @@ def main() -> None:
         f"{mean(len(s.topics_never_asked) for s in scores):>6.1f}"
         f"{mean(s.hygiene for s in scores):>7.0%}" + (f"{was:>10}" if before else "")
     )
-    if known:
-        same = [s for s in scores if s.persona in before]
+    if same:
         print(
             f"the {len(same)} personas in the baseline: "
-            f"own {mean(o['own_section'] for o in known):.1%} -> "
-            f"{mean(s.own_section for s in same):.1%}, "
-            f"anywhere {mean(o['anywhere'] for o in known):.1%} -> "
-            f"{mean(s.anywhere for s in same):.1%}"
+            f"own {was_own:.1%} -> {mean(s.own_section for s in same):.1%}, "
+            f"anywhere {was_any:.1%} -> {mean(s.anywhere for s in same):.1%}"
         )
     print(TARGETS)
     if args.missed:

@@ -200,25 +200,39 @@ def merge_answer(
     of its own ("It should be 5 to 12 chairs.") goes to the section whose items it shares words
     and numbers with, since it can only be about something the summary said.
     """
-    had = {key for key, section in profile.sections.items() if section.items} - {
-        "customer_language"  # its items are quoted words, not claims to correct
-    }
+    had = correctable(profile) if topic == "close" else set()
     changed: list[str] = []
     for section, item in items:
         if merge(profile, section, item) and section not in changed:
             changed.append(section)
-        if (
-            topic == "close"
-            and section in had
-            and guide.correction_re.search(normalise(_as_said(item, items, answer)))
-        ):
-            _note(profile, section, item, turn, guide)
     if topic == "close":
+        note_corrections(profile, items, answer, turn, had, guide)
         for section, item in _corrections_without_cues(profile, answer, turn, had, guide):
             if merge(profile, section, item) and section not in changed:
                 changed.append(section)
             _note(profile, section, item, turn, guide)
     return changed
+
+
+def correctable(profile: Profile) -> set[str]:
+    """The sections a correction at the closing summary can correct: those holding claims."""
+    return {key for key, section in profile.sections.items() if section.items} - {
+        "customer_language"  # its items are quoted words, not claims to correct
+    }
+
+
+def note_corrections(
+    profile: Profile,
+    items: list[tuple[str, Item]],
+    answer: str,
+    turn: int,
+    had: set[str],
+    guide: Guide,
+) -> None:
+    """Note each item said as a correction ("Actually, ...") in its section, if `had` holds it."""
+    for section, item in items:
+        if section in had and guide.correction_re.search(normalise(_as_said(item, items, answer))):
+            _note(profile, section, item, turn, guide)
 
 
 def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -> None:

@@ -13,11 +13,11 @@ from .analysis import (
 )
 from .engines import Context, Engine
 from .errors import ICPError, InputError
-from .extract import merge, merge_answer, update_statuses
+from .extract import correctable, merge, merge_answer, note_corrections, update_statuses
 from .guide import Guide, load_guide
 from .llm_errors import ModelError
 from .planner import Action, LastAnswer, State, apply, elapsed_minutes, normalise_question, plan
-from .profile import SECTION_KEYS, SECTION_TITLES, Profile
+from .profile import SECTION_KEYS, SECTION_TITLES, Item, Profile
 from .question import Question, answer_seconds
 from .quoteback import quote_backs
 from .recovery import MODEL_PENDING as MODEL_PENDING
@@ -49,6 +49,8 @@ class Interview(Recovery):
         self.store, self.session, self.engine, self.guide = store, session, engine, guide
         self.profile, self.state, self.question = profile, state, question
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
+        # The closing answer and the sections it could correct, for the model's late items.
+        self._closing: tuple[Turn, set[str]] | None = None
         bind = getattr(engine, "bind", None)  # the llm engine records its calls in the store
         if bind is not None:
             bind(store, session.id)
@@ -190,7 +192,7 @@ class Interview(Recovery):
         key, state = self.state.current, self.state
         before = len(self.profile.sections[key].items) if key else 0
         items = self.engine.extract(turn.text, turn.seq, turn.topic, self.context())
-        merge_answer(self.profile, items, turn.text, turn.seq, turn.topic, self.guide)
+        self._merge(items, turn, turn.topic)
         gained = len(self.profile.sections[key].items) - before if key else 0
         exhausted = is_exhausted(turn.text, self.guide)
         dont_know = not exhausted and is_dont_know(turn.text, self.guide)
@@ -276,14 +278,25 @@ class Interview(Recovery):
             q = stored[-1]
             self.question = Question(q.seq, q.text, q.topic, preface, q.created)
 
+    def _merge(self, items: list[tuple[str, Item]], turn: Turn, topic: str | None) -> list[str]:
+        """Merge an answer's items; the sections that changed."""
+        if topic == "close":
+            self._closing = (turn, correctable(self.profile))
+        return merge_answer(self.profile, items, turn.text, turn.seq, topic, self.guide)
+
     def _settle(self, final: bool = False, wait: float | None = None) -> bool:
         """Merge what the engine extracted in the background; True if the profile changed."""
         settle = getattr(self.engine, "settle", None)
         if settle is None:
             return False
+        pending = getattr(self.engine, "pending", None)
+        items = settle(final, wait)
         changed = False
-        for section, item in settle(final, wait):
+        for section, item in items:
             changed = merge(self.profile, section, item) or changed
+        if items and self._closing and self._closing[0].seq == pending:
+            turn, had = self._closing  # a correction the model found at the closing summary
+            note_corrections(self.profile, items, turn.text, turn.seq, had, self.guide)
         return changed
 
     def _finish(self) -> None:

@@ -11,7 +11,14 @@ from functools import cache, lru_cache
 
 from .analysis import is_dont_know
 from .engines import Context, Engine
-from .extract import merge, merge_answer, section_scores, update_statuses
+from .extract import (
+    correctable,
+    merge,
+    merge_answer,
+    note_corrections,
+    section_scores,
+    update_statuses,
+)
 from .guide import Guide
 from .paths import resource
 from .profile import SECTION_KEYS, Profile
@@ -136,10 +143,13 @@ def reextract(
             else:
                 context = Context(recent=tuple(recent), minutes_left=0.0)
                 items = engine.extract(turn.text, turn.seq, about, context)
+                had = correctable(profile) if about == "close" else set()
                 merge_answer(profile, items, turn.text, turn.seq, about, guide)
                 if settle is not None:  # an engine extracting in the background: wait for it
-                    for section, item in settle(False, None):
+                    settled = settle(False, None)
+                    for section, item in settled:
                         merge(profile, section, item)
+                    note_corrections(profile, settled, turn.text, turn.seq, had, guide)
                 if about in SECTION_KEYS and is_dont_know(turn.text, guide):
                     unanswered.add(about)
         recent.append(turn)

@@ -18,7 +18,7 @@ from .analysis import is_dont_know
 from .diff import Drift, compare, load
 from .engines import Engine
 from .engines.offline import summary_lines
-from .extract import merge_answer, update_statuses
+from .extract import update_statuses
 from .guide import Guide, load_guide
 from .interview import Interview
 from .paths import resource
@@ -166,7 +166,7 @@ class ReviewInterview(Interview):
         items = self.engine.extract(turn.text, turn.seq, hint, self.context())
         # The closing answer is filed as a re-extraction files it: corrections get noted.
         topic = "close" if closing else hint
-        found = merge_answer(self.profile, items, turn.text, turn.seq, topic, self.guide)
+        found = self._merge(items, turn, topic)
         self._restatus()
         return found
 

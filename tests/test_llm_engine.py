@@ -15,7 +15,14 @@ from agent.interview import Interview
 from agent.profile import verify_evidence
 from agent.report import render
 from tests.conftest import icp, persona_paths
-from tests.llm_fakes import RoutedFake, answer_of, data_blocks, question_reply, settings
+from tests.llm_fakes import (
+    RoutedFake,
+    answer_of,
+    data_blocks,
+    extraction_reply,
+    question_reply,
+    settings,
+)
 
 ANSWERS = [
     "We sell accounts-payable automation to mid-market finance teams.",
@@ -283,6 +290,51 @@ def test_done_twice_ends_the_interview_with_a_model_wording(store):
     closing = interview.wrap_up()
     assert closing.topic == "close" and closing.preface.startswith("You sell to")
     assert interview.wrap_up() is None and interview.done
+
+
+def test_a_correction_only_the_model_files_at_the_closing_is_noted_live_and_again(store):
+    from agent.guide import load_guide
+    from agent.reextract import reextract
+
+    said = "practice managers pass our name to each other"
+
+    def extract(answer: str) -> list[dict]:
+        if said not in answer:
+            return []
+        item = {"section": "channels", "text": "Practice managers pass the name on"}
+        return [{**item, "quotes": [said], "concrete": True, "said_by": ""}]
+
+    engine = LLMEngine(settings(), model=fake(extract=extraction_reply(extract)))
+    interview = Interview.start(store, engine, company="Chairside")
+    interview.answer("We sell recall software to dental practices.")
+    interview.answer("Most new customers come from trade shows like the ADA meeting.")
+    interview.wrap_up()
+    interview.answer(f"Actually, {said} now.")  # no cue the offline rules know
+    assert interview.done
+    channels = interview.profile.sections["channels"]
+    assert [i.text for i in channels.items if i.source == "llm"] == [
+        "Practice managers pass the name on"
+    ]
+    (note,) = channels.notes
+    assert note.startswith("Corrected at the closing summary") and "pass the name on" in note
+    session = store.session(interview.session.id)
+    again = reextract(session, store.turns(session.id), engine, load_guide())
+    assert again.sections["channels"].notes == [note]
+
+
+def test_an_addition_only_the_model_files_at_the_closing_gets_no_note(store):
+    said = "practice managers pass our name to each other"
+    item = {"section": "channels", "text": "Practice managers pass the name on"}
+    reply = [{**item, "quotes": [said], "concrete": True, "said_by": ""}]
+    engine = LLMEngine(
+        settings(), model=fake(extract=extraction_reply(lambda a: reply * (said in a)))
+    )
+    interview = Interview.start(store, engine, company="Chairside")
+    interview.answer("We sell recall software to dental practices.")
+    interview.answer("Most new customers come from trade shows like the ADA meeting.")
+    interview.wrap_up()
+    interview.answer(f"Looks right, and {said}.")
+    assert interview.done and interview.profile.sections["channels"].notes == []
 
 
 @pytest.mark.slow

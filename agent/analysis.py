@@ -45,6 +45,8 @@ _LEADING_FILLER = re.compile(
     r"ok(?:ay)?|right|actually|anyway|like)\b[,.!]?\s+)+",
     re.IGNORECASE,
 )
+# A list marker at the start of a line: "- ", "* ", "• ", "1. ", "2) ".
+BULLET = re.compile(r"^[ \t]*(?:[-*•‣▪–—]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 _ROLE = re.compile(
     r"\b(?:CFO|CEO|CTO|CIO|CISO|COO|CRO|CMO|VP|SVP|EVP|director|manager|head of \w+|owner|"
     r"controller|founder|admin(?:istrator)?|procurement|legal|counsel|engineer|developer|"
@@ -286,6 +288,8 @@ def split_statements(text: str) -> list[Span]:
             j += 1
         if j < n and not text[j].isspace():
             continue
+        if ch == "." and BULLET.match(text, text.rfind("\n", 0, i) + 1, j + 1):
+            continue  # "1. Fintech" numbers a line; it does not end a sentence
         if ch == ".":
             # Look back a bounded window: searching all of text[:i] made a pasted page quadratic.
             word = _WORD_BEFORE.search(text, max(0, i - _ABBREVIATION_WINDOW), i)
@@ -300,6 +304,11 @@ def split_statements(text: str) -> list[Span]:
         if not stripped:
             continue
         start = a + piece.find(stripped)
+        bullet = BULLET.match(stripped)
+        at_line_start = not text[text.rfind("\n", 0, start) + 1 : start].strip()
+        if bullet and at_line_start and bullet.end() < len(stripped):
+            start += bullet.end()
+            stripped = stripped[bullet.end() :]
         lead = _LEADING_FILLER.match(stripped)
         if lead and lead.end() < len(stripped):
             start += lead.end()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from .analysis import (
+    BULLET,
     Reading,
     Span,
     find_quotes,
@@ -42,6 +43,12 @@ _TALK = frozenset(
     "out up in to of could would can will should might do did is are was were be been go goes "
     "going went get got lot just really anyway well yeah all right know mean say said guess "
     "think talk talking always again too".split()
+)
+# One-word replies that answer nothing on their own.
+_REPLIES = frozenset(
+    "yep yup nope nah maybe perhaps correct true agreed thanks cool nice great good fine "  # noqa: SIM905
+    "idk dunno sometimes mostly often never both neither either none everything nothing "
+    "whatever depends unsure no yes sure ok okay hmm".split()
 )
 _CLITIC = re.compile(r"'(?:s|re|ve|d|ll|m)$|n't$")
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
@@ -111,12 +118,13 @@ def thoughts(answer: str, guide: Guide) -> list[Span]:
     groups: list[Span] = []
     joinable, size = False, 0
     for span in split_statements(answer):
-        if is_filler(span.text, guide) or len(span.text.split()) < 2 or contentless(span, guide):
+        if is_filler(span.text, guide) or contentless(span, guide) or not _says(span.text):
             joinable = False
             continue
         follows = (
             joinable
             and size < 3
+            and not _listed(answer, span)
             and len(span.text.split()) <= CONTINUATION_WORDS
             and max(section_scores(span.text, guide).values()) < STRONG
             and not find_quotes(span.text)
@@ -130,6 +138,26 @@ def thoughts(answer: str, guide: Guide) -> list[Span]:
             size = 1
         joinable = not find_quotes(span.text)
     return groups
+
+
+def _says(text: str) -> bool:
+    """False for a one-word reply that names nothing ("Exactly.", "Nope.", "Probably.")."""
+    words = re.findall(r"[\w'&+-]+", text)
+    if len(words) != 1:
+        return len(words) > 1
+    word = words[0].lower()
+    return (
+        sum(c.isalpha() for c in word) >= 2
+        and word not in _REPLIES
+        and word not in _TALK
+        and not word.endswith("ly")
+    )
+
+
+def _listed(answer: str, span: Span) -> bool:
+    """True for a statement on a line of its own, as in a list: it never joins the one before."""
+    line = answer.rfind("\n", 0, span.start) + 1
+    return bool(line) and (not answer[line : span.start].strip() or BULLET.match(answer, line))
 
 
 def extract(answer: str, turn: int, topic: str | None, guide: Guide) -> Iterator[tuple[str, Item]]:

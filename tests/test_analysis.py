@@ -39,6 +39,21 @@ def test_statements_are_exact_substrings_and_keep_quotes_whole():
     ]
 
 
+def test_a_list_marker_is_not_part_of_the_statement_and_does_not_end_one():
+    answer = (
+        "Our best:\n1. Fintech, 2.5x faster.\n 2) Logistics\n- Retail - mostly grocery\nIt. - no"
+    )
+    assert texts(answer) == [
+        "Our best:",
+        "Fintech, 2.5x faster.",
+        "Logistics",
+        "Retail - mostly grocery",
+        "It.",
+        "- no",  # a dash inside a line is no list marker
+    ]
+    assert texts("We had 2. Then 3.") == ["We had 2.", "Then 3."]
+
+
 def test_single_quotes_with_apostrophes_inside():
     answer = "Dentists say 'my patients are old, they won't text'. We show them data."
     assert [q.text for q in find_quotes(answer)] == ["my patients are old, they won't text"]

@@ -186,6 +186,49 @@ def test_short_answers_that_say_something_are_kept(answer):
     assert filed(answer, "exclusions") == {"exclusions": [answer]}
 
 
+@pytest.mark.parametrize(
+    "topic, answer",
+    [
+        ("channels", "LinkedIn."),
+        ("exclusions", "Agencies."),
+        ("technographics", "Salesforce"),
+        ("buying_committee", "CFO."),
+        ("buying_triggers", "Funding!"),
+    ],
+)
+def test_a_one_word_answer_that_names_something_is_kept(topic, answer):
+    assert filed(answer, topic) == {topic: [answer]}
+
+
+@pytest.mark.parametrize("answer", ["Exactly.", "Nope.", "Probably.", "Depends.", "Yes.", "It."])
+def test_a_one_word_reply_that_names_nothing_adds_nothing(answer):
+    assert filed(answer, "channels") == {}
+
+
+def test_a_one_word_lead_is_kept_beside_the_sentence_after_it():
+    assert filed("Exactly. Price is the big one.", "objections") == {
+        "objections": ["Price is the big one."]
+    }
+    assert filed("Referrals. Mostly from accountants who use us.", "channels") == {
+        "channels": ["Referrals. Mostly from accountants who use us."]
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "- b2b SaaS\n- 50 to 200 employees\n- US and Canada\n- Series A/B",
+        "1. b2b SaaS\n2. 50 to 200 employees\n3) US and Canada\n4) Series A/B",
+        "• b2b SaaS\n• 50 to 200 employees\n• US and Canada\n• Series A/B",
+        "b2b SaaS\n50 to 200 employees\nUS and Canada\nSeries A/B",
+    ],
+)
+def test_each_line_of_a_list_is_its_own_item_without_its_marker(answer):
+    assert filed(answer, "company_profile") == {
+        "company_profile": ["B2b SaaS", "50 to 200 employees", "US and Canada", "Series A/B"]
+    }
+
+
 def test_merge_adds_evidence_to_identical_items():
     profile = Profile()
     first = list(extract("They run NetSuite.", 3, "technographics", GUIDE))

@@ -47,6 +47,7 @@ _LEADING_FILLER = re.compile(
 )
 # A list marker at the start of a line: "- ", "* ", "• ", "1. ", "2) ".
 BULLET = re.compile(r"^[ \t]*(?:[-*•‣▪–—]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
+_NUMBERING = re.compile(r"[ \t]*\d{1,2}")  # a line's text before the dot of "1. "
 _ROLE = re.compile(
     r"\b(?:CFO|CEO|CTO|CIO|CISO|COO|CRO|CMO|VP|SVP|EVP|director|manager|head of \w+|owner|"
     r"controller|founder|admin(?:istrator)?|procurement|legal|counsel|engineer|developer|"
@@ -288,7 +289,7 @@ def split_statements(text: str) -> list[Span]:
             j += 1
         if j < n and not text[j].isspace():
             continue
-        if ch == "." and BULLET.match(text, text.rfind("\n", 0, i) + 1, j + 1):
+        if ch == "." and _NUMBERING.fullmatch(text, text.rfind("\n", 0, i) + 1, i):
             continue  # "1. Fintech" numbers a line; it does not end a sentence
         if ch == ".":
             # Look back a bounded window: searching all of text[:i] made a pasted page quadratic.

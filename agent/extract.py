@@ -44,11 +44,12 @@ _TALK = frozenset(
     "going went get got lot just really anyway well yeah all right know mean say said guess "
     "think talk talking always again too".split()
 )
-# One-word replies that answer nothing on their own.
+# One-word replies that answer nothing on their own (a few common non-English ones too).
 _REPLIES = frozenset(
     "yep yup nope nah maybe perhaps correct true agreed thanks cool nice great good fine "  # noqa: SIM905
     "idk dunno sometimes mostly often never both neither either none everything nothing "
-    "whatever depends unsure no yes sure ok okay hmm".split()
+    "whatever depends unsure no yes sure ok okay hmm n/a na pass skip tbd tbc unknown same "
+    "lol meh ditto nein ja non oui nada sí si nee doch".split()
 )
 _CLITIC = re.compile(r"'(?:s|re|ve|d|ll|m)$|n't$")
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
@@ -141,13 +142,16 @@ def thoughts(answer: str, guide: Guide) -> list[Span]:
 
 
 def _says(text: str) -> bool:
-    """False for a one-word reply that names nothing ("Exactly.", "Nope.", "Probably.")."""
-    words = re.findall(r"[\w'&+-]+", text)
+    """False for a one-word reply that names nothing ("Exactly.", "Nope.", "N/A", "Huh?")."""
+    words = re.findall(r"[\w'&+/$%-]+", text)
     if len(words) != 1:
         return len(words) > 1
     word = words[0].lower()
+    if any(c.isdigit() for c in word):
+        return True  # "50.", "$20k", "G2"
     return (
         sum(c.isalpha() for c in word) >= 2
+        and not text.rstrip().endswith("?")
         and word not in _REPLIES
         and word not in _TALK
         and not word.endswith("ly")
@@ -155,9 +159,18 @@ def _says(text: str) -> bool:
 
 
 def _listed(answer: str, span: Span) -> bool:
-    """True for a statement on a line of its own, as in a list: it never joins the one before."""
+    """True for a statement that opens a line of a list: it never joins the one before.
+
+    A line is a list entry when it has a marker ("- ", "1. ") or the line before it does not end
+    a sentence ("b2b SaaS" / "50 to 200 employees"); "Usually an audit.\nThat's what..." joins.
+    """
     line = answer.rfind("\n", 0, span.start) + 1
-    return bool(line) and (not answer[line : span.start].strip() or BULLET.match(answer, line))
+    if not line:
+        return False
+    if BULLET.match(answer, line):
+        return True
+    opens = not answer[line : span.start].strip()
+    return opens and not answer[:line].rstrip().endswith((".", "!", "?", '"', "”"))
 
 
 def extract(answer: str, turn: int, topic: str | None, guide: Guide) -> Iterator[tuple[str, Item]]:
@@ -256,10 +269,16 @@ def note_corrections(
     turn: int,
     had: set[str],
     guide: Guide,
+    among: list[tuple[str, Item]] | None = None,
 ) -> None:
-    """Note each item said as a correction ("Actually, ...") in its section, if `had` holds it."""
+    """Note each item said as a correction ("Actually, ...") in its section, if `had` holds it.
+
+    `among` is every item of the answer when `items` are only some (the model's, after the
+    rules'): a correction's lead words start after whichever statement came before it.
+    """
+    among = items if among is None else among
     for section, item in items:
-        if section in had and guide.correction_re.search(normalise(_as_said(item, items, answer))):
+        if section in had and guide.correction_re.search(normalise(_as_said(item, among, answer))):
             _note(profile, section, item, turn, guide)
 
 
@@ -305,9 +324,11 @@ def _as_said(item: Item, items: list[tuple[str, Item]], answer: str) -> str:
     start = answer.find(quote)
     if start < 0:
         return quote
-    ends = [answer.find(q) + len(q) for _, i in items if (q := i.evidence[0].quote) in answer]
-    before = max((end for end in ends if end <= start), default=0)
-    return f"{answer[before:start].strip()} {quote}".strip()
+    spans = [(a, a + len(q)) for _, i in items if (a := answer.find(q := i.evidence[0].quote)) >= 0]
+    # A statement ends before it, or holds it (the model's item inside the rules' thought).
+    before = max((b if b <= start else a for a, b in spans if a < start), default=0)
+    lead = BULLET.sub("", answer[before:start]).strip()  # "- Actually, ..." leads with "Actually"
+    return f"{lead} {quote}".strip()
 
 
 def update_statuses(profile: Profile, guide: Guide, declined: set[str], finished: set[str]) -> None:

@@ -49,8 +49,9 @@ class Interview(Recovery):
         self.store, self.session, self.engine, self.guide = store, session, engine, guide
         self.profile, self.state, self.question = profile, state, question
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
-        # The closing answer and the sections it could correct, for the model's late items.
-        self._closing: tuple[Turn, set[str]] | None = None
+        # The closing answer, the sections it could correct and its items, for the model's late
+        # items: they may correct something too.
+        self._closing: tuple[Turn, set[str], list[tuple[str, Item]]] | None = None
         bind = getattr(engine, "bind", None)  # the llm engine records its calls in the store
         if bind is not None:
             bind(store, session.id)
@@ -281,7 +282,7 @@ class Interview(Recovery):
     def _merge(self, items: list[tuple[str, Item]], turn: Turn, topic: str | None) -> list[str]:
         """Merge an answer's items; the sections that changed."""
         if topic == "close":
-            self._closing = (turn, correctable(self.profile))
+            self._closing = (turn, correctable(self.profile), items)
         return merge_answer(self.profile, items, turn.text, turn.seq, topic, self.guide)
 
     def _settle(self, final: bool = False, wait: float | None = None) -> bool:
@@ -295,8 +296,9 @@ class Interview(Recovery):
         for section, item in items:
             changed = merge(self.profile, section, item) or changed
         if items and self._closing and self._closing[0].seq == pending:
-            turn, had = self._closing  # a correction the model found at the closing summary
-            note_corrections(self.profile, items, turn.text, turn.seq, had, self.guide)
+            turn, had, floor = self._closing  # a correction the model found at the closing
+            among = floor + items
+            note_corrections(self.profile, items, turn.text, turn.seq, had, self.guide, among)
         return changed
 
     def _finish(self) -> None:

@@ -149,7 +149,8 @@ def reextract(
                     settled = settle(False, None)
                     for section, item in settled:
                         merge(profile, section, item)
-                    note_corrections(profile, settled, turn.text, turn.seq, had, guide)
+                    among = items + settled
+                    note_corrections(profile, settled, turn.text, turn.seq, had, guide, among)
                 if about in SECTION_KEYS and is_dont_know(turn.text, guide):
                     unanswered.add(about)
         recent.append(turn)

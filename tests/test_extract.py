@@ -194,13 +194,19 @@ def test_short_answers_that_say_something_are_kept(answer):
         ("technographics", "Salesforce"),
         ("buying_committee", "CFO."),
         ("buying_triggers", "Funding!"),
+        ("channels", "G2"),
+        ("sales_cycle", "$20k"),
+        ("company_profile", "50."),
     ],
 )
 def test_a_one_word_answer_that_names_something_is_kept(topic, answer):
     assert filed(answer, topic) == {topic: [answer]}
 
 
-@pytest.mark.parametrize("answer", ["Exactly.", "Nope.", "Probably.", "Depends.", "Yes.", "It."])
+@pytest.mark.parametrize(
+    "answer",
+    ["Exactly.", "Nope.", "Probably.", "Depends.", "Yes.", "It.", "N/A", "Huh?", "TBD", "Nein."],
+)
 def test_a_one_word_reply_that_names_nothing_adds_nothing(answer):
     assert filed(answer, "channels") == {}
 
@@ -226,6 +232,22 @@ def test_a_one_word_lead_is_kept_beside_the_sentence_after_it():
 def test_each_line_of_a_list_is_its_own_item_without_its_marker(answer):
     assert filed(answer, "company_profile") == {
         "company_profile": ["B2b SaaS", "50 to 200 employees", "US and Canada", "Series A/B"]
+    }
+
+
+def test_sentences_on_a_list_line_are_still_sentences():
+    answer = "- We find them on LinkedIn. Their CFO signs off on every deal over $50k."
+    assert filed(answer, "channels") == {
+        "channels": ["We find them on LinkedIn."],
+        "buying_committee": ["Their CFO signs off on every deal over $50k."],
+    }
+    assert filed("- G2\n- Capterra", "channels") == {"channels": ["G2", "Capterra"]}
+
+
+def test_a_sentence_on_a_new_line_still_follows_on_from_the_one_before():
+    answer = "Usually an audit finding.\nThat's what kicks it off."
+    assert filed(answer, "buying_triggers") == {
+        "buying_triggers": ["Usually an audit finding. That's what kicks it off."]
     }
 
 

@@ -325,6 +325,7 @@ def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(sto
         ("That’s wrong. The sweet spot is 5 to 12 chairs.", True),
         ("Looks good. Actually, the sweet spot is 5 to 12 chairs.", True),
         ("No, the sweet spot is 5 to 12 practices with 3 owners.", True),
+        ("- Actually, the sweet spot is 5 to 12 chairs.", True),
         ("Nothing is wrong, but add that the best ones have 4 hygienists.", False),
         ("Actually, one more thing: the best ones also have 4 hygienists.", False),
         ("Solo practices aren't worth it.", False),  # an addition, to an empty section

@@ -322,7 +322,15 @@ def test_a_correction_only_the_model_files_at_the_closing_is_noted_live_and_agai
     assert again.sections["channels"].notes == [note]
 
 
-def test_an_addition_only_the_model_files_at_the_closing_gets_no_note(store):
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "Looks right, and {said}.",
+        # The rules file the first sentence; its "Actually" leads that one, not the model's.
+        "Actually, the office manager never signs; the owner signs the contract.\nAlso, {said}.",
+    ],
+)
+def test_an_addition_only_the_model_files_at_the_closing_gets_no_note(store, closing):
     said = "practice managers pass our name to each other"
     item = {"section": "channels", "text": "Practice managers pass the name on"}
     reply = [{**item, "quotes": [said], "concrete": True, "said_by": ""}]
@@ -333,8 +341,10 @@ def test_an_addition_only_the_model_files_at_the_closing_gets_no_note(store):
     interview.answer("We sell recall software to dental practices.")
     interview.answer("Most new customers come from trade shows like the ADA meeting.")
     interview.wrap_up()
-    interview.answer(f"Looks right, and {said}.")
-    assert interview.done and interview.profile.sections["channels"].notes == []
+    interview.answer(closing.format(said=said))
+    channels = interview.profile.sections["channels"]
+    assert interview.done and any(i.source == "llm" for i in channels.items)
+    assert channels.notes == []
 
 
 @pytest.mark.slow

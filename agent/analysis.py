@@ -151,7 +151,8 @@ _UNIT = (
     r"stores?|warehouses?|offices?|clinics?|practices?|chairs?|beds?|invoices?|orders?|"
     r"shipments?|loads?|trucks?|carriers?|devices?|sensors?|machines?|lines?|plants?|"
     r"engineers?|developers?|students?|schools?|districts?|subsidiaries|entities|customers?|"
-    r"deals?|contracts?|hours?|days?|weeks?|months?|quarters?|years?|percent|per cent|"
+    r"deals?|contracts?|reps?|points?|pts|hours?|days?|weeks?|months?|quarters?|years?|"
+    r"hrs?|wks?|mos?|qtrs?|yrs?|ppl|percent|per cent|"  # and as typed in a chat
     r"ARR|revenue|dollars|euros|pounds|x)\b|%)"
 )
 _QUANTITY = re.compile(
@@ -166,6 +167,7 @@ _QUANTITY = re.compile(
 _OPEN_UNIT = re.compile(r"^(?:or|and)\s+(more|above|over|up|fewer|less|under|below)\s+", re.I)
 _UPWARD = {"more", "above", "over", "up"}
 _DURATION = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+_DURATION |= {"hr": 1 / 24, "wk": 7, "mo": 30, "qtr": 91, "yr": 365}  # "2 wks", "3 mos"
 
 
 @dataclass(frozen=True)
@@ -385,7 +387,7 @@ def _kind(base: str, currency: str | None, unit: str) -> tuple[str, float]:
         return "duration", _DURATION[base]
     if base in {"percent", "per cent", "%", "cent"} or unit.endswith("%"):
         return "percent", 1
-    if base in {"employee", "people", "staff", "fte", "headcount", "worker"}:
+    if base in {"employee", "people", "ppl", "staff", "fte", "headcount", "worker"}:
         return "employees", 1
     if base in {"arr", "revenue"} or (currency and "revenue" in unit.lower()):
         return "revenue", 1

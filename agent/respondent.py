@@ -269,6 +269,17 @@ def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in re.findall(r"[a-z][a-z-]{3,}", text.lower())} - _STOP
 
 
+def _typed(parts: list[str]) -> str:
+    """Parts joined as typed: after a sentence a space, after a chat fragment with no full stop
+    ("linkedin + word of mouth") a new line, never a run-on."""
+    text = ""
+    for part in (p.strip() for p in parts):
+        if text and part:
+            text += " " if text.endswith((".", "!", "?", '"', "'", ")", "”")) else "\n"
+        text += part
+    return text
+
+
 class SimulatedRespondent:
     """Vague at first, then answers what is asked; volunteers, declines and rambles sometimes.
 
@@ -350,7 +361,7 @@ class SimulatedRespondent:
         return [fact]
 
     def _style(self, parts: list[str]) -> str:
-        text = " ".join(parts)
+        text = _typed(parts)
         if self.persona.style == "rambling":
             return self.rng.choice(_FILLER) + text + self.rng.choice(_ASIDES)
         return text

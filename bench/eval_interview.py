@@ -26,6 +26,7 @@ BLIND = {
     *("mintdesk", "rigwatch", "talentforge", "stackpulse", "auditwise", "tradeloop"),
     *("crewmeal", "voltyard"),
     *("nursebridge", "cratebot", "keyward", "forcewright"),
+    *("quotapilot", "kilnworks"),  # typed in a chat: lowercase, fragments, lists
 }
 TARGETS = (
     "targets: own >= 85%, anywhere >= 95%, quotes 100%, bad evidence 0, repeats 0, "

@@ -75,6 +75,10 @@ def test_curly_and_one_word_quotes():
         ("45 to 60 days", "duration", 45, 60),
         ("3-4 months", "duration", 90, 120),
         ("six weeks", "duration", 42, 42),
+        ("within 2 wks", "duration", 14, 14),  # as typed in a chat
+        ("3 mos", "duration", 90, 90),
+        ("2 yrs", "duration", 730, 730),
+        ("15-60 ppl", "employees", 15, 60),
         ("about 40%", "percent", 40, 40),
         ("around $30,000 a year", "money", 30000, 30000),
         ("€12,000", "money", 12000, 12000),

@@ -251,6 +251,12 @@ def test_a_sentence_on_a_new_line_still_follows_on_from_the_one_before():
     }
 
 
+@pytest.mark.parametrize("amount", ["$40k-$80k", "$40k to $80k", "$40k – $80k"])
+def test_a_price_range_is_one_price_not_two(amount):
+    answer = f"One ruined load of tile is {amount} of scrap, so the plant manager calls around."
+    assert list(filed(answer, "buying_triggers")) == ["buying_triggers"]
+
+
 def test_merge_adds_evidence_to_identical_items():
     profile = Profile()
     first = list(extract("They run NetSuite.", 3, "technographics", GUIDE))

@@ -120,6 +120,15 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
             "company_profile",
             "buying_triggers",
         ),
+        # Whoever finds you and runs the pilot is in the buying committee; found through X: channel.
+        ("They find us and run the pilot with 8 reps.", "buying_committee", "buying_committee"),
+        ("Engineers find us through our GitHub library.", "buying_committee", "channels"),
+        # A price range is one price: it does not outweigh the topic as two prices would.
+        (
+            "A ruined load is $40k-$80k of scrap, so they call around.",
+            "buying_triggers",
+            "buying_triggers",
+        ),
         # A company called Industrious is no industry.
         ("Industrious Bakeries recommends us to every baker.", "company_profile", "channels"),
     ],

@@ -141,9 +141,9 @@ _WORD_NUMBERS = {
     "half a": 0.5,
 }
 _NUM = (
-    r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\b(?:"  # "one", not the end of "phone"
     + "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
-    + r")"
+    + r")\b)"
 )
 _SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|B|million|billion|thousand)\b)?"
 _UNIT = (
@@ -152,7 +152,7 @@ _UNIT = (
     r"shipments?|loads?|trucks?|carriers?|devices?|sensors?|machines?|lines?|plants?|"
     r"engineers?|developers?|students?|schools?|districts?|subsidiaries|entities|customers?|"
     r"deals?|contracts?|reps?|points?|pts|hours?|days?|weeks?|months?|quarters?|years?|"
-    r"hrs?|wks?|mos?|qtrs?|yrs?|ppl|percent|per cent|"  # and as typed in a chat
+    r"(?-i:hrs?|wks?|mos?|qtrs?|yrs?|ppl)|percent|per cent|"  # typed in a chat, not "HR"
     r"ARR|revenue|dollars|euros|pounds|x)\b|%)"
 )
 _QUANTITY = re.compile(

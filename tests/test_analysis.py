@@ -96,6 +96,18 @@ def test_lone_small_numbers_are_not_quantities():
     assert find_quantities("We have 2 options") == []
 
 
+@pytest.mark.parametrize(
+    "text", ["Our phone reps hate it.", "Often reps ignore the notes.", "Someone in HR signs off."]
+)
+def test_number_words_inside_other_words_are_no_numbers(text):
+    assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize("text", ["12 HR managers", "companies with 200 HR people", "3 MO clinics"])
+def test_hr_and_mo_in_capitals_are_no_hours_or_months(text):
+    assert all(q.kind != "duration" for q in find_quantities(text))
+
+
 def test_entities_skip_ordinary_sentence_starts():
     assert find_entities("Dentists love it. They run NetSuite and read G2.") == ["NetSuite", "G2"]
     assert "Henry Schein" in find_entities("Reps from Patterson and Henry Schein call.")

@@ -123,6 +123,9 @@ def test_topic_keeps_statements_that_carry_its_own_cue():
         # Whoever finds you and runs the pilot is in the buying committee; found through X: channel.
         ("They find us and run the pilot with 8 reps.", "buying_committee", "buying_committee"),
         ("Engineers find us through our GitHub library.", "buying_committee", "channels"),
+        ("IT runs the evaluations on 3 vendors.", None, "buying_committee"),
+        ("We run the pilot for free.", None, "sales_cycle"),  # the vendor runs it
+        ("We let them run the trial with no card.", None, "sales_cycle"),
         # A price range is one price: it does not outweigh the topic as two prices would.
         (
             "A ruined load is $40k-$80k of scrap, so they call around.",
@@ -260,8 +263,10 @@ def test_a_sentence_on_a_new_line_still_follows_on_from_the_one_before():
     }
 
 
-@pytest.mark.parametrize("amount", ["$40k-$80k", "$40k to $80k", "$40k – $80k"])
-def test_a_price_range_is_one_price_not_two(amount):
+@pytest.mark.parametrize(
+    "amount", ["$40k-$80k", "$40k to $80k", "$40k – $80k", "between $40k and $80k", "$1,400 or $1k"]
+)
+def test_prices_in_a_statement_count_as_one_price_cue(amount):
     answer = f"One ruined load of tile is {amount} of scrap, so the plant manager calls around."
     assert list(filed(answer, "buying_triggers")) == ["buying_triggers"]
 

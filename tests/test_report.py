@@ -545,6 +545,22 @@ def test_unwritable_path_is_render_error(tmp_path, sample):
 # Synthesis
 
 
+def test_the_summary_counts_open_questions_in_words_that_fit_the_count(sample):
+    profile, session, turns = sample
+    n = len(synthesis.summarize(profile).open_questions)
+    html = report.render(profile, session, turns, "html").decode()
+    assert n > 1 and f"{n} open questions to validate" in html
+    covered = profile.model_copy(deep=True)
+    for section in covered.sections.values():
+        concrete = Item(text="A concrete fact", evidence=[Evidence(turn=1, quote="x")])
+        section.items = [concrete.model_copy(update={"concrete": True})]
+        section.status, section.notes = "covered", []
+    assert synthesis.summarize(covered).open_questions == []
+    html = report.render(covered, session, turns, "html").decode()
+    assert "No open questions: every section has concrete evidence." in html
+    assert "0 open questions" not in html
+
+
 def test_summary_picks_concrete_items_first(sample):
     summary = synthesis.summarize(sample[0])
     texts = [i.text for i in summary.who_we_sell_to]

@@ -107,8 +107,13 @@ def contentless(span: Span, guide: Guide) -> bool:
 
 
 def tidy(text: str) -> str:
-    """Item text from a statement: first letter capitalised, whitespace collapsed."""
+    """Item text from a statement: first letter capitalised, whitespace collapsed.
+
+    A first word with a digit in it stays as typed: "b2b saas" does not become "B2b saas".
+    """
     text = " ".join(text.split())
+    if any(c.isdigit() for c in text.split(" ", 1)[0]):
+        return text
     return text[:1].upper() + text[1:]
 
 

@@ -166,6 +166,10 @@ def test_hedge_context_stops_at_a_phrase_boundary():
         "I'd be guessing. Marketing doesn't see that part of the funnel.",
         "That I cannot say, we have never measured it.",
         "Ha, I honestly couldn't tell you, we probably have it in a spreadsheet somewhere.",
+        "N/A",
+        "idk",
+        "TBD.",
+        "Pass.",
     ],
 )
 def test_dont_know(answer):

@@ -243,7 +243,7 @@ def test_a_one_word_lead_is_kept_beside_the_sentence_after_it():
 )
 def test_each_line_of_a_list_is_its_own_item_without_its_marker(answer):
     assert filed(answer, "company_profile") == {
-        "company_profile": ["B2b SaaS", "50 to 200 employees", "US and Canada", "Series A/B"]
+        "company_profile": ["b2b SaaS", "50 to 200 employees", "US and Canada", "Series A/B"]
     }
 
 

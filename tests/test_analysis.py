@@ -126,6 +126,21 @@ def test_hedges_make_statements_vague_and_numbers_concrete():
     assert concrete.concrete
 
 
+@pytest.mark.parametrize(
+    "text, hedge",
+    [
+        ("series b-ish, us + uk", "series b-ish"),
+        ("50ish people", "50ish"),
+        ("companies that are kinda big", "kinda"),
+        ("30 days, ish", "ish"),
+    ],
+)
+def test_chat_hedges(text, hedge):
+    hedges = read_statement(split_statements(text)[0], GUIDE).hedges
+    assert [h.text for h in hedges if h.text == hedge] == [hedge]
+    assert not read_statement(split_statements("They publish in Polish.")[0], GUIDE).hedges
+
+
 def test_a_lot_is_a_quantity_hedge_only_as_a_lot_of():
     def hedges(text: str) -> list[str]:
         return [h[0] for h in read_statement(split_statements(text)[0], GUIDE).hedges]

@@ -51,6 +51,7 @@ _REPLIES = frozenset(
     "whatever depends unsure no yes sure ok okay hmm n/a na pass skip tbd tbc unknown same "
     "lol meh ditto nein ja non oui nada sí si nee doch".split()
 )
+_LETTER_DIGIT_LETTER = re.compile(r"[a-z]\d[a-z]")
 _CLITIC = re.compile(r"'(?:s|re|ve|d|ll|m)$|n't$")
 _PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
 
@@ -109,11 +110,12 @@ def contentless(span: Span, guide: Guide) -> bool:
 def tidy(text: str) -> str:
     """Item text from a statement: first letter capitalised, whitespace collapsed.
 
-    A first word with a digit in it stays as typed: "b2b saas" does not become "B2b saas".
+    A first word like "b2b" or "p2p" is an acronym: "B2B saas", not "B2b saas".
     """
     text = " ".join(text.split())
-    if any(c.isdigit() for c in text.split(" ", 1)[0]):
-        return text
+    first, _, rest = text.partition(" ")
+    if _LETTER_DIGIT_LETTER.fullmatch(first):
+        return f"{first.upper()} {rest}".rstrip()
     return text[:1].upper() + text[1:]
 
 

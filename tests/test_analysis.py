@@ -133,12 +133,16 @@ def test_hedges_make_statements_vague_and_numbers_concrete():
         ("50ish people", "50ish"),
         ("companies that are kinda big", "kinda"),
         ("30 days, ish", "ish"),
+        ("we're 50-ish people", "50-ish"),
+        ("teams of 10-20ish reps", "10-20ish"),
+        ("mostly uk-ish", "uk-ish"),
     ],
 )
 def test_chat_hedges(text, hedge):
     hedges = read_statement(split_statements(text)[0], GUIDE).hedges
     assert [h.text for h in hedges if h.text == hedge] == [hedge]
-    assert not read_statement(split_statements("They publish in Polish.")[0], GUIDE).hedges
+    for plain in ("They publish in Polish.", "Our biggest prob is onboarding.", "Ish from Gong."):
+        assert not read_statement(split_statements(plain)[0], GUIDE).hedges
 
 
 def test_a_lot_is_a_quantity_hedge_only_as_a_lot_of():
@@ -185,6 +189,10 @@ def test_hedge_context_stops_at_a_phrase_boundary():
         "idk",
         "TBD.",
         "Pass.",
+        "idk tbh",
+        "honestly idk",
+        "N/A for us",
+        "pass for now",
     ],
 )
 def test_dont_know(answer):

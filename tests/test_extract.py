@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.extract import classify, extract, merge, section_scores
+from agent.extract import classify, extract, merge, section_scores, tidy
 from agent.guide import load_guide
 from agent.profile import Profile
 
@@ -243,7 +243,7 @@ def test_a_one_word_lead_is_kept_beside_the_sentence_after_it():
 )
 def test_each_line_of_a_list_is_its_own_item_without_its_marker(answer):
     assert filed(answer, "company_profile") == {
-        "company_profile": ["b2b SaaS", "50 to 200 employees", "US and Canada", "Series A/B"]
+        "company_profile": ["B2B SaaS", "50 to 200 employees", "US and Canada", "Series A/B"]
     }
 
 
@@ -269,6 +269,19 @@ def test_a_sentence_on_a_new_line_still_follows_on_from_the_one_before():
 def test_prices_in_a_statement_count_as_one_price_cue(amount):
     answer = f"One ruined load of tile is {amount} of scrap, so the plant manager calls around."
     assert list(filed(answer, "buying_triggers")) == ["buying_triggers"]
+
+
+@pytest.mark.parametrize(
+    "text, item",
+    [
+        ("b2b saas w/ 20 reps", "B2B saas w/ 20 reps"),
+        ("g2 reviews drive it", "G2 reviews drive it"),
+        ("q3  budget\ncycles", "Q3 budget cycles"),
+        ("3pl warehouses", "3pl warehouses"),
+    ],
+)
+def test_item_text_is_tidied_but_acronyms_stay_acronyms(text, item):
+    assert tidy(text) == item
 
 
 def test_merge_adds_evidence_to_identical_items():

@@ -239,16 +239,19 @@ def merge_answer(
     turn: int,
     topic: str | None,
     guide: Guide,
+    had: set[str] | None = None,
 ) -> list[str]:
     """Merge an answer's items, returning the sections that changed; a correction to the closing
     summary is also noted in its section.
 
-    Only a section that held items before the answer gets the note: a correction corrects
-    something said earlier, an addition to an empty section does not. A correction with no cue
-    of its own ("It should be 5 to 12 chairs.") goes to the section whose items it shares words
-    and numbers with, since it can only be about something the summary said.
+    Only a section that held items before the answer gets the note (`had`, from `correctable`
+    unless the caller already took it): a correction corrects something said earlier, an
+    addition to an empty section does not. A correction with no cue of its own ("It should be
+    5 to 12 chairs.") goes to the section whose items it shares words and numbers with, since
+    it can only be about something the summary said.
     """
-    had = correctable(profile) if topic == "close" else set()
+    if had is None:
+        had = correctable(profile) if topic == "close" else set()
     changed: list[str] = []
     for section, item in items:
         if merge(profile, section, item) and section not in changed:

@@ -281,9 +281,10 @@ class Interview(Recovery):
 
     def _merge(self, items: list[tuple[str, Item]], turn: Turn, topic: str | None) -> list[str]:
         """Merge an answer's items; the sections that changed."""
+        had = correctable(self.profile) if topic == "close" else set()
         if topic == "close":
-            self._closing = (turn, correctable(self.profile), items)
-        return merge_answer(self.profile, items, turn.text, turn.seq, topic, self.guide)
+            self._closing = (turn, had, items)
+        return merge_answer(self.profile, items, turn.text, turn.seq, topic, self.guide, had)
 
     def _settle(self, final: bool = False, wait: float | None = None) -> bool:
         """Merge what the engine extracted in the background; True if the profile changed."""

@@ -144,7 +144,7 @@ def reextract(
                 context = Context(recent=tuple(recent), minutes_left=0.0)
                 items = engine.extract(turn.text, turn.seq, about, context)
                 had = correctable(profile) if about == "close" else set()
-                merge_answer(profile, items, turn.text, turn.seq, about, guide)
+                merge_answer(profile, items, turn.text, turn.seq, about, guide, had)
                 if settle is not None:  # an engine extracting in the background: wait for it
                     settled = settle(False, None)
                     for section, item in settled:

@@ -24,7 +24,7 @@ class _Group(click.Group):
             click.echo(f"icp: error: {exc}", err=True)
             sys.exit(1)
         except Exception as exc:
-            from agent.store import damaged
+            from agent.store.db import damaged
 
             error = damaged(exc)  # a database that breaks mid-command (a bad page, a bad row)
             if error is None:
@@ -34,7 +34,7 @@ class _Group(click.Group):
 
 
 def _store():
-    from agent.store import Store
+    from agent.store.db import Store
 
     return Store()
 
@@ -110,11 +110,11 @@ def interview(
 ) -> None:
     """Start an interview in the terminal (Ctrl-C saves; `icp resume ID` continues)."""
     from agent.config import default_engine
-    from agent.interview import Interview
+    from agent.interview.loop import Interview
 
     chosen = _engine(engine or default_engine(), model, base_url)
     if review:
-        from agent.review import DEFAULT_MINUTES, ReviewInterview
+        from agent.interview.review import DEFAULT_MINUTES, ReviewInterview
 
         source = click.get_current_context().get_parameter_source("minutes")
         budget = DEFAULT_MINUTES if source == click.core.ParameterSource.DEFAULT else minutes
@@ -129,7 +129,7 @@ def interview(
 def _review_drift(session) -> None:
     """After a finished review: its drift against the reviewed profile, on stderr."""
     if session.done:
-        from agent.diff import format_text
+        from agent.profile.drift import format_text
 
         drift = session.drift()
         click.echo(f"\nWhat changed: {format_text(drift)}", err=True)
@@ -153,7 +153,7 @@ def resume(
     session_id: str, engine: str | None, model: str | None, base_url: str | None, jsonl: bool
 ) -> None:
     """Continue an interview exactly where it stopped."""
-    from agent.interview import Interview
+    from agent.interview.loop import Interview
 
     store = _store()
     info = store.session(session_id)
@@ -161,7 +161,7 @@ def resume(
         raise ICPError(f"{info.id} is a merged profile; `icp report {info.id}` writes its report")
     kind = Interview
     if info.meta.get("kind") == "review":
-        from agent.review import ReviewInterview as kind
+        from agent.interview.review import ReviewInterview as kind
     session = kind.resume(store, _engine(engine or info.engine, model, base_url), info.id)
     if session.done:
         raise ICPError(f"interview {info.id} is complete; `icp report {info.id}` writes its report")
@@ -172,11 +172,11 @@ def resume(
 
 def _run(session, jsonl: bool) -> None:
     if jsonl:
-        from agent.jsonl import run_jsonl
+        from agent.frontends.jsonl import run_jsonl
 
         run_jsonl(session)
         return
-    from agent.chat import run_chat
+    from agent.frontends.chat import run_chat
 
     if not run_chat(session):
         sys.exit(130)
@@ -186,7 +186,7 @@ def _run(session, jsonl: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def sessions(as_json: bool) -> None:
     """List interviews: id, company, role, started, turns, status, model cost."""
-    from agent.usage import format_cost, session_rows
+    from agent.engines.llm.usage import format_cost, session_rows
 
     rows = session_rows(_store())
     if as_json:
@@ -228,14 +228,14 @@ def sessions(as_json: bool) -> None:
 )
 def report(session_id: str, out: Path, version: int | None, since: str | None) -> None:
     """Write the ICP report as PDF, HTML or Markdown (by the file's suffix)."""
-    from agent.exports import load_bundle
-    from agent.report import write_report
+    from agent.report.bundle import load_bundle
+    from agent.report.render import write_report
 
     store = _store()
     bundle = load_bundle(store, session_id, version)
     drift = None
     if since:
-        from agent.diff import compare, load
+        from agent.profile.drift import compare, load
 
         old_session, old = load(store, since)
         new_ref = f"{bundle.session.id}@{bundle.profile.version}"
@@ -254,7 +254,7 @@ def report(session_id: str, out: Path, version: int | None, since: str | None) -
 )
 def export(session_id: str, fmt: str, version: int | None) -> None:
     """Print the profile as JSON (sections, items, evidence)."""
-    from agent.exports import load_bundle, profile_json
+    from agent.report.bundle import load_bundle, profile_json
 
     click.echo(profile_json(load_bundle(_store(), session_id, version).profile))
 
@@ -262,7 +262,7 @@ def export(session_id: str, fmt: str, version: int | None) -> None:
 @main.command()
 def schema() -> None:
     """Print the profile's JSON Schema."""
-    from agent.profile import json_schema
+    from agent.profile.models import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 
@@ -300,9 +300,9 @@ def demo(
     base_url: str | None,
 ) -> None:
     """Run a complete interview with a sample respondent and write the PDF report."""
-    from agent.demo import run_demo
-    from agent.exports import load_bundle
-    from agent.report import write_report
+    from agent.report.bundle import load_bundle
+    from agent.report.render import write_report
+    from agent.sim.demo import run_demo
 
     def show(question: str, answer: str, topic: str | None) -> None:
         if not quiet:
@@ -348,7 +348,7 @@ def serve(
     base_url: str | None,
 ) -> None:
     """Chat in the browser: a local web app; prints (and opens) its link with an access token."""
-    from agent.serve import run_server
+    from agent.frontends.web.serve import run_server
 
     run_server(host, port, engine, model, base_url, open_browser=not no_browser)
 
@@ -359,7 +359,7 @@ def serve(
 @click.option("--json", "as_json", is_flag=True, help="Print the merge summary as JSON.")
 def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
     """Merge interviews with different people of one company into one joint profile."""
-    from agent.merge import merge_sessions
+    from agent.joint.merge import merge_sessions
 
     result = merge_sessions(_store(), list(session_ids), name)
     sid = result.session.id
@@ -395,10 +395,10 @@ def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
 )
 def rules(session_id: str, version: int | None) -> None:
     """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml)."""
-    from agent.exports import load_bundle
-    from agent.joint import roles_of, source_line
-    from agent.rubric import derive
-    from agent.rules import to_yaml
+    from agent.report.bundle import load_bundle
+    from agent.report.context import roles_of, source_line
+    from agent.scoring.rubric import derive
+    from agent.scoring.rules import to_yaml
 
     bundle = load_bundle(_store(), session_id, version)
     rubric = derive(bundle.profile, bundle.session.meta.get("conflicts"))
@@ -429,8 +429,8 @@ def rules(session_id: str, version: int | None) -> None:
 )
 def score(accounts: Path, rules_file: Path, as_json: bool, as_of) -> None:
     """Score a CSV of accounts (or - for stdin): fit score, tier, rules matched, disqualifier."""
-    from agent.rules import load_rules
-    from agent.scoring import score_csv
+    from agent.scoring.accounts import score_csv
+    from agent.scoring.rules import load_rules
 
     rubric = load_rules(rules_file)
     try:
@@ -482,7 +482,7 @@ def import_(
 ) -> None:
     """Import transcripts (text, Markdown, WebVTT, SRT, JSON lines) as sessions."""
     from agent.config import default_engine
-    from agent.importer import import_files, speakers_line
+    from agent.quarterly.importer import import_files, speakers_line
 
     def choose(transcript) -> list[str]:
         names = list(transcript.speakers())
@@ -567,8 +567,8 @@ def batch(
     as_json: bool,
 ) -> None:
     """Re-extract sessions with the current guide and engine into new versions; write reports."""
-    from agent import batch as runner
     from agent.config import default_engine
+    from agent.quarterly import batch as runner
 
     store = _store()
     name = engine or default_engine()
@@ -621,7 +621,7 @@ def diff(old: str, new: str | None, as_json: bool) -> None:
     With one argument: a review against the profile it reviewed, else a session's latest
     version against the one before.
     """
-    from agent.diff import compare, default_base, format_text, load
+    from agent.profile.drift import compare, default_base, format_text, load
 
     store = _store()
     if new is None:
@@ -694,8 +694,8 @@ def config_path_cmd() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def doctor(model: str | None, base_url: str | None, as_json: bool) -> None:
     """Check the model with one tiny call: does it answer, stream, return structured output?"""
-    from agent.doctor import as_json as doctor_json
-    from agent.doctor import run_doctor
+    from agent.engines.llm.doctor import as_json as doctor_json
+    from agent.engines.llm.doctor import run_doctor
 
     checks = run_doctor(model, base_url)
     if as_json:

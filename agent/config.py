@@ -8,9 +8,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
-from .files import write_atomic
-from .paths import private_dir
+from agent.errors import InputError
+from agent.files import write_atomic
+from agent.paths import private_dir
 
 CONFIG_NAME = "config.toml"
 DEFAULT_MODEL = "openai:gpt-4o-mini"

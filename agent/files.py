@@ -8,7 +8,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from .errors import RenderError
+from agent.errors import RenderError
 
 
 def write_atomic(out: Path, data: bytes, mode: int | None = None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from .paths import resource
+from agent.paths import resource
 
 
 @cache

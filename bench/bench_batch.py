@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["ICP_HOME"] = tempfile.mkdtemp(prefix="icp-bench-batch-")
 
-from agent import batch  # noqa: E402
 from agent.engines import get_engine  # noqa: E402
-from agent.guide import load_guide  # noqa: E402
-from agent.importer import import_files  # noqa: E402
+from agent.interview.guide import load_guide  # noqa: E402
 from agent.prompts import render  # noqa: E402
-from agent.respondent import SimulatedRespondent, load_persona  # noqa: E402
-from agent.store import Store  # noqa: E402
+from agent.quarterly import batch  # noqa: E402
+from agent.quarterly.importer import import_files  # noqa: E402
+from agent.sim.respondent import SimulatedRespondent, load_persona  # noqa: E402
+from agent.store.db import Store  # noqa: E402
 
 LATENCY = 0.05
 CONCURRENCY = 16
@@ -107,7 +107,7 @@ def scripted_replies(store: Store, ids: list[str]) -> dict:
             replies[(answer, turn, topic)] = [(k, i.model_copy(deep=True)) for k, i in items]
             return items
 
-    from agent.reextract import reextract
+    from agent.quarterly.reextract import reextract
 
     guide = load_guide()
     for sid in ids:

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.engines import get_engine  # noqa: E402
-from agent.interview import Interview  # noqa: E402
-from agent.respondent import SimulatedRespondent, load_persona  # noqa: E402
-from agent.store import Store  # noqa: E402
+from agent.interview.loop import Interview  # noqa: E402
+from agent.sim.respondent import SimulatedRespondent, load_persona  # noqa: E402
+from agent.store.db import Store  # noqa: E402
 
 
 def personas(args: list[str]) -> list[Path]:

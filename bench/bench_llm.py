@@ -30,10 +30,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field  # noqa: E402
 
 from agent.config import ModelSettings  # noqa: E402
-from agent.engines.llm import LLMEngine  # noqa: E402
-from agent.interview import Interview  # noqa: E402
-from agent.respondent import SimulatedRespondent, load_persona  # noqa: E402
-from agent.store import Store  # noqa: E402
+from agent.engines.llm.engine import LLMEngine  # noqa: E402
+from agent.interview.loop import Interview  # noqa: E402
+from agent.sim.respondent import SimulatedRespondent, load_persona  # noqa: E402
+from agent.store.db import Store  # noqa: E402
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 TASKS = {

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.engines import get_engine  # noqa: E402
-from agent.interview import MAX_ANSWER_CHARS, Interview  # noqa: E402
-from agent.store import Store  # noqa: E402
+from agent.interview.loop import MAX_ANSWER_CHARS, Interview  # noqa: E402
+from agent.store.db import Store  # noqa: E402
 
 WORDS = ("customers", "clinics", "NetSuite", "employees", "finance", "audit", "budget")
 WORDS += ("CFO", "controller", "Salesforce", "trigger", "funding", "migration", "churn")

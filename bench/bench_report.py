@@ -9,9 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent import report
-from agent.profile import SECTION_KEYS, Evidence, Item, Profile
-from agent.store import SessionInfo, Turn
+from agent.profile.models import SECTION_KEYS, Evidence, Item, Profile
+from agent.report import render as report
+from agent.store.db import SessionInfo, Turn
 
 RUNS = 5
 TARGET_S = 3.0
@@ -145,7 +145,7 @@ SYNTHESIS = {
 
 def with_synthesis(profile: Profile) -> Profile:
     """The same profile as the llm engine leaves it, with the model's synthesis."""
-    from agent.profile import Synthesis
+    from agent.profile.models import Synthesis
 
     return profile.model_copy(update={"synthesis": Synthesis.model_validate(SYNTHESIS)})
 

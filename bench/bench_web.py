@@ -22,10 +22,10 @@ os.environ["ICP_HOME"] = tempfile.mkdtemp(prefix="icp-bench-web-")
 
 import httpx  # noqa: E402
 
-from agent.respondent import SimulatedRespondent, load_persona  # noqa: E402
-from agent.serve import bind, server  # noqa: E402
-from agent.web import create_app  # noqa: E402
-from agent.web_auth import new_token  # noqa: E402
+from agent.frontends.web.app import create_app  # noqa: E402
+from agent.frontends.web.auth import new_token  # noqa: E402
+from agent.frontends.web.serve import bind, server  # noqa: E402
+from agent.sim.respondent import SimulatedRespondent, load_persona  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:

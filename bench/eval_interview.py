@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.evaluate import combine, run_persona  # noqa: E402
+from agent.sim.evaluate import combine, run_persona  # noqa: E402
 
 # Written without sight of the guide's cue lists, in rounds; see the README for first scores.
 BLIND = {

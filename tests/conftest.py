@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from agent.engines import get_engine
-from agent.interview import Interview
-from agent.respondent import SimulatedRespondent, load_persona
-from agent.store import Store
+from agent.interview.loop import Interview
+from agent.sim.respondent import SimulatedRespondent, load_persona
+from agent.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_PERSONAS = ROOT.parent / "shared" / "personas"

@@ -4,7 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.analysis import (
+from agent.interview.guide import load_guide
+from agent.reading.quoteback import hedge_context, quote_back, quote_backs
+from agent.reading.statements import (
     clean_answer,
     find_entities,
     find_quantities,
@@ -15,8 +17,6 @@ from agent.analysis import (
     read_statement,
     split_statements,
 )
-from agent.guide import load_guide
-from agent.quoteback import hedge_context, quote_back, quote_backs
 
 GUIDE = load_guide()
 

@@ -6,13 +6,14 @@ from collections import Counter
 
 import pytest
 
-from agent import batch, runs
 from agent.engines import get_engine
 from agent.errors import InputError
-from agent.guide import load_guide
-from agent.importer import import_files
-from agent.profile import Profile
-from agent.reextract import guide_hash, reextract
+from agent.interview.guide import load_guide
+from agent.profile.models import Profile
+from agent.quarterly import batch
+from agent.quarterly.importer import import_files
+from agent.quarterly.reextract import guide_hash, reextract
+from agent.store import runs
 from tests.conftest import icp, persona_paths, run_persona
 
 CALL = """\
@@ -146,21 +147,21 @@ def test_force_starts_over_and_an_extracted_session_only_renders_on_resume(
     sessions = batch.select(store, tuple(ids))
     out = tmp_path / "out"
     plan = batch.prepare(store, sessions, "offline", out=out, fmt="md")
-    import agent.report
+    import agent.report.render
 
-    real = agent.report.write_report
+    real = agent.report.render.write_report
 
     def interrupted(profile, session, turns, path, *rest):
         if session.id == ids[1]:
             raise KeyboardInterrupt
         return real(profile, session, turns, path, *rest)
 
-    monkeypatch.setattr(agent.report, "write_report", interrupted)
+    monkeypatch.setattr(agent.report.render, "write_report", interrupted)
     with pytest.raises(batch.BatchInterrupted):
         batch.execute(store, plan, lambda: CountingEngine(calls), concurrency=1)
     item = runs.items(store, plan.run.id)[1]
     assert (item.status, item.version) == ("extracted", 2)
-    monkeypatch.setattr(agent.report, "write_report", real)
+    monkeypatch.setattr(agent.report.render, "write_report", real)
     before = Counter(calls)
     again = batch.prepare(store, sessions, "offline", out=out, fmt="md")
     rows = batch.execute(store, again, lambda: CountingEngine(calls), concurrency=1)
@@ -219,9 +220,9 @@ def test_offline_batch_in_worker_processes(store, tmp_path):
 
 
 def test_an_llm_batch_report_has_the_model_usage_appendix_of_icp_report(store, tmp_path):
-    from agent.engines.llm import LLMEngine
-    from agent.exports import load_bundle
-    from agent.report import render
+    from agent.engines.llm.engine import LLMEngine
+    from agent.report.bundle import load_bundle
+    from agent.report.render import render
     from tests.llm_fakes import settings
     from tests.test_llm_engine import fake
 

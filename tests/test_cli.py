@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from agent.profile import SECTION_KEYS, SECTION_TITLES
-from agent.respondent import load_persona
+from agent.profile.models import SECTION_KEYS, SECTION_TITLES
+from agent.sim.respondent import load_persona
 from tests.conftest import SHARED_PERSONAS, icp, jsonl_interview, pdf_text, persona_paths
 
 LEDGERLINE = SHARED_PERSONAS / "ledgerline.yaml"

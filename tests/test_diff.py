@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from agent.analysis import find_quantities
-from agent.diff import compare, format_text, parse_ref
 from agent.errors import InputError
-from agent.profile import Evidence, Item, Profile
-from agent.store import Store
+from agent.profile.drift import compare, format_text, parse_ref
+from agent.profile.models import Evidence, Item, Profile
+from agent.reading.statements import find_quantities
+from agent.store.db import Store
 from tests.conftest import icp
 
 

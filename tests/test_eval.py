@@ -5,9 +5,9 @@ The full run over every persona and several seeds is `python bench/eval_intervie
 
 import pytest
 
-from agent.evaluate import hygienic, run_persona
-from agent.profile import SECTION_KEYS
-from agent.respondent import Persona, SimulatedRespondent, ceiling, oracle_said
+from agent.profile.models import SECTION_KEYS
+from agent.sim.evaluate import hygienic, run_persona
+from agent.sim.respondent import Persona, SimulatedRespondent, ceiling, oracle_said
 from tests.conftest import SHARED_PERSONAS
 
 PERSONAS = sorted(SHARED_PERSONAS.glob("*.yaml"))

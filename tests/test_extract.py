@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.extract import classify, extract, merge, section_scores, tidy
-from agent.guide import load_guide
-from agent.profile import Profile
+from agent.interview.guide import load_guide
+from agent.profile.models import Profile
+from agent.reading.sections import classify, extract, merge, section_scores, tidy
 
 GUIDE = load_guide()
 

@@ -6,9 +6,9 @@ import pytest
 
 from agent.engines import get_engine
 from agent.errors import InputError
-from agent.importer import DuplicateImport, import_files
-from agent.profile import Profile, verify_evidence
-from agent.transcripts import parse_bytes
+from agent.profile.models import Profile, verify_evidence
+from agent.quarterly.importer import DuplicateImport, import_files
+from agent.quarterly.transcripts import parse_bytes
 from tests.conftest import icp
 
 TEXT = """\

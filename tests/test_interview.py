@@ -2,9 +2,9 @@
 
 import pytest
 
-from agent.interview import EmptyAnswer, Interview
-from agent.planner import State, normalise_question, plan, uncovered_facets
-from agent.profile import SECTION_KEYS, verify_evidence
+from agent.interview.loop import EmptyAnswer, Interview
+from agent.interview.planner import State, normalise_question, plan, uncovered_facets
+from agent.profile.models import SECTION_KEYS, verify_evidence
 from tests.conftest import persona_paths, run_persona
 
 
@@ -137,8 +137,8 @@ def test_resume_processes_an_answer_stored_just_before_a_crash(store, engine):
 def test_terminal_chat_shows_a_streamed_question_once(store, engine):
     from io import StringIO
 
-    from agent.chat import run_chat
     from agent.engines import Wording
+    from agent.frontends.chat import run_chat
 
     class Streaming:
         """The offline engine, but each question is handed out word by word first."""
@@ -210,8 +210,8 @@ def test_quoted_words_in_the_language_bank_are_not_asked_for_again(store, engine
 
 
 def test_the_pronouns_it_and_us_cover_no_facet():
-    from agent.guide import load_guide
-    from agent.profile import Evidence, Item, Profile
+    from agent.interview.guide import load_guide
+    from agent.profile.models import Evidence, Item, Profile
 
     guide, profile = load_guide(), Profile()
     for key, text in [
@@ -227,8 +227,8 @@ def test_the_pronouns_it_and_us_cover_no_facet():
 
 def test_the_second_pass_goes_first_where_the_fewest_answers_said_something():
     """Three sentences from one answer are thinner evidence than two answers."""
-    from agent.guide import load_guide
-    from agent.profile import Evidence, Item, Profile
+    from agent.interview.guide import load_guide
+    from agent.profile.models import Evidence, Item, Profile
 
     guide, profile = load_guide(), Profile()
     for key, turn, text in [
@@ -254,8 +254,8 @@ def test_the_second_pass_goes_first_where_the_fewest_answers_said_something():
 
 
 def test_a_vague_phrase_in_the_language_bank_is_followed_up_for_words_not_numbers(engine):
-    from agent.planner import Action
-    from agent.profile import Profile
+    from agent.interview.planner import Action
+    from agent.profile.models import Profile
 
     def hedge_probe(section: str, phrase: str = "too many alerts", hedge: str = "number") -> str:
         action = Action(kind="probe", section=section, probe="hedge", phrase=phrase, hedge=hedge)
@@ -269,8 +269,8 @@ def test_a_vague_phrase_in_the_language_bank_is_followed_up_for_words_not_number
 
 
 def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words():
-    from agent.guide import load_guide
-    from agent.profile import Evidence, Item, Profile
+    from agent.interview.guide import load_guide
+    from agent.profile.models import Evidence, Item, Profile
 
     guide = load_guide()
     said = "Honestly they just say the month-end close is a nightmare for everyone."
@@ -292,8 +292,8 @@ def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words(
 
 
 def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(store, engine):
-    from agent.guide import load_guide
-    from agent.reextract import reextract
+    from agent.interview.guide import load_guide
+    from agent.quarterly.reextract import reextract
 
     interview = Interview.start(store, engine)
     interview.answer("We sell recall software to dental practices.")

@@ -8,12 +8,12 @@ import re
 import pytest
 
 from agent.engines import get_engine
-from agent.engines.llm import LLMEngine
+from agent.engines.llm.engine import LLMEngine
 from agent.engines.offline import OfflineEngine
-from agent.exports import load_bundle
-from agent.interview import Interview
-from agent.profile import verify_evidence
-from agent.report import render
+from agent.interview.loop import Interview
+from agent.profile.models import verify_evidence
+from agent.report.bundle import load_bundle
+from agent.report.render import render
 from tests.conftest import icp, persona_paths
 from tests.llm_fakes import (
     RoutedFake,
@@ -293,8 +293,8 @@ def test_done_twice_ends_the_interview_with_a_model_wording(store):
 
 
 def test_a_correction_only_the_model_files_at_the_closing_is_noted_live_and_again(store):
-    from agent.guide import load_guide
-    from agent.reextract import reextract
+    from agent.interview.guide import load_guide
+    from agent.quarterly.reextract import reextract
 
     said = "practice managers pass our name to each other"
 

@@ -15,9 +15,9 @@ import pytest
 import respx
 
 from agent.config import ModelSettings
-from agent.engines.llm import LLMEngine
-from agent.interview import Interview
-from agent.llm_errors import ModelError
+from agent.engines.llm.engine import LLMEngine
+from agent.engines.llm.errors import ModelError
+from agent.interview.loop import Interview
 from tests import respx_httpx2  # noqa: F401  (registers the httpcore2 mocker)
 from tests.conftest import icp
 from tests.respx_httpx2 import completion, error, sse

@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from agent import config
-from agent.doctor import run_doctor
+from agent.engines.llm.doctor import run_doctor
 from agent.errors import InputError
 from tests import respx_httpx2  # noqa: F401  (registers the httpcore2 mocker)
 from tests.conftest import icp

@@ -6,11 +6,17 @@ import json
 
 import pytest
 
-from agent.analysis import find_quantities
 from agent.errors import InputError
-from agent.merge import load_sources, merge_profiles, merge_sessions, similarity, verify_merged
-from agent.profile import Evidence, Item, Profile
-from agent.store import Store
+from agent.joint.merge import (
+    load_sources,
+    merge_profiles,
+    merge_sessions,
+    similarity,
+    verify_merged,
+)
+from agent.profile.models import Evidence, Item, Profile
+from agent.reading.statements import find_quantities
+from agent.store.db import Store
 from tests.conftest import icp
 
 

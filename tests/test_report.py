@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import report, synthesis
 from agent.errors import InputError, RenderError
-from agent.profile import SECTION_KEYS, SECTION_TITLES, Evidence, Item, Profile, Quantity
-from agent.store import SessionInfo, Turn
+from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Evidence, Item, Profile, Quantity
+from agent.report import render as report
+from agent.report import summary as synthesis
+from agent.store.db import SessionInfo, Turn
 
 CJK = "客户说节省了很多时间"
 HOSTILE = '<script>alert(1)</script> and <img src="file:///etc/passwd"> and {{ 7*7 }}'
@@ -699,7 +700,7 @@ def with_model() -> tuple[Profile, SessionInfo, list[Turn]]:
     """build()'s sample (without its 100 KB answer) with the llm engine's synthesis, from a
     LangChain fake chat model."""
     from agent.engines import Context
-    from agent.engines.llm import LLMEngine
+    from agent.engines.llm.engine import LLMEngine
     from tests.llm_fakes import RoutedFake, settings
 
     reply = {"summary": [], "rubric": MODEL_RUBRIC, "negative_personas": [], "open_questions": []}

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from agent import report
-from agent.exports import load_bundle
-from agent.merge import merge_sessions
-from agent.playbook import for_teams, section_lists
-from agent.profile import Evidence, Item
-from agent.rubric import derive
-from agent.store import Store
+from agent.joint.merge import merge_sessions
+from agent.profile.models import Evidence, Item
+from agent.report import render as report
+from agent.report.bundle import load_bundle
+from agent.report.playbook import for_teams, section_lists
+from agent.scoring.rubric import derive
+from agent.store.db import Store
 from tests.conftest import pdf_text
 from tests.test_merge import FOUNDER, SALES, interview
 from tests.test_report import HOSTILE, build, cjk_font_installed

@@ -2,10 +2,10 @@
 
 import json
 
-from agent import batch
 from agent.engines import get_engine
-from agent.profile import Profile
-from agent.review import load_review
+from agent.interview.review import load_review
+from agent.profile.models import Profile
+from agent.quarterly import batch
 from tests.conftest import icp, persona_paths, run_persona, spawn_icp
 
 ANSWERS = {

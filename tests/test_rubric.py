@@ -7,11 +7,11 @@ import re
 import pytest
 import yaml
 
-from agent.analysis import find_entities, find_quantities
 from agent.errors import InputError
-from agent.profile import Evidence, Item, Profile
-from agent.rubric import derive
-from agent.rules import CATEGORIES, load_rules, split_points, to_yaml
+from agent.profile.models import Evidence, Item, Profile
+from agent.reading.statements import find_entities, find_quantities
+from agent.scoring.rubric import derive
+from agent.scoring.rules import CATEGORIES, load_rules, split_points, to_yaml
 
 FACTS = {
     "company_profile": [
@@ -323,8 +323,8 @@ def test_a_follow_on_sentence_that_dates_a_trigger_joins_it():
 
 
 def test_the_turn_column_cites_each_answer_once():
-    from agent import report
-    from agent.store import SessionInfo, Turn
+    from agent.report import render as report
+    from agent.store.db import SessionInfo, Turn
 
     answer = "B2B SaaS companies with 200-1,000 employees. Mostly fintech, in the US."
     p = Profile(session="s1", company="Closewise", version=1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.profile import Evidence, Item, Profile, Quantity, RubricRule, Synthesis
-from agent.rubric import derive
-from agent.rubric_merge import CITE_WORDS, fold_in, measures
+from agent.profile.models import Evidence, Item, Profile, Quantity, RubricRule, Synthesis
+from agent.scoring.model_rubric import CITE_WORDS, fold_in, measures
+from agent.scoring.rubric import derive
 
 
 def item(text: str, turn: int, **extra) -> Item:

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 
 from agent.errors import InputError
-from agent.numbers import parse_number
-from agent.rules import Rubric, load_rules
-from agent.scoring import OUTPUT_COLUMNS, score_csv
+from agent.reading.numbers import parse_number
+from agent.scoring.accounts import OUTPUT_COLUMNS, score_csv
+from agent.scoring.rules import Rubric, load_rules
 from tests.conftest import icp
 
 RULES = """

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from agent.errors import NotFound, StoreError
-from agent.store import MIGRATIONS, Store
+from agent.store.db import MIGRATIONS, Store
 
 
 def test_new_database_is_migrated_to_the_latest_schema(store):

@@ -16,12 +16,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from agent.engines.offline import OfflineEngine
-from agent.exports import load_bundle
-from agent.profile import Evidence, Item
-from agent.respondent import SimulatedRespondent, load_persona
-from agent.store import Store
-from agent.web import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
-from agent.web_auth import cookie_name
+from agent.frontends.web.app import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
+from agent.frontends.web.auth import cookie_name
+from agent.profile.models import Evidence, Item
+from agent.report.bundle import load_bundle
+from agent.sim.respondent import SimulatedRespondent, load_persona
+from agent.store.db import Store
 from tests.conftest import ROOT, icp, pdf_text, persona_paths, run_persona
 
 TOKEN = "test-token-Zq9"
@@ -306,7 +306,7 @@ def test_an_idle_interview_is_settled_and_reopened_on_the_next_request():
 
 
 def test_a_merged_profile_gets_a_summary_page_and_no_chat():
-    from agent.profile import Profile
+    from agent.profile.models import Profile
 
     store = Store()
     try:
@@ -418,7 +418,7 @@ def usage_appendix(page: str) -> str:
 
 @pytest.mark.slow
 def test_a_downloaded_report_has_the_model_usage_appendix_of_icp_report(tmp_path):
-    from agent.engines.llm import LLMEngine
+    from agent.engines.llm.engine import LLMEngine
     from tests.llm_fakes import settings
     from tests.test_llm_engine import fake
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.respondent import SimulatedRespondent, load_persona
-from agent.serve import bind, link, server
-from agent.store import Store
-from agent.web import create_app
-from agent.web_auth import new_token
-from agent.web_views import STATUS_LABELS
+from agent.frontends.web.app import create_app
+from agent.frontends.web.auth import new_token
+from agent.frontends.web.serve import bind, link, server
+from agent.frontends.web.views import STATUS_LABELS
+from agent.sim.respondent import SimulatedRespondent, load_persona
+from agent.store.db import Store
 from tests.conftest import ROOT, pdf_text, persona_paths
 from tests.test_web import StreamingEngine
 

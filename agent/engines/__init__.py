@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import InputError
-from ..planner import Action
-from ..profile import Item, Profile
-from ..store import Turn
+from agent.errors import InputError
+from agent.interview.planner import Action
+from agent.profile.models import Item, Profile
+from agent.store.db import Turn
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,14 @@ def get_engine(
     """Create an engine by name; `llm` without a configured model runs offline and says so."""
     if name not in ENGINES:
         raise InputError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
-    from .offline import OfflineEngine
+    from agent.engines.offline import OfflineEngine
 
     if name == "llm":
-        from ..config import resolve
+        from agent.config import resolve
 
         settings = resolve(model, base_url)
         if settings.configured:
-            from .llm import LLMEngine
+            from agent.engines.llm.engine import LLMEngine
 
             return LLMEngine(settings, notify=notify)
         import sys

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..extract import extract
-from ..guide import Guide, load_guide
-from ..planner import Action
-from ..profile import Item, Profile
-from ..prompts import render
-from . import Context, Wording
+from agent.engines import Context, Wording
+from agent.interview.guide import Guide, load_guide
+from agent.interview.planner import Action
+from agent.profile.models import Item, Profile
+from agent.prompts import render
+from agent.reading.sections import extract
 
 _SUMMARY_KEYS = ("company_profile", "buying_triggers", "evaluation_criteria", "exclusions")
 _SUMMARY_LABELS = {

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from agent.respondent import SimulatedRespondent, load_persona
+from agent.sim.respondent import SimulatedRespondent, load_persona
 from tests.conftest import ROOT
 
 HARNESS = Path(__file__).resolve().parent / "killpoint.py"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.analysis import clean_answer
-from agent.interview import MAX_ANSWER_CHARS
+from agent.interview.loop import MAX_ANSWER_CHARS
+from agent.reading.statements import clean_answer
 
 ATTACKER = "attacker.example"
 

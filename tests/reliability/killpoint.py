@@ -17,7 +17,7 @@ import sys
 
 import agent.engines.offline as offline
 import agent.files as files
-from agent.store import Store
+from agent.store.db import Store
 
 POINT, _, NTH = os.environ.get("ICP_KILL_AT", "").partition(":")
 left = int(NTH or 1)

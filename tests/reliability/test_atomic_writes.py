@@ -13,8 +13,8 @@ import pytest
 import agent.files as files
 from agent.config import config_path, set_value
 from agent.errors import ICPError, RenderError
-from agent.exports import load_bundle
-from agent.report import write_report
+from agent.report.bundle import load_bundle
+from agent.report.render import write_report
 from tests.conftest import persona_paths, run_persona
 from tests.reliability.children import spawn
 

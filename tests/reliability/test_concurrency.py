@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from agent.interview import Interview
-from agent.profile import Profile, verify_evidence
-from agent.store import Store
+from agent.interview.loop import Interview
+from agent.profile.models import Profile, verify_evidence
+from agent.store.db import Store
 from tests.conftest import persona_paths, run_persona
 from tests.reliability.children import JsonlChild, spawn
 
@@ -51,7 +51,7 @@ def test_first_use_by_several_processes_at_once(tmp_path):
 
 def test_busy_database_is_one_line_not_a_traceback(icp_home, monkeypatch):
     """A writer that holds the lock past the busy timeout: the other gets a StoreError."""
-    import agent.store as store_module
+    import agent.store.db as store_module
     from agent.errors import StoreError
 
     Store().close()

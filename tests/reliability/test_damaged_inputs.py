@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.store import Store
+from agent.store.db import Store
 from tests.conftest import icp, persona_paths, run_persona
 
 

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.analysis import clean_answer, find_quantities, find_quotes, split_statements
 from agent.errors import InputError
-from agent.extract import extract, merge
-from agent.guide import load_guide
-from agent.interview import MAX_ANSWER_CHARS, Interview
-from agent.jsonl import parse_line, run_jsonl
-from agent.numbers import parse_number
-from agent.profile import SECTION_KEYS, Profile, verify_evidence
-from agent.transcripts import FORMATS, parse_bytes
+from agent.frontends.jsonl import parse_line, run_jsonl
+from agent.interview.guide import load_guide
+from agent.interview.loop import MAX_ANSWER_CHARS, Interview
+from agent.profile.models import SECTION_KEYS, Profile, verify_evidence
+from agent.quarterly.transcripts import FORMATS, parse_bytes
+from agent.reading.numbers import parse_number
+from agent.reading.sections import extract, merge
+from agent.reading.statements import clean_answer, find_quantities, find_quotes, split_statements
 from tests.reliability.strategies import (
     ANSWER_TEXT,
     ANY_TEXT,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import agent.report as report
-from agent.analysis import clean_answer
-from agent.exports import load_bundle
-from agent.profile import verify_evidence
-from agent.store import Store
+import agent.report.render as report
+from agent.profile.models import verify_evidence
+from agent.reading.statements import clean_answer
+from agent.report.bundle import load_bundle
+from agent.store.db import Store
 from tests.conftest import icp, pdf_text
 from tests.reliability.corpus import ANSWERS, ATTACKER, INVALID_UTF8, REFUSED, accepted
 

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-from agent.engines.llm import LLMEngine
+from agent.engines.llm.engine import LLMEngine
 from agent.engines.offline import OfflineEngine
-from agent.interview import MODEL_PENDING, Interview
-from agent.profile import Profile, verify_evidence
-from agent.store import Store
+from agent.interview.loop import MODEL_PENDING, Interview
+from agent.profile.models import Profile, verify_evidence
+from agent.store.db import Store
 from tests.llm_fakes import answer_of, settings
 from tests.test_llm_engine import ANSWERS, fake, first_words, grounded_and_invented
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.store import Store
+from agent.store.db import Store
 from tests.conftest import icp
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from agent.config import config_path, set_value
 from agent.engines import get_engine
 from agent.errors import ICPError
-from agent.interview import Interview
-from agent.respondent import SimulatedRespondent, load_persona
-from agent.store import Store
+from agent.interview.loop import Interview
+from agent.sim.respondent import SimulatedRespondent, load_persona
+from agent.store.db import Store
 from tests import respx_httpx2  # noqa: F401  (registers the httpcore2 mocker)
 from tests.conftest import icp, persona_paths
 from tests.respx_httpx2 import completion, error, sse

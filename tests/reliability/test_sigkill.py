@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.interview import Interview
-from agent.profile import verify_evidence
-from agent.respondent import SimulatedRespondent, load_persona
-from agent.store import Store
+from agent.interview.loop import Interview
+from agent.profile.models import verify_evidence
+from agent.sim.respondent import SimulatedRespondent, load_persona
+from agent.store.db import Store
 from tests.conftest import persona_paths
 from tests.reliability.children import spawn
 

@@ -1,0 +1,1 @@
+"""The model engine (LangChain): client, errors, messages, usage, doctor."""

@@ -1,0 +1,1 @@
+"""Front ends over the interview loop: terminal chat, --jsonl, web."""

@@ -1,0 +1,1 @@
+"""`icp serve`: the browser chat (Starlette)."""

@@ -1,0 +1,121 @@
+"""`icp serve`: bind a local port, print the link with its access token, run the web app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from typing import Any, TextIO
+
+from agent.errors import ICPError
+
+DEFAULT_PORT = 8765
+
+
+def bind(host: str, port: int | None) -> socket.socket:
+    """A listening socket; with no port, 8765 or else any free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in (DEFAULT_PORT, 0) if port is None else (port,):
+        # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it every
+        # reused connection waits ~40 ms on Nagle and delayed ACKs.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            if port is None and candidate == DEFAULT_PORT:
+                continue
+            raise ICPError(
+                f"cannot listen on {host}:{candidate} ({exc.strerror}); "
+                "try another --port, or --port 0 for any free one"
+            ) from None
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
+    raise AssertionError("unreachable: port 0 always binds")
+
+
+def link(host: str, port: int, token: str) -> str:
+    """The URL a browser opens; a wildcard address is reached through loopback."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/?token={token}"
+
+
+def server(app: Any) -> Any:
+    """A quiet uvicorn server for the app; `.run(sockets=[...])` serves until stopped."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,  # the access log would write the token from the first URL
+        timeout_graceful_shutdown=3,
+        lifespan="on",  # at shutdown every open interview settles and saves
+    )
+    return uvicorn.Server(config)
+
+
+def run_server(
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    engine: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    open_browser: bool = True,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> None:
+    """Serve until Ctrl-C: the link goes to `out`, notes and warnings to `err`."""
+    from agent.config import default_engine
+    from agent.engines import get_engine
+    from agent.frontends.web.app import create_app
+    from agent.frontends.web.auth import new_token
+
+    engine = engine or default_engine()
+    get_engine(engine, model, base_url)  # a bad engine or model fails now, not mid-interview
+
+    def engine_for(name: str):
+        return get_engine(name, model, base_url)
+
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    token = new_token()
+    url = link(host, port, token)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: listening on {host}, not only this computer: anyone who can reach "
+            f"port {port} and has the link can read and answer your interviews. The token "
+            "is still required, but traffic is plain HTTP.",
+            file=err,
+        )
+    print(url, file=out, flush=True)
+    print(
+        "icp serve: open the link above (Ctrl-C stops; every answer is saved as it is sent).",
+        file=err,
+        flush=True,
+    )
+    if open_browser:
+        # The socket already listens, so the browser's first request simply waits for us.
+        threading.Thread(target=_open_browser, args=(url, err), daemon=True).start()
+    try:
+        server(create_app(token, engine, engine_for)).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
+        pass
+    finally:
+        sock.close()
+    print("icp serve: stopped. Interviews are saved; `icp serve` again to continue.", file=err)
+
+
+def _open_browser(url: str, err: TextIO) -> None:
+    """Open the link in a desktop browser; never a text browser that would take the terminal."""
+    import webbrowser
+
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    if headless or not webbrowser.open(url):
+        print("icp serve: no browser to open here; open the link above yourself.", file=err)

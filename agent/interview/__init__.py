@@ -1,0 +1,1 @@
+"""The interview: guide, planner, the answer pipeline, the loop, recovery."""

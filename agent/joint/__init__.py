@@ -1,0 +1,1 @@
+"""Joint profiles: merging respondents, naming their conflicts."""

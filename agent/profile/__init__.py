@@ -1,0 +1,1 @@
+"""The ICP profile: pydantic models and drift between versions."""

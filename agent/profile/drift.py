@@ -1,0 +1,200 @@
+"""ICP drift: what changed between two profile versions or sessions, section by section."""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from pydantic import BaseModel, Field
+
+from agent.errors import InputError, NotFound
+from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile, Quantity
+from agent.report.summary import confidence
+from agent.store.db import SessionInfo, Store
+
+SIMILAR = 0.6  # difflib ratio from which two items are one item reworded, not a swap
+
+
+class Moved(BaseModel):
+    """A number or range of one kind that is different in the changed item."""
+
+    kind: str
+    old: str
+    new: str
+
+
+class Changed(BaseModel):
+    """An item that is still there, reworded or with different numbers."""
+
+    old: str
+    new: str
+    similarity: float
+    moved: list[Moved] = Field(default_factory=list)
+
+
+class SectionDrift(BaseModel):
+    """One section's drift; status and confidence are [old, new] when they changed."""
+
+    key: str
+    title: str
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    changed: list[Changed] = Field(default_factory=list)
+    status: list[str] | None = None
+    confidence: list[str] | None = None
+
+    def empty(self) -> bool:
+        """True when nothing in the section changed."""
+        return not (self.added or self.removed or self.changed or self.status or self.confidence)
+
+
+class Drift(BaseModel):
+    """Two profiles compared: `old` and `new` are references like `3f9c2a1b@4`."""
+
+    old: str
+    new: str
+    sections: list[SectionDrift]
+    unchanged: list[str]
+
+    def unchanged_titles(self) -> list[str]:
+        """Titles of the sections that did not change."""
+        return [SECTION_TITLES[key] for key in self.unchanged]
+
+    def counts(self) -> dict[str, int]:
+        """Items added, removed and changed, and sections with any change."""
+        return {
+            "added": sum(len(s.added) for s in self.sections),
+            "removed": sum(len(s.removed) for s in self.sections),
+            "changed": sum(len(s.changed) for s in self.sections),
+            "sections": len(self.sections),
+        }
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """`ID` or `ID@VERSION` as (session prefix, version or None)."""
+    sid, sep, version = ref.partition("@")
+    if not sid or (sep and not version.isdigit()):
+        raise InputError(f"{ref!r} is not a session reference; use ID or ID@VERSION")
+    return sid, int(version) if sep else None
+
+
+def load(store: Store, ref: str) -> tuple[SessionInfo, Profile]:
+    """The session and the profile version a reference names (latest when none is given)."""
+    sid, version = parse_ref(ref)
+    session = store.session(sid)
+    record = store.profile(session.id, version)
+    if record is None:
+        raise NotFound(f"session {session.id} has no profile yet")
+    return session, Profile.model_validate(record.data)
+
+
+def default_base(store: Store, ref: str) -> str:
+    """What one reference is compared with: a review's starting profile, else the version before."""
+    sid, version = parse_ref(ref)
+    session = store.session(sid)
+    base = session.meta.get("review_of")
+    if base:
+        return base
+    record = store.profile(session.id, version)
+    if record is None or record.version < 2:
+        raise InputError(f"session {session.id} has one profile version; name two to compare")
+    return f"{session.id}@{record.version - 1}"
+
+
+def compare(old: Profile, new: Profile, old_ref: str = "old", new_ref: str = "new") -> Drift:
+    """Section by section: items added, removed, changed; status and confidence changes."""
+    sections, unchanged = [], []
+    for key in SECTION_KEYS:
+        a, b = old.sections[key], new.sections[key]
+        drift = SectionDrift(key=key, title=SECTION_TITLES[key])
+        drift.added, drift.removed, drift.changed = match(a.items, b.items)
+        if a.status != b.status:
+            drift.status = [a.status, b.status]
+        if confidence(a) != confidence(b):
+            drift.confidence = [confidence(a), confidence(b)]
+        if drift.empty():
+            unchanged.append(key)
+        else:
+            sections.append(drift)
+    return Drift(old=old_ref, new=new_ref, sections=sections, unchanged=unchanged)
+
+
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def match(old: list[Item], new: list[Item]) -> tuple[list[str], list[str], list[Changed]]:
+    """Pair items by text: identical first, then the most similar pairs above SIMILAR."""
+    left = {i: item for i, item in enumerate(old)}
+    right = {j: item for j, item in enumerate(new)}
+    changed: list[Changed] = []
+    by_key = {}
+    for j, item in right.items():
+        by_key.setdefault(_key(item.text), []).append(j)
+    for i, item in list(left.items()):
+        found = by_key.get(_key(item.text))
+        if found:
+            j = found.pop(0)
+            moved = _moved(item.quantities, right[j].quantities)
+            if moved:
+                changed.append(
+                    Changed(old=item.text, new=right[j].text, similarity=1.0, moved=moved)
+                )
+            del left[i], right[j]
+    pairs = []
+    for i, a in left.items():
+        for j, b in right.items():
+            matcher = SequenceMatcher(None, _key(a.text), _key(b.text), autojunk=False)
+            if matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR:
+                ratio = matcher.ratio()
+                if ratio >= SIMILAR:
+                    pairs.append((ratio, i, j))
+    for ratio, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if i in left and j in right:
+            a, b = left.pop(i), right.pop(j)
+            moved = _moved(a.quantities, b.quantities)
+            changed.append(Changed(old=a.text, new=b.text, similarity=round(ratio, 2), moved=moved))
+    return [b.text for b in right.values()], [a.text for a in left.values()], changed
+
+
+def _moved(old: list[Quantity], new: list[Quantity]) -> list[Moved]:
+    """Numbers and ranges that differ, kind by kind ("-" where one side has none)."""
+    out = []
+    kinds = list(dict.fromkeys([q.kind for q in old] + [q.kind for q in new]))
+    for kind in kinds:
+        a = [q for q in old if q.kind == kind]
+        b = [q for q in new if q.kind == kind]
+        if [(q.low, q.high) for q in a] != [(q.low, q.high) for q in b]:
+            out.append(
+                Moved(
+                    kind=kind,
+                    old=", ".join(q.text for q in a) or "-",
+                    new=", ".join(q.text for q in b) or "-",
+                )
+            )
+    return out
+
+
+def format_text(drift: Drift) -> str:
+    """The drift for a terminal: one block per changed section, then the unchanged ones."""
+    c = drift.counts()
+    lines = [
+        f"{drift.old} -> {drift.new}: {c['added']} added, {c['removed']} removed, "
+        f"{c['changed']} changed, in {c['sections']} of {len(SECTION_KEYS)} sections"
+    ]
+    for s in drift.sections:
+        notes = []
+        if s.status:
+            notes.append(f"status {s.status[0]} -> {s.status[1]}")
+        if s.confidence:
+            notes.append(f"confidence {s.confidence[0]} -> {s.confidence[1]}")
+        lines.append("")
+        lines.append(s.title + (f"  ({', '.join(notes)})" if notes else ""))
+        lines += [f"  + {text}" for text in s.added]
+        lines += [f"  - {text}" for text in s.removed]
+        for ch in s.changed:
+            lines.append(f"  ~ {ch.old}" if ch.old == ch.new else f"  ~ {ch.old}\n    -> {ch.new}")
+            lines += [f"    {m.kind}: {m.old} -> {m.new}" for m in ch.moved]
+    if drift.unchanged:
+        lines += ["", f"Unchanged: {', '.join(drift.unchanged_titles())}"]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Quarterly re-runs: transcripts, import, re-extraction, batch."""

@@ -1,0 +1,168 @@
+"""Derive a profile from a stored transcript again, with the current guide and any engine."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import deque
+from collections.abc import Callable
+from functools import cache, lru_cache
+
+from agent.engines import Context, Engine
+from agent.interview.guide import Guide
+from agent.paths import resource
+from agent.profile.models import SECTION_KEYS, Profile
+from agent.reading.sections import (
+    correctable,
+    merge,
+    merge_answer,
+    note_corrections,
+    section_scores,
+    update_statuses,
+)
+from agent.reading.statements import is_dont_know
+from agent.store.db import SessionInfo, Turn
+
+
+class Cancelled(Exception):
+    """Raised between answers when a batch is being stopped."""
+
+
+@cache
+def guide_hash() -> str:
+    """A short hash of the guide and prompt files, to tell which guide made a profile."""
+    digest = hashlib.sha256()
+    root = resource("prompts")
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def question_topic(turn: Turn, guide: Guide) -> str | None:
+    """The topic of an interviewer turn: stored by an interview, guessed for an import."""
+    if turn.topic:
+        return turn.topic
+    return guess_topic(turn.text, guide)
+
+
+# fmt: off
+_STOP = frozenset((
+    "what", "which", "when", "where", "they", "them", "their", "your", "have", "does", "about",
+    "that", "this", "with", "from", "were", "would", "like", "most", "more", "other", "into",
+    "just", "some", "kind", "there", "been", "than", "then", "make", "made", "tell", "think",
+    "last", "these", "those", "thing", "things",
+))
+# fmt: on
+_GUESSERS: dict[int, Callable[[str], str | None]] = {}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOP)
+
+
+def guess_topic(question: str, guide: Guide) -> str | None:
+    """The section a question from someone else's interview is about, or None.
+
+    The guide's cues are tuned for answers, so a question also scores a point for each word
+    it shares with the guide's own questions for a section; a tie guesses nothing. Guesses
+    are remembered per guide: interviewers working from a script ask the same questions.
+    """
+    guesser = _GUESSERS.get(id(guide))
+    if guesser is None:
+        vocabulary = {
+            key: _words(
+                " ".join([s.opening, s.more, s.example, s.words or "", s.goal, s.noun])
+                + " ".join(f.probe for f in s.facets)
+            )
+            for key, s in guide.sections.items()
+        }
+
+        @lru_cache(maxsize=4096)
+        def guesser(text: str) -> str | None:
+            words = _words(text)
+            scores = {
+                key: score + len(words & vocabulary[key])
+                for key, score in section_scores(text, guide).items()
+            }
+            ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+            best, second = scores[ranked[0]], scores[ranked[1]]
+            return ranked[0] if best >= 1.5 and best > second else None
+
+        _GUESSERS[id(guide)] = guesser
+    return guesser(question)
+
+
+def reextract(
+    session: SessionInfo,
+    turns: list[Turn],
+    engine: Engine,
+    guide: Guide,
+    *,
+    upto: int | None = None,
+    stop: threading.Event | None = None,
+    start: Profile | None = None,
+    quiet: Callable[[str], bool] | None = None,
+) -> Profile:
+    """A fresh profile from the answers in `turns` (up to seq `upto`), extracted by `engine`.
+
+    The topic of each answer is the one stored with it, or for imported transcripts the one
+    guessed from the interviewer's turn before it; `stop` is checked between answers. A
+    review starts from the profile it reviewed (`start`; sections it adds nothing to keep
+    their status) and files answers that say nothing changed (`quiet`) by their own cues only.
+    """
+    if start is not None:
+        profile = start.model_copy(deep=True)
+    else:
+        profile = Profile(session=session.id, company=session.company, role=session.role)
+    settle = getattr(engine, "settle", None)
+    recent: deque[Turn] = deque(maxlen=6)
+    topic: str | None = None
+    asked: set[str] = set()
+    unanswered: set[str] = set()  # sections declined, skipped or answered "I don't know"
+    for turn in turns:
+        if upto is not None and turn.seq > upto:
+            break
+        if turn.speaker == "agent":
+            if turn.kind != "note":
+                topic = question_topic(turn, guide)
+                if topic in SECTION_KEYS:
+                    asked.add(topic)
+        elif turn.kind == "command":
+            if turn.text == "/skip" and topic in SECTION_KEYS:
+                unanswered.add(topic)
+        else:
+            if stop is not None and stop.is_set():
+                raise Cancelled
+            about = turn.topic or topic
+            if quiet is not None and quiet(turn.text) and about != "close":
+                about = None  # "no change there" is filed by its own cues, not the question's
+            if about == "intro":
+                profile.product = turn.text[:500]
+            else:
+                context = Context(recent=tuple(recent), minutes_left=0.0)
+                items = engine.extract(turn.text, turn.seq, about, context)
+                had = correctable(profile) if about == "close" else set()
+                merge_answer(profile, items, turn.text, turn.seq, about, guide, had)
+                if settle is not None:  # an engine extracting in the background: wait for it
+                    settled = settle(False, None)
+                    for section, item in settled:
+                        merge(profile, section, item)
+                    among = items + settled
+                    note_corrections(profile, settled, turn.text, turn.seq, had, guide, among)
+                if about in SECTION_KEYS and is_dont_know(turn.text, guide):
+                    unanswered.add(about)
+        recent.append(turn)
+    declined = {key for key in unanswered if not profile.sections[key].items}
+    if start is None:
+        update_statuses(profile, guide, declined, asked)
+    else:
+        update_statuses(profile, guide, declined, set(SECTION_KEYS))
+        for key, section in start.sections.items():
+            if len(section.items) == len(profile.sections[key].items):
+                profile.sections[key].status = section.status
+    synthesize = getattr(engine, "synthesize", None)
+    if synthesize is not None:
+        profile.synthesis = synthesize(profile, Context(recent=tuple(recent))) or None
+    return profile

@@ -1,0 +1,1 @@
+"""Reading an answer: statements, quantities, terms, sections, quote-back."""

@@ -1,0 +1,1 @@
+"""The report: summary, context, Jinja2 templates, WeasyPrint."""

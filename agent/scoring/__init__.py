@@ -1,0 +1,1 @@
+"""Scoring: rules, the rubric a profile implies, disqualifiers, accounts."""

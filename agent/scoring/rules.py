@@ -1,0 +1,310 @@
+"""Scoring rules: conditions over account fields, rules, disqualifiers and the rules file."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from agent.errors import InputError
+from agent.paths import resource
+from agent.profile.models import Evidence
+
+Category = Literal["firmographic", "technographic", "behavioural"]
+CATEGORIES: tuple[Category, ...] = ("firmographic", "technographic", "behavioural")
+NUMERIC_FIELDS = ("employees", "revenue", "locations")
+TEXT_FIELDS = ("industry", "region", "technologies", "signals", "source")
+RuleField = Literal["employees", "revenue", "locations", "industry", "region", "technologies",
+                    "signals", "source"]  # fmt: skip
+
+
+@cache
+def settings() -> dict[str, Any]:
+    """prompts/rubric.yaml: points, tiers, weights, label templates."""
+    from agent.reading.terms import load_yaml
+
+    return load_yaml(resource("prompts") / "rubric.yaml")
+
+
+class Condition(BaseModel):
+    """A test of one account field: words it contains, or bounds on its number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: RuleField
+    any_of: list[str] | None = None
+    min: float | None = None
+    max: float | None = None
+    below: float | None = None
+    above: float | None = None
+    within_days: int | None = Field(default=None, ge=1)
+
+    @field_validator("any_of")
+    @classmethod
+    def _terms(cls, terms: list[str] | None) -> list[str] | None:
+        if terms is None:
+            return None
+        cleaned = [str(t).strip() for t in terms if str(t).strip()]
+        if not cleaned:
+            raise ValueError("any_of needs at least one word")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _shape(self) -> Condition:
+        bounds = [b for b in (self.min, self.max, self.below, self.above) if b is not None]
+        if self.field in NUMERIC_FIELDS:
+            if self.any_of is not None or not bounds:
+                raise ValueError(f"{self.field} takes min, max, below or above, not any_of")
+        elif self.any_of is None or bounds:
+            raise ValueError(f"{self.field} takes any_of: [words], not numbers")
+        if self.within_days is not None and self.field != "signals":
+            raise ValueError("within_days only applies to signals")
+        return self
+
+    def test(self, account: dict[str, Any], as_of: date) -> bool | None:
+        """True or False for an account of parsed fields; None when the field is unknown."""
+        from agent.reading.terms import has_term
+
+        value = account.get(self.field)
+        if value is None or value == "":
+            return None
+        if self.field in NUMERIC_FIELDS:
+            return (
+                (self.min is None or value >= self.min)
+                and (self.max is None or value <= self.max)
+                and (self.below is None or value < self.below)
+                and (self.above is None or value > self.above)
+            )
+        if not any(has_term(value, term) for term in self.any_of or ()):
+            return False
+        when = account.get("signal_date")
+        if self.within_days and isinstance(when, date):
+            return 0 <= (as_of - when).days <= self.within_days
+        return True
+
+
+class Rule(Condition):
+    """Points an account earns when the condition holds."""
+
+    id: str
+    category: Category
+    label: str
+    points: int = Field(ge=0, le=100)
+    evidence: list[Evidence] = Field(default_factory=list, exclude=True)
+    source: str = Field(default="", exclude=True, description="The item it came from.")
+
+
+class Disqualifier(Condition):
+    """An exclusion: an account matching it is out, with a reason code for the CRM."""
+
+    id: str
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]*$")
+    label: str
+    reason: str = ""
+    evidence: list[Evidence] = Field(default_factory=list, exclude=True)
+    source: str = Field(default="", exclude=True)
+
+
+class Rubric(BaseModel):
+    """The whole rubric, as `icp rules` writes it and `icp score` reads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: str = ""
+    session: str = ""
+    version: int = 0
+    tiers: dict[Literal["A", "B", "C"], float]
+    categories: dict[Category, int]
+    rules: list[Rule] = Field(default_factory=list)
+    disqualifiers: list[Disqualifier] = Field(default_factory=list)
+    manual: list[str] = Field(
+        default_factory=list, exclude=True, description="Items no system can check."
+    )
+    warnings: list[str] = Field(default_factory=list, exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rubric:
+        if set(self.tiers) != {"A", "B", "C"} or not (
+            self.tiers["A"] >= self.tiers["B"] >= self.tiers["C"]
+        ):
+            raise ValueError("tiers needs A, B and C with A >= B >= C")
+        ids = [r.id for r in self.rules] + [d.id for d in self.disqualifiers]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def max_points(self, category: Category) -> int:
+        """What a category can award: its cap, or less when its rules add up to less."""
+        total = sum(r.points for r in self.rules if r.category == category)
+        return min(self.categories.get(category, 0), total)
+
+    @property
+    def reachable(self) -> int:
+        """The highest score any account can get under these rules."""
+        return sum(self.max_points(c) for c in CATEGORIES)
+
+    @property
+    def segments(self) -> list[str]:
+        """The values of the CRM segment field: the industries the rules target."""
+        terms = [t for r in self.rules if r.field == "industry" for t in r.any_of or ()]
+        return list(dict.fromkeys(terms))
+
+    def tier(self, score: float, disqualified: bool = False) -> str:
+        """A, B, C or out."""
+        if disqualified:
+            return "out"
+        return next((t for t in ("A", "B", "C") if score >= self.tiers[t]), "out")
+
+
+def split_points(total: int, weights: list[float]) -> list[int]:
+    """Integer shares of `total` in proportion to `weights`, summing to `total` exactly."""
+    if not weights or total <= 0:
+        return [0] * len(weights)
+    whole = sum(weights)
+    raw = [total * w / whole for w in weights]
+    shares = [int(x) for x in raw]
+    by_remainder = sorted(range(len(raw)), key=lambda i: (shares[i] - raw[i], i))
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def or_join(terms: list[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    terms = list(terms)
+    if len(terms) <= 1:
+        return "".join(terms)
+    return f"{', '.join(terms[:-1])} or {terms[-1]}"
+
+
+_NOT_PRINTABLE = re.compile("[^\x09\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ORDER = ("id", "category", "code", "label", "reason", "points", "field", "any_of", "min", "max",
+          "below", "above", "within_days")  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _clean(text: str, limit: int = 160) -> str:
+    """Text safe for one YAML comment line."""
+    text = " ".join(_NOT_PRINTABLE.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _dump(data: dict, flow: bool = False) -> str:
+    """YAML for a mapping: block style, lists inline (`any_of: [a, b]`), or all inline."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        def represent_list(self, value: list) -> yaml.Node:
+            return self.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+
+    Dumper.add_representer(list, Dumper.represent_list)
+    text = yaml.dump(
+        _plain(data),
+        Dumper=Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=flow,
+    )
+    return text.removesuffix("...\n").rstrip()
+
+
+def distinct_turns(evidence: list[Evidence]) -> list[Evidence]:
+    """The first piece of evidence from each answer (session and turn), so a turn is cited once."""
+    first: dict[tuple[str, int], Evidence] = {}
+    for ev in evidence:
+        first.setdefault((ev.session, ev.turn), ev)
+    return list(first.values())
+
+
+def evidence_lines(evidence: list[Evidence], roles: dict[str, str]) -> list[str]:
+    """`turn 6 (sales): "quote"` for each piece of evidence, at most three."""
+    out = []
+    for ev in evidence[:3]:
+        who = f" ({roles.get(ev.session, ev.session)})" if ev.session else ""
+        out.append(f'turn {ev.turn}{who}: "{_clean(ev.quote, 80)}"')
+    return out
+
+
+def to_yaml(rubric: Rubric, source: str, roles: dict[str, str] | None = None) -> str:
+    """The rules file: readable YAML with a comment on each rule citing its evidence."""
+    from agent.prompts import render
+
+    roles = roles or {}
+    header = render(
+        "rules_header.j2",
+        company=_clean(rubric.company),
+        source=_clean(source),
+        categories=rubric.categories,
+        tiers=_plain(rubric.tiers),
+        warnings=[
+            textwrap.fill(_clean(w, 400), 90, subsequent_indent="#       ") for w in rubric.warnings
+        ],
+    )
+    head = rubric.model_dump(include={"company", "session", "version"})
+    parts = [header, "", _dump(head)]
+    parts += [f"{key}: {_dump(getattr(rubric, key), flow=True)}" for key in ("tiers", "categories")]
+    for key, entries in (("rules", rubric.rules), ("disqualifiers", rubric.disqualifiers)):
+        parts.append(f"\n{key}:" if entries else f"\n{key}: []")
+        for entry in entries:
+            parts.append(f"  # From: {_clean(entry.source, 90)}" if entry.source else "  #")
+            parts += [f"  #   {line}" for line in evidence_lines(entry.evidence, roles)]
+            data = entry.model_dump(exclude_none=True)
+            body = _dump({k: data[k] for k in _ORDER if k in data}).splitlines()
+            parts += ["  - " + body[0], *("    " + line for line in body[1:])]
+    if rubric.manual:
+        parts.append("\n# Not rules (nothing in account data can check them); qualify by hand:")
+        parts += [f"#   - {_clean(text, 94)}" for text in rubric.manual]
+    return "\n".join(parts) + "\n"
+
+
+def load_rules(path: Path) -> Rubric:
+    """Read and check a rules file; every problem is one InputError naming where it is."""
+    import yaml
+
+    try:
+        text = Path(path).read_text("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise InputError(f"{path} is not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is not a rules file (expected `rules:` and `disqualifiers:`)")
+    data.setdefault("tiers", settings()["tiers"])
+    data.setdefault("categories", settings()["categories"])
+    try:
+        return Rubric.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise InputError(f"{path}: {where.lstrip('.') or 'file'}: {msg}") from None

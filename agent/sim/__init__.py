@@ -1,0 +1,1 @@
+"""Simulated respondents: the demo and the interview evaluation."""

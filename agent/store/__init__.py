@@ -1,0 +1,1 @@
+"""SQLite storage: sessions, turns, profile versions, runs."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 _ROOT = Path(__file__).resolve().parent
 
@@ -55,3 +56,11 @@ def resource(name: str) -> Path:
         if path.is_dir():
             return path
     raise FileNotFoundError(f"bundled folder {name!r} is missing from this installation")
+
+
+def load_yaml(path: Path) -> Any:
+    """A bundled YAML file, with libyaml's fast loader when it is there."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text("utf-8"), Loader=loader)

@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["ICP_HOME"] = tempfile.mkdtemp(prefix="icp-bench-batch-")
 
-from agent.engines import get_engine  # noqa: E402
 from agent.interview.guide import load_guide  # noqa: E402
+
+from agent.engines import get_engine  # noqa: E402
 from agent.prompts import render  # noqa: E402
 from agent.quarterly import batch  # noqa: E402
 from agent.quarterly.importer import import_files  # noqa: E402

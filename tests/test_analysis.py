@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.interview.guide import load_guide
+from agent.lang import load_guide
 from agent.reading.quoteback import hedge_context, quote_back, quote_backs
 from agent.reading.statements import (
     clean_answer,

@@ -8,7 +8,7 @@ import pytest
 
 from agent.engines import get_engine
 from agent.errors import InputError
-from agent.interview.guide import load_guide
+from agent.lang import load_guide
 from agent.profile.models import Profile
 from agent.quarterly import batch
 from agent.quarterly.importer import import_files

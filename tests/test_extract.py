@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.interview.guide import load_guide
+from agent.lang import load_guide
 from agent.profile.models import Profile
 from agent.reading.sections import classify, extract, merge, section_scores, tidy
 

@@ -210,7 +210,7 @@ def test_quoted_words_in_the_language_bank_are_not_asked_for_again(store, engine
 
 
 def test_the_pronouns_it_and_us_cover_no_facet():
-    from agent.interview.guide import load_guide
+    from agent.lang import load_guide
     from agent.profile.models import Evidence, Item, Profile
 
     guide, profile = load_guide(), Profile()
@@ -227,7 +227,7 @@ def test_the_pronouns_it_and_us_cover_no_facet():
 
 def test_the_second_pass_goes_first_where_the_fewest_answers_said_something():
     """Three sentences from one answer are thinner evidence than two answers."""
-    from agent.interview.guide import load_guide
+    from agent.lang import load_guide
     from agent.profile.models import Evidence, Item, Profile
 
     guide, profile = load_guide(), Profile()
@@ -269,7 +269,7 @@ def test_a_vague_phrase_in_the_language_bank_is_followed_up_for_words_not_number
 
 
 def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words():
-    from agent.interview.guide import load_guide
+    from agent.lang import load_guide
     from agent.profile.models import Evidence, Item, Profile
 
     guide = load_guide()
@@ -292,7 +292,7 @@ def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words(
 
 
 def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(store, engine):
-    from agent.interview.guide import load_guide
+    from agent.lang import load_guide
     from agent.quarterly.reextract import reextract
 
     interview = Interview.start(store, engine)

@@ -293,7 +293,7 @@ def test_done_twice_ends_the_interview_with_a_model_wording(store):
 
 
 def test_a_correction_only_the_model_files_at_the_closing_is_noted_live_and_again(store):
-    from agent.interview.guide import load_guide
+    from agent.lang import load_guide
     from agent.quarterly.reextract import reextract
 
     said = "practice managers pass our name to each other"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from agent.engines import Context, Wording
-from agent.interview.guide import Guide, load_guide
 from agent.interview.planner import Action
+from agent.lang import load_guide
+from agent.lang.guide import Guide
 from agent.profile.models import Item, Profile
 from agent.prompts import render
 from agent.reading.sections import extract

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from agent.engines import Context, Engine
 from agent.engines.llm.errors import ModelError
 from agent.errors import ICPError, InputError
-from agent.interview.guide import Guide, load_guide
 from agent.interview.planner import (
     Action,
     LastAnswer,
@@ -20,6 +19,8 @@ from agent.interview.planner import (
 from agent.interview.question import Question, answer_seconds
 from agent.interview.recovery import MODEL_PENDING as MODEL_PENDING
 from agent.interview.recovery import Recovery
+from agent.lang import load_guide
+from agent.lang.guide import Guide
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile
 from agent.reading.quoteback import quote_backs
 from agent.reading.sections import (

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.interview.guide import Guide
+from agent.lang.guide import Guide
 from agent.profile.models import Item, Profile
 from agent.reading.sections import comparable
 

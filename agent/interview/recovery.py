@@ -7,9 +7,10 @@ from typing import Self
 from agent.engines import Context, Engine
 from agent.engines.llm.errors import ModelError
 from agent.errors import ICPError
-from agent.interview.guide import Guide, load_guide
 from agent.interview.planner import State
 from agent.interview.question import Question, pending_question
+from agent.lang import load_guide
+from agent.lang.guide import Guide
 from agent.profile.models import Profile
 from agent.store.db import SessionInfo, Store, Turn
 

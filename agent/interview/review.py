@@ -7,20 +7,18 @@ answers, storage, resume, front ends) and replaces only the choice of the next q
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from pydantic import Field
 
 from agent.engines import Engine
 from agent.engines.offline import summary_lines
-from agent.interview.guide import Guide, load_guide
 from agent.interview.loop import Interview
 from agent.interview.planner import Action, State, normalise_question, questions_left
 from agent.interview.question import answer_seconds
-from agent.paths import resource
+from agent.lang import load_guide, load_pack
+from agent.lang.guide import Guide
+from agent.lang.review import ReviewWords
 from agent.profile.drift import Drift, compare, load
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
 from agent.prompts import render
@@ -39,50 +37,14 @@ class ReviewState(State):
     probed: list[str] = Field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ReviewQuestion:
-    """One of the review questions and the section its answers default to."""
-
-    id: str
-    section: str | None
-    text: str
-
-
-@dataclass(frozen=True)
-class ReviewGuide:
-    """prompts/review.yaml, loaded."""
-
-    preface: str
-    questions: tuple[ReviewQuestion, ...]
-    closing: dict[str, str]
-    no_change: re.Pattern[str]
-
-
-@cache
-def load_review() -> ReviewGuide:
-    """Load the review questions from `prompts/review.yaml`."""
-    import yaml
-
-    data = yaml.safe_load((resource("prompts") / "review.yaml").read_text("utf-8"))
-    questions = tuple(
-        ReviewQuestion(q["id"], q.get("section"), " ".join(q["text"].split()))
-        for q in data["questions"]
-    )
-    bad = [q.section for q in questions if q.section and q.section not in SECTION_KEYS]
-    if bad:
-        raise ValueError(f"prompts/review.yaml: unknown sections {bad}")
-    pattern = "|".join(f"(?:{p})" for p in data["no_change"])
-    return ReviewGuide(
-        data["preface"],
-        questions,
-        data["closing"],
-        re.compile(rf"\b(?:{pattern})", re.IGNORECASE | re.MULTILINE),
-    )
-
-
 def says_no_change(answer: str) -> bool:
     """Whether an answer says nothing moved."""
-    return bool(load_review().no_change.search(answer))
+    return bool(load_review().no_change_re.search(answer))
+
+
+def load_review() -> ReviewWords:
+    """The review questions of the default language pack."""
+    return load_pack().review
 
 
 class ReviewInterview(Interview):

@@ -8,7 +8,7 @@ from functools import cache
 
 from agent.errors import InputError, NotFound
 from agent.joint.conflicts import Conflict, find_conflicts
-from agent.profile.models import SECTION_KEYS, Item, Profile, Quantity
+from agent.profile.models import SECTION_KEYS, Item, Profile, Quantity, new_item_id
 from agent.reading.terms import content_words, fold, names, singular
 from agent.store.db import SessionInfo, Store, Turn
 
@@ -141,6 +141,10 @@ def merge_profiles(
         section = merged.sections[key]
         items = [_combine(cluster) for cluster in clusters if cluster[0][1].evidence]
         section.items = sorted(items, key=lambda item: -len(item.support))
+        for item in section.items:  # ids again, from evidence that names its session
+            item.id = ""
+        for item in section.items:
+            item.id = new_item_id(key, item, section.items)
         section.status = max(
             (s.profile.sections[key].status for s in sources), key=_STATUS_RANK.__getitem__
         )

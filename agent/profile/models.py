@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import hashlib
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SECTION_KEYS: tuple[str, ...] = (
     "company_profile",
@@ -67,6 +69,11 @@ class Quantity(BaseModel):
 class Item(BaseModel):
     """One fact in a section, always backed by evidence."""
 
+    id: str = Field(
+        default="",
+        description="Stable id: the section and a hash of where the item was first said; kept "
+        "when the item is reviewed, edited or carried into a later version.",
+    )
     text: str = Field(min_length=1)
     evidence: list[Evidence] = Field(min_length=1)
     concrete: bool = Field(
@@ -187,6 +194,15 @@ class Profile(BaseModel):
         description="The llm engine's end-of-interview synthesis, citing item ids (section#n).",
     )
 
+    @model_validator(mode="after")
+    def _ids(self) -> Profile:
+        """Items stored before ids existed get theirs, derived as a new item's would be."""
+        for key, section in self.sections.items():
+            for item in section.items:
+                if not item.id:
+                    item.id = new_item_id(key, item, section.items)
+        return self
+
     def section(self, key: str) -> Section:
         """Return the section for a canonical key."""
         return self.sections[key]
@@ -194,6 +210,20 @@ class Profile(BaseModel):
     def all_items(self) -> list[tuple[str, Item]]:
         """Every item with its section key, in canonical order."""
         return [(key, item) for key in SECTION_KEYS for item in self.sections[key].items]
+
+
+def new_item_id(section: str, item: Item, taken: list[Item] = ()) -> str:
+    """An item's id from its section and first evidence: the same statement filed in the same
+    section gets the same id in every re-extraction; a suffix keeps ids in a section unique."""
+    first = item.evidence[0]
+    seed = "\0".join([section, first.session, str(first.turn), first.quote, item.text])
+    base = f"{section}:{hashlib.sha256(seed.encode()).hexdigest()[:8]}"
+    used = {other.id for other in taken if other is not item}
+    unique, n = base, 1
+    while unique in used:
+        n += 1
+        unique = f"{base}-{n}"
+    return unique
 
 
 def json_schema() -> dict:

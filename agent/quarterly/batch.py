@@ -18,8 +18,8 @@ from pathlib import Path
 
 from agent.engines import Engine
 from agent.errors import ICPError, InputError, RenderError
-from agent.interview.guide import load_guide
 from agent.interview.review import review_start, says_no_change
+from agent.lang import load_guide
 from agent.profile.drift import compare
 from agent.profile.models import Profile
 from agent.quarterly.reextract import Cancelled, guide_hash, reextract

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from agent.engines import Engine
 from agent.errors import ICPError, InputError
-from agent.interview.guide import Guide, load_guide
 from agent.interview.planner import State
+from agent.lang import load_guide
+from agent.lang.guide import Guide
 from agent.quarterly.reextract import guide_hash, reextract
 from agent.quarterly.transcripts import Transcript, read_transcript
 from agent.store.db import SessionInfo, Store, Turn, now

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 
 from agent.engines import Context, Engine
-from agent.interview.guide import Guide
+from agent.lang.guide import Guide
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, Profile
 from agent.reading.sections import (

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from agent.interview.guide import Guide
-from agent.profile.models import Evidence, Item, Profile
+from agent.lang.guide import Guide
+from agent.profile.models import Evidence, Item, Profile, new_item_id
 from agent.prompts import render
 from agent.reading.statements import (
     BULLET,
@@ -228,6 +228,8 @@ def merge(profile: Profile, section: str, item: Item) -> bool:
             existing.evidence.extend(new)
             existing.concrete = existing.concrete or item.concrete
             return bool(new)
+    if not item.id:
+        item.id = new_item_id(section, item, items)
     items.append(item)
     return True
 

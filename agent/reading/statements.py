@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple
 
-from agent.interview.guide import Guide
+from agent.lang.guide import Guide
 from agent.profile.models import Quantity
 
 _ABBREVIATIONS = {

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import Any
 
-from agent.paths import resource
+from agent.lang.vocabulary import Vocabulary
 from agent.reading.statements import find_entities
 
 _ARTICLES = {"the", "a", "an", "our", "their", "his", "her", "this", "that", "these", "those"}
@@ -17,46 +14,11 @@ _OPENING_MARKS = " \t\"'“‘(*•-"  # may stand between a sentence's end and 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
-@dataclass(frozen=True)
-class Vocabulary:
-    """The word lists, lower-cased."""
-
-    stopwords: frozenset[str]
-    industries: tuple[str, ...]
-    regions: tuple[str, ...]
-    channels: tuple[str, ...]
-    triggers: tuple[str, ...]
-    roles: tuple[str, ...]
-    not_names: frozenset[str]
-    openers: frozenset[str]
-
-
-def load_yaml(path: Path) -> Any:
-    """A bundled YAML file, with libyaml's fast loader when it is there."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text("utf-8"), Loader=loader)
-
-
-@cache
 def vocabulary() -> Vocabulary:
-    """Load prompts/vocabulary.yaml once."""
-    data = load_yaml(resource("prompts") / "vocabulary.yaml")
+    """The word lists of the default language pack."""
+    from agent.lang import load_pack
 
-    def words(key: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(str(w).strip().lower() for w in data[key]))
-
-    return Vocabulary(
-        stopwords=frozenset(words("stopwords")),
-        industries=words("industries"),
-        regions=words("regions"),
-        channels=words("channels"),
-        triggers=words("triggers"),
-        roles=words("roles"),
-        not_names=frozenset(words("not_names")),
-        openers=frozenset(words("openers")),
-    )
+    return load_pack().vocabulary
 
 
 def fold(text: str) -> str:

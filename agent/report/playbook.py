@@ -6,10 +6,10 @@ import re
 from functools import cache
 from typing import Any
 
-from agent.paths import resource
+from agent.paths import load_yaml, resource
 from agent.profile.models import SECTION_KEYS, Item, Profile
 from agent.prompts import render
-from agent.reading.terms import load_yaml, names
+from agent.reading.terms import names
 from agent.report.summary import ROLE_TITLES, roles
 from agent.scoring.rules import or_join
 

@@ -13,9 +13,9 @@ from functools import cache
 from typing import Any
 
 from agent.errors import InputError
-from agent.paths import resource
+from agent.paths import load_yaml, resource
 from agent.reading.numbers import parse_number, point
-from agent.reading.terms import has_term, load_yaml
+from agent.reading.terms import has_term
 from agent.scoring.rules import CATEGORIES, NUMERIC_FIELDS, Rubric
 
 DELIMITERS = ",;\t|"

@@ -33,7 +33,7 @@ RuleField = Literal["employees", "revenue", "locations", "industry", "region", "
 @cache
 def settings() -> dict[str, Any]:
     """prompts/rubric.yaml: points, tiers, weights, label templates."""
-    from agent.reading.terms import load_yaml
+    from agent.paths import load_yaml
 
     return load_yaml(resource("prompts") / "rubric.yaml")
 

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from math import floor
 from pathlib import Path
 
-from agent.interview.guide import load_guide
 from agent.interview.planner import normalise_question
+from agent.lang import load_guide
 from agent.profile.models import SECTION_KEYS, Profile
 from agent.sim.respondent import Persona, SimulatedRespondent, ceiling, load_persona, oracle_said
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from agent.errors import InputError
 from agent.frontends.jsonl import parse_line, run_jsonl
-from agent.interview.guide import load_guide
 from agent.interview.loop import MAX_ANSWER_CHARS, Interview
+from agent.lang import load_guide
 from agent.profile.models import SECTION_KEYS, Profile, verify_evidence
 from agent.quarterly.transcripts import FORMATS, parse_bytes
 from agent.reading.numbers import parse_number

@@ -20,8 +20,8 @@ from agent.engines.llm.client import ModelClient
 from agent.engines.llm.errors import InvalidOutput, ModelError, ModelFailure
 from agent.engines.llm.messages import clip, extract_messages, question_messages, synthesis_messages
 from agent.engines.offline import OfflineEngine
-from agent.interview.guide import Guide
 from agent.interview.planner import Action
+from agent.lang.guide import Guide
 from agent.profile.models import Evidence, Item, Profile, SectionKey, Synthesis
 from agent.reading.statements import (
     find_entities,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from agent.interview.guide import Guide
 from agent.interview.planner import Action
+from agent.lang.guide import Guide
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile
 from agent.prompts import render
 from agent.store.db import Turn

@@ -1,13 +1,12 @@
-"""The interview guide loaded from `prompts/guide.yaml` into typed, compiled form."""
+"""The interview guide of a language pack (`guide.yaml`): questions, order, cues, hedges."""
 
 from __future__ import annotations
 
 import re
-from functools import cache, cached_property
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.paths import resource
 from agent.profile.models import SECTION_KEYS
 
 
@@ -154,12 +153,3 @@ class Guide(BaseModel):
     def ordered(self) -> list[SectionGuide]:
         """Sections in interview order."""
         return [self.sections[key] for key in self.order]
-
-
-@cache
-def load_guide(name: str = "guide.yaml") -> Guide:
-    """Load and validate the interview guide from `prompts/`."""
-    import yaml
-
-    with open(resource("prompts") / name, encoding="utf-8") as fh:
-        return Guide.model_validate(yaml.safe_load(fh))

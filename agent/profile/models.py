@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import hashlib
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

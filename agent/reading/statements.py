@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from agent.lang.guide import Guide
 from agent.profile.models import Quantity
+from agent.safety import clean_text
 
 _ABBREVIATIONS = {
     "mr",
@@ -213,13 +214,8 @@ def normalise(text: str) -> str:
 
 
 def clean_answer(text: str) -> str:
-    """Drop control characters (keeping newlines and tabs) and surrounding whitespace; a lone
-    surrogate (a JSON escape like "\\ud800", which UTF-8 cannot hold) becomes U+FFFD."""
-    return "".join(
-        "\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch
-        for ch in text
-        if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
-    ).strip()
+    """An answer as it is stored: `safety.clean_text`."""
+    return clean_text(text)
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from agent import __version__
+from agent.engines import ENGINE_NAMES
 from agent.errors import ICPError
 
 ROLES = ("founder", "sales", "marketing", "cs")
@@ -86,7 +87,7 @@ def main() -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "llm"]),
+    type=click.Choice(ENGINE_NAMES),
     default=None,
     help="offline (the default: built-in rules, no network) or llm (a chat model).",
 )
@@ -114,24 +115,22 @@ def interview(
 
     chosen = _engine(engine or default_engine(), model, base_url)
     if review:
-        from agent.interview.review import DEFAULT_MINUTES, ReviewInterview
+        from agent.interview.review import DEFAULT_MINUTES, begin_review
 
         source = click.get_current_context().get_parameter_source("minutes")
         budget = DEFAULT_MINUTES if source == click.core.ParameterSource.DEFAULT else minutes
-        session = ReviewInterview.begin(_store(), chosen, review, minutes=budget)
-        _run(session, jsonl)
-        _review_drift(session)
-        return
-    session = Interview.start(_store(), chosen, company=company, role=role, minutes=minutes)
+        session = begin_review(_store(), chosen, review, minutes=budget)
+    else:
+        session = Interview.start(_store(), chosen, company=company, role=role, minutes=minutes)
     _run(session, jsonl)
 
 
 def _review_drift(session) -> None:
     """After a finished review: its drift against the reviewed profile, on stderr."""
-    if session.done:
+    drift = session.review_drift() if session.done else None
+    if drift is not None:
         from agent.profile.drift import format_text
 
-        drift = session.drift()
         click.echo(f"\nWhat changed: {format_text(drift)}", err=True)
         click.echo(
             f"Report: icp report {session.session.id} --since {drift.old} --out review.pdf",
@@ -143,7 +142,7 @@ def _review_drift(session) -> None:
 @click.argument("session_id")
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "llm"]),
+    type=click.Choice(ENGINE_NAMES),
     default=None,
     help="Engine for the rest of the interview (default: the one it started with).",
 )
@@ -155,19 +154,10 @@ def resume(
     """Continue an interview exactly where it stopped."""
     from agent.interview.loop import Interview
 
-    store = _store()
-    info = store.session(session_id)
-    if info.meta.get("kind") == "merged":
-        raise ICPError(f"{info.id} is a merged profile; `icp report {info.id}` writes its report")
-    kind = Interview
-    if info.meta.get("kind") == "review":
-        from agent.interview.review import ReviewInterview as kind
-    session = kind.resume(store, _engine(engine or info.engine, model, base_url), info.id)
-    if session.done:
-        raise ICPError(f"interview {info.id} is complete; `icp report {info.id}` writes its report")
-    _run(session, jsonl)
-    if kind is not Interview:
-        _review_drift(session)
+    def make(started_with: str):
+        return _engine(engine or started_with, model, base_url)
+
+    _run(Interview.reopen(_store(), session_id, make), jsonl)
 
 
 def _run(session, jsonl: bool) -> None:
@@ -175,11 +165,12 @@ def _run(session, jsonl: bool) -> None:
         from agent.frontends.jsonl import run_jsonl
 
         run_jsonl(session)
-        return
-    from agent.frontends.chat import run_chat
+    else:
+        from agent.frontends.chat import run_chat
 
-    if not run_chat(session):
-        sys.exit(130)
+        if not run_chat(session):
+            sys.exit(130)
+    _review_drift(session)
 
 
 @main.command()
@@ -235,11 +226,9 @@ def report(session_id: str, out: Path, version: int | None, since: str | None) -
     bundle = load_bundle(store, session_id, version)
     drift = None
     if since:
-        from agent.profile.drift import compare, load
+        from agent.profile import drift as drifts
 
-        old_session, old = load(store, since)
-        new_ref = f"{bundle.session.id}@{bundle.profile.version}"
-        drift = compare(old, bundle.profile, f"{old_session.id}@{old.version}", new_ref)
+        drift = drifts.since(store, since, bundle.session, bundle.profile)
     path = write_report(
         bundle.profile, bundle.session, bundle.turns, out, bundle.usage, drift=drift
     )
@@ -284,7 +273,7 @@ def schema() -> None:
 @click.option("--quiet", is_flag=True, help="Do not print the conversation.")
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "llm"]),
+    type=click.Choice(ENGINE_NAMES),
     default="offline",
     show_default=True,
     help="Interview engine.",
@@ -333,7 +322,7 @@ def demo(
 @click.option("--no-browser", is_flag=True, help="Print the link but do not open a browser.")
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "llm"]),
+    type=click.Choice(ENGINE_NAMES),
     default=None,
     help="Engine for interviews started in the browser (default: the config's, else offline);"
     " resumed ones keep their own.",
@@ -463,7 +452,7 @@ def score(accounts: Path, rules_file: Path, as_json: bool, as_of) -> None:
 @click.option("--company", default="", help="Company the profile is for.")
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "llm"]),
+    type=click.Choice(ENGINE_NAMES),
     default=None,
     help="Extraction engine: offline (the default: built-in rules) or llm (a chat model).",
 )
@@ -525,7 +514,7 @@ def import_(
 @click.option("--since", default=None, help="Sessions started on or after a date (2026-09-30).")
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "llm"]),
+    type=click.Choice(ENGINE_NAMES),
     default=None,
     help="offline (the default: built-in rules) or llm (a chat model).",
 )
@@ -568,16 +557,13 @@ def batch(
 ) -> None:
     """Re-extract sessions with the current guide and engine into new versions; write reports."""
     from agent.config import default_engine
+    from agent.engines import EngineSpec
     from agent.quarterly import batch as runner
 
     store = _store()
-    name = engine or default_engine()
-    first = _engine(name, model, base_url)
-    # Offline: worker processes (CPU-bound); model engines: one per worker thread.
-    make = (lambda: first) if first.name == "offline" else (lambda: _engine(name, model, base_url))
-    key = first.name if first.name == "offline" else f"{first.name}:{model or ''}:{base_url or ''}"
+    spec = EngineSpec(engine or default_engine(), model, base_url).resolved()
     sessions = runner.select(store, session_ids, everything, since)
-    plan = runner.prepare(store, sessions, key, out=out, fmt=fmt, force=force)
+    plan = runner.prepare(store, sessions, spec.key, out=out, fmt=fmt, force=force)
     if plan.resumed:
         click.echo(
             f"Resuming run {plan.run.id}: {plan.already} of {len(plan.items)} sessions already"
@@ -590,18 +576,13 @@ def batch(
         bar.update(plan.already)
         try:
             rows = runner.execute(
-                store,
-                plan,
-                make,
-                concurrency=concurrency,
-                processes=first.name == "offline",
-                on_item=lambda _row: bar.update(1),
+                store, plan, spec.create, concurrency=concurrency, on_item=lambda _: bar.update(1)
             )
         except runner.BatchInterrupted as exc:
             click.echo(f"\nicp: {exc}", err=True)
             sys.exit(130)
     if as_json:
-        doc = {"run": plan.run.id, "engine": first.name, "out": plan.out and str(plan.out)}
+        doc = {"run": plan.run.id, "engine": plan.engine, "out": plan.out and str(plan.out)}
         doc["sessions"] = [r.as_dict() for r in rows]
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -621,14 +602,9 @@ def diff(old: str, new: str | None, as_json: bool) -> None:
     With one argument: a review against the profile it reviewed, else a session's latest
     version against the one before.
     """
-    from agent.profile.drift import compare, default_base, format_text, load
+    from agent.profile.drift import between, format_text
 
-    store = _store()
-    if new is None:
-        old, new = default_base(store, old), old
-    a_session, a = load(store, old)
-    b_session, b = load(store, new)
-    drift = compare(a, b, f"{a_session.id}@{a.version}", f"{b_session.id}@{b.version}")
+    drift = between(_store(), old, new)
     if as_json:
         click.echo(json.dumps({**drift.model_dump(), "counts": drift.counts()}, indent=2))
     else:

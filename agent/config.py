@@ -17,7 +17,7 @@ DEFAULT_MODEL = "openai:gpt-4o-mini"
 
 # key -> (type, help). Flags beat environment variables, which beat this file.
 KEYS: dict[str, tuple[type, str]] = {
-    "engine": (str, "default engine for `icp interview`: offline or llm"),
+    "engine": (str, "default engine for `icp interview` (`icp --help` lists them)"),
     "model": (str, f"LangChain provider:model (default {DEFAULT_MODEL})"),
     "base_url": (str, "OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)"),
     "api_key": (str, "API key (else OPENAI_API_KEY or the provider's own variable)"),
@@ -91,8 +91,10 @@ def set_value(key: str, value: str) -> Path:
     except ValueError:
         what = {"float": "number", "int": "whole number"}.get(kind.__name__, kind.__name__)
         raise InputError(f"{key} must be a {what}, not {value!r}") from None
-    if key == "engine" and typed not in ("offline", "llm"):
-        raise InputError("engine must be offline or llm")
+    if key == "engine":
+        from agent.engines import check_name
+
+        check_name(typed)
     data = load()
     data[key] = typed
     return _write(data)
@@ -207,4 +209,6 @@ def resolve(model: str | None = None, base_url: str | None = None) -> ModelSetti
 
 def default_engine() -> str:
     """The engine `icp interview` uses without --engine."""
-    return str(load().get("engine", "offline"))
+    from agent.engines import DEFAULT_ENGINE, check_name
+
+    return check_name(str(load().get("engine", DEFAULT_ENGINE)))

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["ICP_HOME"] = tempfile.mkdtemp(prefix="icp-bench-batch-")
 
-from agent.interview.guide import load_guide  # noqa: E402
-
 from agent.engines import get_engine  # noqa: E402
+from agent.interview.contract import Engine  # noqa: E402
+from agent.lang import load_guide  # noqa: E402
 from agent.prompts import render  # noqa: E402
 from agent.quarterly import batch  # noqa: E402
 from agent.quarterly.importer import import_files  # noqa: E402
@@ -73,7 +73,7 @@ def write_transcripts(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-class ScriptedModel:
+class ScriptedModel(Engine):
     """A model with a fixed latency whose replies were computed beforehand."""
 
     name = "scripted"
@@ -100,8 +100,11 @@ def scripted_replies(store: Store, ids: list[str]) -> dict:
     """What the offline engine extracts from every answer, keyed like Engine.extract's call."""
     replies, offline = {}, get_engine("offline")
 
-    class Recorder:
+    class Recorder(Engine):
         name = "offline"
+
+        def word(self, action, profile, context):  # not used by a re-extraction
+            raise NotImplementedError
 
         def extract(self, answer, turn, topic, context):
             items = offline.extract(answer, turn, topic, context)
@@ -110,9 +113,8 @@ def scripted_replies(store: Store, ids: list[str]) -> dict:
 
     from agent.quarterly.reextract import reextract
 
-    guide = load_guide()
     for sid in ids:
-        reextract(store.session(sid), store.turns(sid), Recorder(), guide)
+        reextract(store.session(sid), store.turns(sid), Recorder())
     return replies
 
 
@@ -121,12 +123,10 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run(store, ids, make, concurrency, on_item=None, processes=False) -> float:
+def run(store, ids, make, concurrency, on_item=None) -> float:
     plan = batch.prepare(store, [store.session(s) for s in ids], "bench", fmt="none", force=True)
     start = time.perf_counter()
-    rows = batch.execute(
-        store, plan, make, concurrency=concurrency, processes=processes, on_item=on_item
-    )
+    rows = batch.execute(store, plan, make, concurrency=concurrency, on_item=on_item)
     wall = time.perf_counter() - start
     bad = [r for r in rows if r.status != "done"]
     assert not bad, bad[:3]
@@ -154,7 +154,7 @@ def main() -> None:
     cpu = time.process_time() - cpu
     print(f"offline re-extraction, one thread: {wall:.1f} s wall, {cpu:.1f} s CPU")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = run(store, ids, None, 4, processes=True)
+    wall = run(store, ids, get_engine, 4)  # a CPU-bound engine that pickles: worker processes
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     print(

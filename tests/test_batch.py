@@ -8,7 +8,7 @@ import pytest
 
 from agent.engines import get_engine
 from agent.errors import InputError
-from agent.lang import load_guide
+from agent.interview.contract import Engine
 from agent.profile.models import Profile
 from agent.quarterly import batch
 from agent.quarterly.importer import import_files
@@ -26,7 +26,7 @@ Interviewer: Who do you never want to sell to?
 """
 
 
-class CountingEngine:
+class CountingEngine(Engine):
     """The offline engine, counting answers per session; raises on chosen sessions."""
 
     name = "offline"
@@ -74,7 +74,7 @@ def run(store, ids, engine_factory, **kw):
 def test_reextraction_reproduces_the_interviews_own_profile(store, engine):
     interview = run_persona(store, engine, persona_paths()[0])
     sid = interview.session.id
-    again = reextract(store.session(sid), store.turns(sid), engine, load_guide())
+    again = reextract(store.session(sid), store.turns(sid), engine)
     assert again.model_dump(exclude={"version"}) == interview.profile.model_dump(
         exclude={"version"}
     )
@@ -211,7 +211,7 @@ def test_cli_batch_table_json_and_exit_code(store, tmp_path):
 def test_offline_batch_in_worker_processes(store, tmp_path):
     ids = make_sessions(store, tmp_path, batch.PROCESS_MINIMUM)
     plan = batch.prepare(store, batch.select(store, tuple(ids)), "offline", fmt="none")
-    rows = batch.execute(store, plan, get_engine, concurrency=2, processes=True)
+    rows = batch.execute(store, plan, get_engine, concurrency=2)
     assert [r.status for r in rows] == ["done"] * len(ids)
     assert all(store.profile(sid).version == 2 for sid in ids)
     assert all(

@@ -4,9 +4,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent.engines.offline import file_answer as extract
+from agent.interview.pipeline import merge
 from agent.lang import load_guide
 from agent.profile.models import Profile
-from agent.reading.sections import classify, extract, merge, section_scores, tidy
+from agent.reading.sections import classify, section_scores
+from agent.reading.thoughts import tidy
 
 GUIDE = load_guide()
 

@@ -137,10 +137,10 @@ def test_resume_processes_an_answer_stored_just_before_a_crash(store, engine):
 def test_terminal_chat_shows_a_streamed_question_once(store, engine):
     from io import StringIO
 
-    from agent.engines import Wording
     from agent.frontends.chat import run_chat
+    from agent.interview.contract import Engine, Wording
 
-    class Streaming:
+    class Streaming(Engine):
         """The offline engine, but each question is handed out word by word first."""
 
         name = "offline"
@@ -292,7 +292,6 @@ def test_a_paraphrase_in_the_language_bank_still_gets_asked_for_the_exact_words(
 
 
 def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(store, engine):
-    from agent.lang import load_guide
     from agent.quarterly.reextract import reextract
 
     interview = Interview.start(store, engine)
@@ -315,7 +314,7 @@ def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(sto
     )
     assert profile.sections["channels"].notes == []  # an addition, not a correction
     turns = store.turns(interview.session.id)
-    again = reextract(store.session(interview.session.id), turns, engine, load_guide())
+    again = reextract(store.session(interview.session.id), turns, engine)
     assert again.sections["company_profile"].notes == [note]
 
 

@@ -293,7 +293,6 @@ def test_done_twice_ends_the_interview_with_a_model_wording(store):
 
 
 def test_a_correction_only_the_model_files_at_the_closing_is_noted_live_and_again(store):
-    from agent.lang import load_guide
     from agent.quarterly.reextract import reextract
 
     said = "practice managers pass our name to each other"
@@ -318,7 +317,7 @@ def test_a_correction_only_the_model_files_at_the_closing_is_noted_live_and_agai
     (note,) = channels.notes
     assert note.startswith("Corrected at the closing summary") and "pass the name on" in note
     session = store.session(interview.session.id)
-    again = reextract(session, store.turns(session.id), engine, load_guide())
+    again = reextract(session, store.turns(session.id), engine)
     assert again.sections["channels"].notes == [note]
 
 

@@ -1,7 +1,7 @@
 """Item ids: stable across re-extraction and versions, unique in a section, given to old data."""
 
+from agent.interview.pipeline import merge
 from agent.profile.models import Evidence, Item, Profile, new_item_id
-from agent.reading.sections import merge
 
 
 def _item(text: str, turn: int = 3, quote: str | None = None) -> Item:

@@ -699,8 +699,8 @@ LABEL = "Suggested by the model, check before use"
 def with_model() -> tuple[Profile, SessionInfo, list[Turn]]:
     """build()'s sample (without its 100 KB answer) with the llm engine's synthesis, from a
     LangChain fake chat model."""
-    from agent.engines import Context
     from agent.engines.llm.engine import LLMEngine
+    from agent.interview.contract import Context
     from tests.llm_fakes import RoutedFake, settings
 
     reply = {"summary": [], "rubric": MODEL_RUBRIC, "negative_personas": [], "open_questions": []}

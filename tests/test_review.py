@@ -90,7 +90,7 @@ def test_review_end_to_end(store):
     assert "+ We closed Ridgeway Freight, 450 employees, in 21 days." in stderr
 
     info = store.session(new_id)
-    assert info.meta == {"kind": "review", "review_of": f"{old_id}@{old.version}"}
+    assert info.meta == {"kind": "review", "review_of": f"{old_id}@{old.version}", "lang": "en"}
     assert info.status == "complete" and info.minutes == 15
     start = Profile.model_validate(store.profile(new_id, 1).data)
     assert [i.text for _, i in start.all_items()] == [i.text for _, i in old.all_items()]

@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from agent.engines.offline import OfflineEngine
+from agent.interview.contract import Engine
 from agent.frontends.web.app import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
 from agent.frontends.web.auth import cookie_name
 from agent.profile.models import Evidence, Item
@@ -28,7 +29,7 @@ TOKEN = "test-token-Zq9"
 PERSONA = persona_paths()[0]
 
 
-class StreamingEngine:
+class StreamingEngine(Engine):
     """The offline engine, but each question arrives word by word through `on_token`."""
 
     name = "streaming-fake"
@@ -58,14 +59,20 @@ class BackgroundEngine(StreamingEngine):
 
     def __init__(self):
         super().__init__()
-        self.pending: tuple[int, str] | None = None
+        self.job: tuple[int, str] | None = None
+
+    background = True
+
+    @property
+    def pending(self) -> int | None:
+        return self.job[0] if self.job else None
 
     def extract(self, answer, turn, topic, context):
-        self.pending = (turn, answer)
+        self.job = (turn, answer)
         return []
 
     def settle(self, final=False, wait=None):
-        job, self.pending = self.pending, None
+        job, self.job = self.job, None
         if job is None:
             return []
         turn, answer = job

@@ -1,79 +1,69 @@
-"""Interview engines: they word the planner's questions and extract items from answers."""
+"""Interview engines and their registry, which the CLI, the config file, batch and the web app read.
+
+The registry names each engine and where its class lives, so listing the choices imports
+nothing heavy; `EngineSpec.create()` imports and makes one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from agent.errors import InputError
-from agent.interview.planner import Action
-from agent.profile.models import Item, Profile
-from agent.store.db import Turn
+
+if TYPE_CHECKING:
+    from agent.interview.contract import Engine
+
+# name -> (module, class, what it is); the first is the default.
+ENGINES: dict[str, tuple[str, str, str]] = {
+    "offline": ("agent.engines.offline", "OfflineEngine", "built-in rules, no network"),
+    "llm": ("agent.engines.llm.engine", "LLMEngine", "a chat model through LangChain"),
+}
+ENGINE_NAMES: tuple[str, ...] = tuple(ENGINES)
+DEFAULT_ENGINE = ENGINE_NAMES[0]
+
+
+def check_name(name: str) -> str:
+    """The name if an engine has it, else one InputError listing the engines."""
+    if name not in ENGINES:
+        raise InputError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")
+    return name
 
 
 @dataclass(frozen=True)
-class Wording:
-    """A question as the respondent sees it, with an optional lead-in (the closing summary)."""
+class EngineSpec:
+    """Which engine to make and with which model options; picklable for worker processes."""
 
-    text: str
-    preface: str = ""
+    name: str = DEFAULT_ENGINE
+    model: str | None = None
+    base_url: str | None = None
 
+    def create(self, notify: Callable[[str], None] | None = None) -> Engine:
+        """Import the engine's class and make one."""
+        module, cls, _ = ENGINES[check_name(self.name)]
+        return getattr(import_module(module), cls).from_spec(self, notify)
 
-@dataclass(frozen=True)
-class Context:
-    """What an engine may see besides the profile: the last few turns, the clock, a token sink."""
+    def resolved(self, notify: Callable[[str], None] | None = None) -> EngineSpec:
+        """The spec of the engine that actually runs: a model engine with no model configured
+        runs offline (it says so once, here), and more made from the result will not say so."""
+        made = self.create(notify)
+        return self if made.name == self.name else EngineSpec(made.name)
 
-    recent: tuple[Turn, ...] = ()
-    minutes_left: float = 0.0
-    on_token: Callable[[str], None] | None = None
-
-
-class Engine(Protocol):
-    """What the interview loop needs from an engine."""
-
-    name: str
-
-    def word(self, action: Action, profile: Profile, context: Context) -> Wording:
-        """Word a planned question; a streaming engine passes text pieces to `on_token`."""
-        ...
-
-    def extract(
-        self, answer: str, turn: int, topic: str | None, context: Context
-    ) -> list[tuple[str, Item]]:
-        """Items found in an answer, with the section each belongs to."""
-        ...
-
-
-ENGINES = ("offline", "llm")
+    @property
+    def key(self) -> str:
+        """The engine and its options as a batch run records them."""
+        if self.model is None and self.base_url is None:
+            return self.name
+        return f"{self.name}:{self.model or ''}:{self.base_url or ''}"
 
 
 def get_engine(
-    name: str = "offline",
+    name: str = DEFAULT_ENGINE,
     model: str | None = None,
     base_url: str | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> Engine:
-    """Create an engine by name; `llm` without a configured model runs offline and says so."""
-    if name not in ENGINES:
-        raise InputError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
-    from agent.engines.offline import OfflineEngine
-
-    if name == "llm":
-        from agent.config import resolve
-
-        settings = resolve(model, base_url)
-        if settings.configured:
-            from agent.engines.llm.engine import LLMEngine
-
-            return LLMEngine(settings, notify=notify)
-        import sys
-
-        print(
-            f"icp: notice: no model configured for {settings.model} (no API key, no base URL): "
-            "running the offline engine. Set OPENAI_API_KEY, `icp config set api_key ...` or "
-            "--base-url; `icp doctor` checks the setup.",
-            file=sys.stderr,
-            flush=True,
-        )
-    return OfflineEngine()
+    """Make an engine by name; `llm` without a configured model runs offline and says so."""
+    return EngineSpec(name, model, base_url).create(notify)

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from agent.engines import Context, Wording
+from collections.abc import Iterator
+
+from agent.interview.contract import Context, Engine, Wording
 from agent.interview.planner import Action
+from agent.interview.recap import short, summary_lines
 from agent.lang import load_guide
 from agent.lang.guide import Guide
-from agent.profile.models import Item, Profile
+from agent.profile.models import Evidence, Item, Profile
 from agent.prompts import render
-from agent.reading.sections import extract
-
-_SUMMARY_KEYS = ("company_profile", "buying_triggers", "evaluation_criteria", "exclusions")
-_SUMMARY_LABELS = {
-    "company_profile": "Best fit",
-    "buying_triggers": "Buying now when",
-    "evaluation_criteria": "They decide on",
-    "exclusions": "Not a fit",
-}
+from agent.reading.sections import classify
+from agent.reading.statements import is_dont_know, read_statement
+from agent.reading.thoughts import item_from, said_by, thoughts
 
 
-class OfflineEngine:
+class OfflineEngine(Engine):
     """Words questions from the guide and extracts items with the offline rules."""
 
     name = "offline"
+    cpu_bound = True
 
     def __init__(self, guide: Guide | None = None):
         self.guide = guide or load_guide()
@@ -43,7 +41,7 @@ class OfflineEngine:
         if probe == "hedge":
             general = guide.probes.get(action.hedge, guide.probes["generic"])
             template = spec.hedge if spec.hedge and action.hedge != "depends" else general
-            return Wording(render(template, phrase=_short(action.phrase), noun=spec.noun))
+            return Wording(render(template, phrase=short(action.phrase), noun=spec.noun))
         if probe.startswith("facet:"):
             facet = next(f for f in spec.facets if f.id == probe.removeprefix("facet:"))
             return Wording(render(facet.probe))
@@ -54,21 +52,29 @@ class OfflineEngine:
         self, answer: str, turn: int, topic: str | None, context: Context | None = None
     ) -> list[tuple[str, Item]]:
         """File each statement of the answer into its section."""
-        return list(extract(answer, turn, topic, self.guide))
+        return list(file_answer(answer, turn, topic, self.guide))
 
 
-def summary_lines(profile: Profile, limit: int = 14) -> list[str]:
-    """One short line per key section for the closing reflect-back."""
-    lines = []
-    for key in _SUMMARY_KEYS:
-        items = profile.sections[key].items
-        best = sorted(items, key=lambda i: not i.concrete)[:1]
-        if best:
-            lines.append(f"{_SUMMARY_LABELS[key]}: {_short(best[0].text.rstrip('.'), limit)}.")
-    return lines
-
-
-def _short(text: str, words: int = 6) -> str:
-    """At most `words` words of the respondent's text, marked when cut."""
-    parts = text.split()
-    return " ".join(parts[:words]) + ("..." if len(parts) > words else "")
+def file_answer(
+    answer: str, turn: int, topic: str | None, guide: Guide
+) -> Iterator[tuple[str, Item]]:
+    """Yield (section, item) for every thought in an answer worth keeping."""
+    if is_dont_know(answer, guide):
+        return
+    for span in thoughts(answer, guide):
+        section = classify(span.text, topic, guide)
+        reading = read_statement(span, guide, section)
+        quotes = reading.quotes
+        if section and not (quotes and section == "customer_language"):
+            yield section, item_from(span.text, turn, reading)
+        for quote in quotes:
+            who = said_by(span.text, quote.start)
+            yield (
+                "customer_language",
+                Item(
+                    text=quote.text,
+                    evidence=[Evidence(turn=turn, quote=quote.text)],
+                    concrete=True,
+                    said_by=who,
+                ),
+            )

@@ -20,13 +20,29 @@ Phase = Literal["intro", "sections", "revisit", "closing", "done"]
 
 
 class Action(BaseModel):
-    """One question to ask: its kind, section and, for probes, what it follows up on."""
+    """One question to ask: its kind, section and, for probes, what it follows up on.
 
-    kind: Literal["intro", "open", "probe", "close"]
+    `ask` is a scripted question (the quarterly review's): its `text` is asked as written. Any
+    action with a `text` is not worded by the engine.
+    """
+
+    kind: Literal["intro", "open", "probe", "close", "ask"]
     section: str | None = None
     probe: str = ""  # facet:<id>, hedge, example, words, more
     phrase: str = ""  # the respondent's own words, quoted back
     hedge: str = ""  # kind of hedge for a hedge probe
+    text: str = ""  # a scripted question, asked as written
+    preface: str = ""  # its lead-in
+    topic: str = ""  # a scripted question's topic, when it is not a section
+
+    @property
+    def asked_topic(self) -> str | None:
+        """The topic stored with the question: its section, or intro, close, review."""
+        if self.kind in ("open", "probe"):
+            return self.section
+        if self.kind == "ask":
+            return self.topic or self.section
+        return self.kind
 
 
 class State(BaseModel):
@@ -269,6 +285,9 @@ def apply(state: State, action: Action, text: str) -> None:
     state.last = action
     if action.kind == "intro":
         state.phase = "intro"
+        return
+    if action.kind == "ask":
+        state.current = action.section
         return
     if action.kind == "close":
         if state.current and state.current not in state.finished:

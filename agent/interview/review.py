@@ -1,8 +1,9 @@
 """The quarterly review interview: start from a profile, ask what moved, probe only that.
 
 A review is a new session linked to the profile it reviews (`meta.review_of`): version 1 is
-that profile carried over, and every answer adds to it. It reuses the Interview loop (durable
-answers, storage, resume, front ends) and replaces only the choice of the next question.
+that profile carried over, and every answer adds to it. It runs on the Interview loop (durable
+answers, the pipeline, storage, resume, front ends) as a strategy: only the choice of the next
+question is its own.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ from datetime import datetime
 
 from pydantic import Field
 
-from agent.engines import Engine
-from agent.engines.offline import summary_lines
+from agent.interview.contract import Engine
 from agent.interview.loop import Interview
+from agent.interview.pipeline import Filed, update_statuses
 from agent.interview.planner import Action, State, normalise_question, questions_left
-from agent.interview.question import answer_seconds
-from agent.lang import load_guide, load_pack
+from agent.interview.recap import summary_lines
+from agent.interview.strategy import Strategy
+from agent.lang import DEFAULT, load_pack
 from agent.lang.guide import Guide
 from agent.lang.review import ReviewWords
 from agent.profile.drift import Drift, compare, load
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
 from agent.prompts import render
-from agent.reading.sections import update_statuses
 from agent.reading.statements import is_dont_know
 from agent.store.db import SessionInfo, Store, Turn
 
@@ -47,106 +48,73 @@ def load_review() -> ReviewWords:
     return load_pack().review
 
 
-class ReviewInterview(Interview):
-    """A short interview over an existing profile; `begin` starts one, `resume` continues."""
+class QuarterlyReview(Strategy):
+    """A short interview over an existing profile: what moved, and follow-ups on only that.
 
+    A review session is linked to the profile it reviews (`meta.review_of`); its version 1 is
+    that profile carried over (`carried`), and every answer adds to it.
+    """
+
+    kind = "review"
     state_class = ReviewState
-    state: ReviewState
 
-    @classmethod
-    def begin(
-        cls,
-        store: Store,
-        engine: Engine,
-        ref: str,
-        *,
-        minutes: float = DEFAULT_MINUTES,
-        guide: Guide | None = None,
-    ) -> ReviewInterview:
-        """Create the review session (version 1: the reviewed profile), ask the first question."""
-        old_session, old = load(store, ref)
-        base = f"{old_session.id}@{old.version}"
-        session = store.create_session(
-            company=old_session.company,
-            role=old_session.role,
-            engine=engine.name,
-            minutes=minutes,
-            meta={"kind": "review", "review_of": base},
-        )
-        profile = carried(old, old_session.id, session.id)
-        state = ReviewState(phase="sections")
-        interview = cls(store, session, engine, guide or load_guide(), profile, state, None)
-        date = _date(old_session.started)
-        lines = summary_lines(old)
-        interview._next(0, render(load_review().preface, date=date, lines=lines))
-        return interview
+    def __init__(self, preface: str = ""):
+        self.preface = preface  # the first question's lead-in: what the profile said
+        self._base: tuple[str, Profile] | None = None
 
-    def base(self) -> tuple[str, Profile]:
-        """The reference and profile this review started from."""
-        ref = self.session.meta["review_of"]
-        return ref, load(self.store, ref)[1]
+    def base(self, interview: Interview) -> tuple[str, Profile]:
+        """The reference and profile the review started from."""
+        if self._base is None:
+            ref = interview.session.meta["review_of"]
+            self._base = ref, load(interview.store, ref)[1]
+        return self._base
 
-    def drift(self) -> Drift:
+    def drift(self, interview: Interview) -> Drift:
         """What changed against the reviewed profile so far."""
-        ref, old = self.base()
-        return compare(old, self.profile, ref, f"{self.session.id}@{self.profile.version}")
+        ref, old = self.base(interview)
+        new = f"{interview.session.id}@{interview.profile.version}"
+        return compare(old, interview.profile, ref, new)
 
-    # the loop's hooks
-    def _process(self, turn: Turn) -> None:
-        state = self.state
-        self._settle()
-        state.active_seconds += answer_seconds(self.question, turn)
-        if turn.kind == "command":
-            if turn.text == "/done" and state.phase != "closing":
-                self._close(turn.seq)
-            elif turn.text == "/done":
-                self._ask([], turn.seq)
-            else:  # /skip: leave this section's follow-ups
-                state.queue = [key for key in state.queue if key != state.current]
-                self._next(turn.seq)
-            return
-        if state.phase == "closing":
-            self._file(turn, None, closing=True)
-            self._ask([], turn.seq)  # nothing left to ask: the loop finishes and saves
-            return
+    def topic(self, interview: Interview, turn: Turn) -> str | None:
+        """The question's section, unless the answer says nothing moved."""
+        return None if self.quiet(turn.text, interview.guide) else interview.state.current
+
+    def quiet(self, text: str, guide: Guide) -> bool:
+        """An answer that says nothing moved, or that the respondent does not know: "No change
+        there" is not filed under the question's section; a statement with cues still is."""
+        return says_no_change(text) or is_dont_know(text, guide)
+
+    def after(self, interview: Interview, filed: Filed | None) -> list[Action]:
+        """Queue a follow-up for each section the answer changed, then ask the next question."""
+        state = interview.state
         hint = state.current
-        quiet = says_no_change(turn.text) or is_dont_know(turn.text, self.guide)
-        # "No change there" is not filed under the question's section; cued statements still are.
-        found = self._file(turn, None if quiet else hint)
-        if not quiet:
-            for key in found or ([hint] if hint else []):
+        if filed is not None and not self.quiet(filed.turn.text, interview.guide):
+            for key in filed.changed or ([hint] if hint else []):
                 if key not in state.probed and key not in state.queue:
                     state.queue.append(key)
-        self._next(turn.seq)
+        return self.next(interview, filed)
 
-    def _advance(self, after_seq: int, last: object = None) -> None:
-        self._next(after_seq)
+    def wrap_up(self, interview: Interview) -> list[Action]:
+        """The review's own closing question."""
+        return [self.close(interview)]
 
-    # internals
-    def _file(self, turn: Turn, hint: str | None, closing: bool = False) -> list[str]:
-        """Merge what the answer says; the sections that gained items."""
-        items = self.engine.extract(turn.text, turn.seq, hint, self.context())
-        # The closing answer is filed as a re-extraction files it: corrections get noted.
-        topic = "close" if closing else hint
-        found = self._merge(items, turn, topic)
-        self._restatus()
-        return found
+    def start_profile(self, store: Store, session: SessionInfo) -> Profile:
+        """The reviewed profile, carried over."""
+        start = review_start(store, session)
+        assert start is not None
+        return start
 
-    def _restatus(self) -> None:
-        """New statuses for the sections the review added to; the others keep the reviewed one."""
-        _, old = self.base()
-        before = {key: s.status for key, s in self.profile.sections.items()}
-        update_statuses(self.profile, self.guide, set(), set(SECTION_KEYS))
-        for key, status in before.items():
-            if len(self.profile.sections[key].items) == len(old.sections[key].items):
-                self.profile.sections[key].status = status
+    def skip(self, interview: Interview) -> list[Action]:
+        """Leave this section's follow-ups."""
+        state = interview.state
+        state.queue = [key for key in state.queue if key != state.current]
+        return self.next(interview, None)
 
-    def _next(self, after_seq: int, preface: str = "") -> None:
+    def next(self, interview: Interview, filed: Filed | None) -> list[Action]:
         """A follow-up on a section that changed, else the next review question, else close."""
-        state, review = self.state, load_review()
-        if questions_left(state, self.guide, self.session.minutes) <= 0:
-            self._close(after_seq)
-            return
+        state, review = interview.state, interview.pack.review
+        if questions_left(state, interview.guide, interview.session.minutes) <= 0:
+            return [self.close(interview)]
         while state.queue:
             key = state.queue.pop(0)
             state.probed.append(key)
@@ -157,36 +125,74 @@ class ReviewInterview(Interview):
                 if probe not in used
             ]
             if actions:
-                self._ask(actions, after_seq)
-                return
+                return actions
+        preface, self.preface = self.preface, ""
         while state.step < len(review.questions):
             question = review.questions[state.step]
             state.step += 1
             text = render(question.text)
             if normalise_question(text) not in state.asked_texts:
-                self._ask_fixed(
-                    text, question.section or "review", question.section, preface, after_seq
-                )
-                return
-        self._close(after_seq)
+                topic = question.section or "review"
+                return [
+                    Action(
+                        kind="ask",
+                        section=question.section,
+                        topic=topic,
+                        text=text,
+                        preface=preface,
+                    )
+                ]
+        return [self.close(interview)]
 
-    def _close(self, after_seq: int) -> None:
+    def close(self, interview: Interview) -> Action:
         """The closing question, after a summary of what changed."""
-        closing = load_review().closing
-        lines = [_change_line(s) for s in self.drift().sections]
+        closing = interview.pack.review.closing
+        lines = [_change_line(s) for s in self.drift(interview).sections]
         preface = render(closing["changed"], lines=lines) if lines else render(closing["unchanged"])
-        self.state.phase = "closing"
-        self._ask_fixed(render(closing["question"]), "close", None, preface, after_seq)
+        return Action(kind="close", text=render(closing["question"]), preface=preface)
 
-    def _ask_fixed(
-        self, text: str, topic: str, current: str | None, preface: str, after_seq: int
+    def statuses(self, interview: Interview) -> None:
+        """New statuses for the sections the review added to; the others keep the reviewed one."""
+        self.restatus(interview.profile, interview.guide, set(), set(), self.base(interview)[1])
+
+    def restatus(
+        self,
+        profile: Profile,
+        guide: Guide,
+        declined: set[str],
+        finished: set[str],
+        base: Profile | None = None,
     ) -> None:
-        """Store a question from the review guide with the profile so far."""
-        state = self.state
-        state.questions += 1
-        state.asked_texts.append(normalise_question(text))
-        state.current, state.last = current, None
-        self._commit(after_seq, text, topic, preface)
+        """Every section counts as asked; one the review added nothing to keeps its status."""
+        update_statuses(profile, guide, declined, set(SECTION_KEYS))
+        for key, section in (base.sections if base else {}).items():
+            if len(section.items) == len(profile.sections[key].items):
+                profile.sections[key].status = section.status
+
+
+def begin_review(
+    store: Store, engine: Engine, ref: str, *, minutes: float = DEFAULT_MINUTES
+) -> Interview:
+    """Create a review session (version 1: the reviewed profile) and ask its first question."""
+    old_session, old = load(store, ref)
+    base = f"{old_session.id}@{old.version}"
+    session = store.create_session(
+        company=old_session.company,
+        role=old_session.role,
+        engine=engine.name,
+        minutes=minutes,
+        meta={"kind": "review", "review_of": base, "lang": old_session.meta.get("lang", DEFAULT)},
+    )
+    pack = load_pack(session.meta["lang"])
+    date = _date(old_session.started)
+    preface = render(pack.review.preface, date=date, lines=summary_lines(old))
+    strategy = QuarterlyReview(preface)
+    profile = carried(old, old_session.id, session.id)
+    interview = Interview(
+        store, session, engine, profile, ReviewState(phase="sections"), None, strategy
+    )
+    interview.begin()
+    return interview
 
 
 def review_start(store: Store, session: SessionInfo) -> Profile | None:

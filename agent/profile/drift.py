@@ -101,6 +101,23 @@ def default_base(store: Store, ref: str) -> str:
     return f"{session.id}@{record.version - 1}"
 
 
+def between(store: Store, old: str, new: str | None = None) -> Drift:
+    """The drift from reference `old` to `new`; with one reference, from its default base (a
+    review's reviewed profile, else the version before) to it."""
+    if new is None:
+        old, new = default_base(store, old), old
+    a_session, a = load(store, old)
+    b_session, b = load(store, new)
+    return compare(a, b, f"{a_session.id}@{a.version}", f"{b_session.id}@{b.version}")
+
+
+def since(store: Store, old: str, session: SessionInfo, profile: Profile) -> Drift:
+    """What changed from the profile reference `old` names to `profile` (of `session`)."""
+    old_session, before = load(store, old)
+    old_ref, new_ref = f"{old_session.id}@{before.version}", f"{session.id}@{profile.version}"
+    return compare(before, profile, old_ref, new_ref)
+
+
 def compare(old: Profile, new: Profile, old_ref: str = "old", new_ref: str = "new") -> Drift:
     """Section by section: items added, removed, changed; status and confidence changes."""
     sections, unchanged = [], []

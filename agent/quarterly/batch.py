@@ -7,6 +7,7 @@ session's progress, so an interrupted batch asked for again resumes where it sto
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import threading
 import time
@@ -16,10 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from agent.engines import Engine
 from agent.errors import ICPError, InputError, RenderError
-from agent.interview.review import review_start, says_no_change
-from agent.lang import load_guide
+from agent.interview.contract import Engine
 from agent.profile.drift import compare
 from agent.profile.models import Profile
 from agent.quarterly.reextract import Cancelled, guide_hash, reextract
@@ -58,6 +57,7 @@ class Plan:
     fmt: str
     resumed: bool
     rows: list[Row] = field(default_factory=list)
+    engine: str = ""  # the engine that ran it (a model engine without a model runs offline)
 
     @property
     def already(self) -> int:
@@ -129,15 +129,15 @@ def execute(
     make_engine: Callable[[], Engine],
     *,
     concurrency: int = 4,
-    processes: bool = False,
     on_item: Callable[[Row], None] | None = None,
 ) -> list[Row]:
     """Re-extract (and render) the plan's pending sessions in parallel; all rows in order.
 
     A model engine spends its time waiting for the network, so `concurrency` threads overlap
-    that wait. The offline engine is pure Python computation, which threads cannot run in
-    parallel (the GIL): with `processes` the offline engine runs in up to `concurrency`
-    worker processes, one per core (from PROCESS_MINIMUM sessions on).
+    that wait, each with its own engine from `make_engine`. An engine that declares itself
+    CPU-bound (the offline one) is pure Python computation, which threads cannot run in
+    parallel (the GIL): it runs in up to `concurrency` worker processes, one per core (from
+    PROCESS_MINIMUM sessions on, and when `make_engine` can be sent to another process).
 
     SQLite: each worker thread or process opens its own connection (a sqlite3 connection
     must stay in its thread, and an engine that records model calls writes from the worker).
@@ -152,7 +152,9 @@ def execute(
         except OSError as exc:
             raise RenderError(f"cannot create {plan.out}: {exc.strerror or exc}") from None
     stop: threading.Event | None = None
-    if processes and len(plan.todo) >= PROCESS_MINIMUM:
+    first = make_engine()
+    plan.engine = first.name
+    if first.cpu_bound and len(plan.todo) >= PROCESS_MINIMUM and _picklable(make_engine):
         import multiprocessing
 
         workers = max(1, min(concurrency, os.cpu_count() or 1))
@@ -161,7 +163,7 @@ def execute(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_process,
-            initargs=(store.path, plan),
+            initargs=(store.path, plan, make_engine),
         )
         task: Callable[[runs.RunItem], Row] = _process_item
     else:
@@ -199,15 +201,22 @@ def execute(
 _PROCESS_WORKER: _Worker | None = None
 
 
-def _start_process(path: Path, plan: Plan) -> None:
-    """In a worker process: Ctrl-C is the parent's to handle; one offline engine."""
-    import signal
+def _picklable(value: object) -> bool:
+    """Whether a worker process can be given `value` (a lambda cannot)."""
+    try:
+        pickle.dumps(value)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
 
-    from agent.engines import get_engine
+
+def _start_process(path: Path, plan: Plan, make_engine: Callable[[], Engine]) -> None:
+    """In a worker process: Ctrl-C is the parent's to handle; one engine for the process."""
+    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _PROCESS_WORKER
-    engine = get_engine("offline")
+    engine = make_engine()
     _PROCESS_WORKER = _Worker(path, plan, lambda: engine)
 
 
@@ -221,7 +230,6 @@ class _Worker:
 
     def __init__(self, path: Path, plan: Plan, make_engine: Callable[[], Engine]):
         self.path, self.plan, self.make_engine = path, plan, make_engine
-        self.guide = load_guide()
         self.stop = threading.Event()
         # Connections live in their thread's local storage (sqlite3 refuses to close one from
         # another thread); they are closed as the pool's threads end.
@@ -254,20 +262,8 @@ class _Worker:
                     return Row(session.id, session.company, "skipped", error="no answers yet")
                 base = db.profile(session.id)
                 upto = base.after_seq if base else turns[-1].seq
-                bind = getattr(engine, "bind", None)
-                if bind is not None:
-                    bind(db, session.id)
-                reviewed = review_start(db, session)
-                profile = reextract(
-                    session,
-                    turns,
-                    engine,
-                    self.guide,
-                    upto=upto,
-                    stop=self.stop,
-                    start=reviewed,
-                    quiet=says_no_change if reviewed is not None else None,
-                )
+                engine.bind(db, session.id)
+                profile = reextract(session, turns, engine, store=db, upto=upto, stop=self.stop)
                 old = Profile.model_validate(base.data) if base else None
                 meta = {
                     "kind": "batch",

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.engines import Engine
 from agent.errors import ICPError, InputError
+from agent.interview.contract import Engine
 from agent.interview.planner import State
-from agent.lang import load_guide
-from agent.lang.guide import Guide
+from agent.lang import DEFAULT, load_pack
 from agent.quarterly.reextract import guide_hash, reextract
 from agent.quarterly.transcripts import Transcript, read_transcript
 from agent.store.db import SessionInfo, Store, Turn, now
@@ -87,10 +86,10 @@ def import_files(
     company: str = "",
     force: bool = False,
     choose: Chooser | None = None,
-    guide: Guide | None = None,
+    lang: str = DEFAULT,
 ) -> list[Imported]:
     """Read every file first (so a bad one imports nothing), then store each in one transaction."""
-    guide = guide or load_guide()
+    load_pack(lang)  # an unknown language fails before anything is read
     read = [(Path(p), read_transcript(Path(p))) for p in paths]
     seen: dict[str, Path] = {}
     for path, transcript in read:
@@ -109,7 +108,7 @@ def import_files(
         seen[transcript.sha256] = path
     sides = [respondent_side(t, respondent, choose) for _, t in read]
     return [
-        _store_one(store, path, transcript, side, company, engine, guide)
+        _store_one(store, path, transcript, side, company, engine, lang)
         for (path, transcript), side in zip(read, sides, strict=True)
     ]
 
@@ -121,7 +120,7 @@ def _store_one(
     side: list[str],
     company: str,
     engine: Engine,
-    guide: Guide,
+    lang: str,
 ) -> Imported:
     """Extract in memory, then write session, turns, sources and profile in one transaction."""
     sid = secrets.token_hex(4)
@@ -133,7 +132,12 @@ def _store_one(
         minutes=_minutes(transcript),
         status="complete",
         started=now(),
-        meta={"source": "import", "file": transcript.name, "format": transcript.format},
+        meta={
+            "source": "import",
+            "file": transcript.name,
+            "format": transcript.format,
+            "lang": lang,
+        },
     )
     rows, turns = [], []
     for seq, u in enumerate(transcript.utterances, 1):
@@ -141,7 +145,7 @@ def _store_one(
         kind = "answer" if speaker == "respondent" else "question"
         rows.append((speaker, u.text, None, kind, u.speaker, u.line, u.start, u.end))
         turns.append(Turn(seq, speaker, u.text, None, kind))
-    profile = reextract(session, turns, engine, guide)
+    profile = reextract(session, turns, engine)
     profile.version = 1
     meta = {"kind": "import", "engine": engine.name, "guide": guide_hash()}
     source = {

@@ -9,20 +9,15 @@ from collections import deque
 from collections.abc import Callable
 from functools import cache, lru_cache
 
-from agent.engines import Context, Engine
+from agent.interview.contract import Context, Engine
+from agent.interview.pipeline import Pipeline
+from agent.interview.strategy import strategy_for
+from agent.lang import DEFAULT, load_pack
 from agent.lang.guide import Guide
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, Profile
-from agent.reading.sections import (
-    correctable,
-    merge,
-    merge_answer,
-    note_corrections,
-    section_scores,
-    update_statuses,
-)
-from agent.reading.statements import is_dont_know
-from agent.store.db import SessionInfo, Turn
+from agent.reading.sections import section_scores
+from agent.store.db import SessionInfo, Store, Turn
 
 
 class Cancelled(Exception):
@@ -98,25 +93,23 @@ def reextract(
     session: SessionInfo,
     turns: list[Turn],
     engine: Engine,
-    guide: Guide,
     *,
+    store: Store | None = None,
     upto: int | None = None,
     stop: threading.Event | None = None,
-    start: Profile | None = None,
-    quiet: Callable[[str], bool] | None = None,
 ) -> Profile:
-    """A fresh profile from the answers in `turns` (up to seq `upto`), extracted by `engine`.
+    """A fresh profile from the answers in `turns` (up to seq `upto`), filed by `engine`.
 
-    The topic of each answer is the one stored with it, or for imported transcripts the one
-    guessed from the interviewer's turn before it; `stop` is checked between answers. A
-    review starts from the profile it reviewed (`start`; sections it adds nothing to keep
-    their status) and files answers that say nothing changed (`quiet`) by their own cues only.
+    Each answer goes through the same pipeline as in the live interview. Its topic is the one
+    stored with it, or for imported transcripts the one guessed from the interviewer's turn
+    before it; `stop` is checked between answers. A quarterly review starts again from the
+    profile it reviewed (read from `store`), as its strategy says.
     """
-    if start is not None:
-        profile = start.model_copy(deep=True)
-    else:
-        profile = Profile(session=session.id, company=session.company, role=session.role)
-    settle = getattr(engine, "settle", None)
+    strategy = strategy_for(session)
+    guide = load_pack(session.meta.get("lang", DEFAULT)).guide
+    start = strategy.start_profile(store, session)
+    profile = start.model_copy(deep=True)
+    pipeline = Pipeline(engine, guide)
     recent: deque[Turn] = deque(maxlen=6)
     topic: str | None = None
     asked: set[str] = set()
@@ -136,33 +129,18 @@ def reextract(
             if stop is not None and stop.is_set():
                 raise Cancelled
             about = turn.topic or topic
-            if quiet is not None and quiet(turn.text) and about != "close":
-                about = None  # "no change there" is filed by its own cues, not the question's
+            if about != "close" and strategy.quiet(turn.text, guide):
+                about = None
             if about == "intro":
                 profile.product = turn.text[:500]
             else:
                 context = Context(recent=tuple(recent), minutes_left=0.0)
-                items = engine.extract(turn.text, turn.seq, about, context)
-                had = correctable(profile) if about == "close" else set()
-                merge_answer(profile, items, turn.text, turn.seq, about, guide, had)
-                if settle is not None:  # an engine extracting in the background: wait for it
-                    settled = settle(False, None)
-                    for section, item in settled:
-                        merge(profile, section, item)
-                    among = items + settled
-                    note_corrections(profile, settled, turn.text, turn.seq, had, guide, among)
-                if about in SECTION_KEYS and is_dont_know(turn.text, guide):
+                filed = pipeline.file(profile, turn, about, context)
+                pipeline.settle(profile)  # an engine extracting in the background: wait for it
+                if about in SECTION_KEYS and filed.declined:
                     unanswered.add(about)
         recent.append(turn)
     declined = {key for key in unanswered if not profile.sections[key].items}
-    if start is None:
-        update_statuses(profile, guide, declined, asked)
-    else:
-        update_statuses(profile, guide, declined, set(SECTION_KEYS))
-        for key, section in start.sections.items():
-            if len(section.items) == len(profile.sections[key].items):
-                profile.sections[key].status = section.status
-    synthesize = getattr(engine, "synthesize", None)
-    if synthesize is not None:
-        profile.synthesis = synthesize(profile, Context(recent=tuple(recent))) or None
+    strategy.restatus(profile, guide, declined, asked, base=start if strategy.kind else None)
+    profile.synthesis = engine.synthesize(profile, Context(recent=tuple(recent))) or None
     return profile

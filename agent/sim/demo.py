@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.engines import Engine
+from agent.interview.contract import Engine
 from agent.interview.loop import Interview
 from agent.paths import resource
 from agent.sim.respondent import SimulatedRespondent, load_persona

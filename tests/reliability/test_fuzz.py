@@ -11,14 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent.engines.offline import file_answer as extract
 from agent.errors import InputError
 from agent.frontends.jsonl import parse_line, run_jsonl
 from agent.interview.loop import MAX_ANSWER_CHARS, Interview
+from agent.interview.pipeline import merge
 from agent.lang import load_guide
 from agent.profile.models import SECTION_KEYS, Profile, verify_evidence
 from agent.quarterly.transcripts import FORMATS, parse_bytes
 from agent.reading.numbers import parse_number
-from agent.reading.sections import extract, merge
 from agent.reading.statements import clean_answer, find_quantities, find_quotes, split_statements
 from tests.reliability.strategies import (
     ANSWER_TEXT,

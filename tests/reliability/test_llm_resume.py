@@ -10,7 +10,8 @@ import pytest
 
 from agent.engines.llm.engine import LLMEngine
 from agent.engines.offline import OfflineEngine
-from agent.interview.loop import MODEL_PENDING, Interview
+from agent.interview.loop import Interview
+from agent.interview.recovery import MODEL_PENDING
 from agent.profile.models import Profile, verify_evidence
 from agent.store.db import Store
 from tests.llm_fakes import answer_of, settings

@@ -10,16 +10,16 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from agent.config import ModelSettings
-from agent.engines import Context, Wording
+from agent.config import ModelSettings, resolve
 from agent.engines.llm.client import ModelClient
 from agent.engines.llm.errors import InvalidOutput, ModelError, ModelFailure
 from agent.engines.llm.messages import clip, extract_messages, question_messages, synthesis_messages
 from agent.engines.offline import OfflineEngine
+from agent.interview.contract import Context, Engine, Wording
 from agent.interview.planner import Action
 from agent.lang.guide import Guide
 from agent.profile.models import Evidence, Item, Profile, SectionKey, Synthesis
@@ -29,6 +29,9 @@ from agent.reading.statements import (
     read_statement,
     split_statements,
 )
+
+if TYPE_CHECKING:
+    from agent.engines import EngineSpec
 
 QUESTION_TOKENS = 160
 EXTRACT_TOKENS = 1500
@@ -54,10 +57,27 @@ class Delta(BaseModel):
     items: list[NewItem]
 
 
-class LLMEngine:
+class LLMEngine(Engine):
     """Words questions with a chat model and extracts in a background thread."""
 
     name = "llm"
+    streams = True
+    background = True
+
+    @classmethod
+    def from_spec(cls, spec: EngineSpec, notify: Callable[[str], None] | None = None) -> Engine:
+        """The model the flags, environment and config name; offline (said) when none is set."""
+        settings = resolve(spec.model, spec.base_url)
+        if settings.configured:
+            return cls(settings, notify=notify)
+        print(
+            f"icp: notice: no model configured for {settings.model} (no API key, no base URL): "
+            "running the offline engine. Set OPENAI_API_KEY, `icp config set api_key ...` or "
+            "--base-url; `icp doctor` checks the setup.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return OfflineEngine()
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from agent.engines import Engine, get_engine
+from agent.engines import get_engine
 from agent.errors import ICPError, InputError, NotFound, StoreError
 from agent.frontends.web.auth import TokenGuard
 from agent.frontends.web.sessions import IDLE_SECONDS, Interviews
@@ -34,6 +34,7 @@ from agent.frontends.web.views import (
     session_row,
     step_json,
 )
+from agent.interview.contract import Engine
 from agent.interview.loop import Interview
 from agent.reading.statements import clean_answer
 from agent.report.bundle import load_bundle
@@ -70,9 +71,7 @@ def start_interview(engine: Engine, company: str, role: str, minutes: float) -> 
     store = Store()
     try:
         interview = Interview.start(store, engine, company=company, role=role, minutes=minutes)
-        flush = getattr(engine, "flush", None)  # the llm engine's record of that first call
-        if flush is not None:
-            flush()
+        engine.flush()  # the llm engine's record of that first call
         return interview.session.id
     finally:
         store.close()

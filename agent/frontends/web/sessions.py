@@ -16,8 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from agent.engines import Engine
 from agent.errors import NotFound
+from agent.interview.contract import Engine
 from agent.interview.loop import Interview
 from agent.store.db import Store
 

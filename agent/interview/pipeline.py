@@ -1,0 +1,226 @@
+"""The one per-answer pipeline: extract, merge, settle late items, corrections, statuses.
+
+The live interview, the quarterly review, re-extraction, import and batch all file answers
+through `Pipeline`, so an answer means the same profile whichever path stored it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from agent.interview.contract import Context, Engine, Found
+from agent.lang.guide import Guide
+from agent.profile.models import Item, Profile, new_item_id
+from agent.prompts import render
+from agent.reading.sections import classify, comparable
+from agent.reading.statements import (
+    BULLET,
+    is_dont_know,
+    is_exhausted,
+    normalise,
+    read_statement,
+)
+from agent.reading.thoughts import item_from, thoughts
+from agent.store.db import Turn
+
+
+@dataclass
+class Filed:
+    """What one answer did to the profile, and how it reads for whoever asks next."""
+
+    turn: Turn
+    topic: str | None
+    changed: list[str] = field(default_factory=list)  # sections that gained items or evidence
+    gained: dict[str, int] = field(default_factory=dict)  # new items per section
+    dont_know: bool = False  # "I don't know" in some form
+    exhausted: bool = False  # "that's all I've got": the topic is used up
+
+    @property
+    def declined(self) -> bool:
+        """True for an answer that gives nothing on the topic: a don't-know or a that's-all."""
+        return self.dont_know or self.exhausted
+
+
+class Pipeline:
+    """Files answers into a profile with one engine: extract, merge, late items, corrections.
+
+    An engine that extracts in the background hands over its late items at `settle()`; a
+    correction among them to the closing summary is noted like one the floor found.
+    """
+
+    def __init__(self, engine: Engine, guide: Guide):
+        self.engine, self.guide = engine, guide
+        # The closing answer, the sections it could correct and its items: the engine's late
+        # items for it may correct something too.
+        self._closing: tuple[Turn, set[str], Found] | None = None
+
+    def file(self, profile: Profile, turn: Turn, topic: str | None, context: Context) -> Filed:
+        """Extract an answer's items for its topic and merge them into `profile`."""
+        guide = self.guide
+        before = {key: len(section.items) for key, section in profile.sections.items()}
+        items = self.engine.extract(turn.text, turn.seq, topic, context)
+        had = correctable(profile) if topic == "close" else set()
+        if topic == "close":
+            self._closing = (turn, had, items)
+        changed = merge_answer(profile, items, turn.text, turn.seq, topic, guide, had)
+        exhausted = is_exhausted(turn.text, guide)
+        return Filed(
+            turn=turn,
+            topic=topic,
+            changed=changed,
+            gained={k: len(s.items) - before[k] for k, s in profile.sections.items()},
+            dont_know=not exhausted and is_dont_know(turn.text, guide),
+            exhausted=exhausted,
+        )
+
+    def settle(self, profile: Profile, final: bool = False, wait: float | None = None) -> bool:
+        """Merge what the engine extracted in the background; True if the profile changed."""
+        pending = self.engine.pending
+        items = self.engine.settle(final, wait)
+        changed = False
+        for section, item in items:
+            changed = merge(profile, section, item) or changed
+        if items and self._closing and self._closing[0].seq == pending:
+            turn, had, floor = self._closing  # a correction the model found at the closing
+            among = floor + items
+            note_corrections(profile, items, turn.text, turn.seq, had, self.guide, among)
+        return changed
+
+
+def merge(profile: Profile, section: str, item: Item) -> bool:
+    """Add an item, or its evidence to an identical item; True if the profile changed."""
+    items = profile.sections[section].items
+    key = comparable(item.text)
+    for existing in items:
+        if comparable(existing.text) == key:
+            new = [ev for ev in item.evidence if ev not in existing.evidence]
+            existing.evidence.extend(new)
+            existing.concrete = existing.concrete or item.concrete
+            return bool(new)
+    if not item.id:
+        item.id = new_item_id(section, item, items)
+    items.append(item)
+    return True
+
+
+def merge_answer(
+    profile: Profile,
+    items: list[tuple[str, Item]],
+    answer: str,
+    turn: int,
+    topic: str | None,
+    guide: Guide,
+    had: set[str] | None = None,
+) -> list[str]:
+    """Merge an answer's items, returning the sections that changed; a correction to the closing
+    summary is also noted in its section.
+
+    Only a section that held items before the answer gets the note (`had`, from `correctable`
+    unless the caller already took it): a correction corrects something said earlier, an
+    addition to an empty section does not. A correction with no cue of its own ("It should be
+    5 to 12 chairs.") goes to the section whose items it shares words and numbers with, since
+    it can only be about something the summary said.
+    """
+    if had is None:
+        had = correctable(profile) if topic == "close" else set()
+    changed: list[str] = []
+    for section, item in items:
+        if merge(profile, section, item) and section not in changed:
+            changed.append(section)
+    if topic == "close":
+        note_corrections(profile, items, answer, turn, had, guide)
+        for section, item in _corrections_without_cues(profile, answer, turn, had, guide):
+            if merge(profile, section, item) and section not in changed:
+                changed.append(section)
+            _note(profile, section, item, turn, guide)
+    return changed
+
+
+def correctable(profile: Profile) -> set[str]:
+    """The sections a correction at the closing summary can correct: those holding claims."""
+    return {key for key, section in profile.sections.items() if section.items} - {
+        "customer_language"  # its items are quoted words, not claims to correct
+    }
+
+
+def note_corrections(
+    profile: Profile,
+    items: list[tuple[str, Item]],
+    answer: str,
+    turn: int,
+    had: set[str],
+    guide: Guide,
+    among: list[tuple[str, Item]] | None = None,
+) -> None:
+    """Note each item said as a correction ("Actually, ...") in its section, if `had` holds it.
+
+    `among` is every item of the answer when `items` are only some (the model's, after the
+    rules'): a correction's lead words start after whichever statement came before it.
+    """
+    among = items if among is None else among
+    for section, item in items:
+        if section in had and guide.correction_re.search(normalise(_as_said(item, among, answer))):
+            _note(profile, section, item, turn, guide)
+
+
+def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -> None:
+    text = item.text.rstrip(". ").replace('"', "'")
+    note = render(guide.closing["correction"], turn=turn, text=text)
+    if note not in profile.sections[section].notes:
+        profile.sections[section].notes.append(note)
+
+
+def _corrections_without_cues(
+    profile: Profile, answer: str, turn: int, had: set[str], guide: Guide
+) -> Iterator[tuple[str, Item]]:
+    """Corrections no cue files, each with the section whose items share most of its words."""
+    for span in thoughts(answer, guide):
+        if classify(span.text, None, guide) or not guide.correction_re.search(normalise(span.text)):
+            continue
+        words = _content(span.text)
+        shared = {
+            key: len(words & _content(" ".join(i.text for i in profile.sections[key].items)))
+            for key in had
+        }
+        best = max(shared, key=lambda key: shared[key], default=None)
+        if best and shared[best] >= 2:
+            yield best, item_from(span.text, turn, read_statement(span, guide, best))
+
+
+_STOPWORDS = frozenset(
+    "that this with from they them their have what about were been should would".split()  # noqa: SIM905
+)
+
+
+def _content(text: str) -> set[str]:
+    """Numbers and longer words, for telling which section a correction is about."""
+    words = re.findall(r"\d[\d,.]*|[a-z][a-z-]{3,}", normalise(text).lower())
+    return {w.rstrip("s") for w in words} - _STOPWORDS
+
+
+def _as_said(item: Item, items: list[tuple[str, Item]], answer: str) -> str:
+    """An item's statement with the words that led into it since the statement before, from the
+    answer: "That's wrong. The sweet spot is..." or "Actually, the sweet spot is..."."""
+    quote = item.evidence[0].quote
+    start = answer.find(quote)
+    if start < 0:
+        return quote
+    spans = [(a, a + len(q)) for _, i in items if (a := answer.find(q := i.evidence[0].quote)) >= 0]
+    # A statement ends before it, or holds it (the model's item inside the rules' thought).
+    before = max((b if b <= start else a for a, b in spans if a < start), default=0)
+    lead = BULLET.sub("", answer[before:start]).strip()  # "- Actually, ..." leads with "Actually"
+    return f"{lead} {quote}".strip()
+
+
+def update_statuses(profile: Profile, guide: Guide, declined: set[str], finished: set[str]) -> None:
+    """Recompute each section's status: covered, vague, declined or pending."""
+    for key, section in profile.sections.items():
+        concrete = sum(item.concrete for item in section.items)
+        if concrete >= (guide.sections[key].enough or 2) or (concrete and key in finished):
+            section.status = "covered"
+        elif section.items:
+            section.status = "vague"
+        else:
+            section.status = "declined" if key in declined else "pending"

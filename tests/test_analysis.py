@@ -4,12 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.lang import load_guide
+from agent.lang import load_pack
+from agent.reading.quantities import find_quantities
 from agent.reading.quoteback import hedge_context, quote_back, quote_backs
 from agent.reading.statements import (
     clean_answer,
     find_entities,
-    find_quantities,
     find_quotes,
     is_dont_know,
     is_exhausted,
@@ -18,7 +18,8 @@ from agent.reading.statements import (
     split_statements,
 )
 
-GUIDE = load_guide()
+PACK = load_pack()
+GUIDE = PACK.guide
 
 
 def texts(answer: str) -> list[str]:
@@ -116,11 +117,11 @@ def test_entities_skip_ordinary_sentence_starts():
 def test_hedges_make_statements_vague_and_numbers_concrete():
     vague = read_statement(
         split_statements("Mostly growing companies, the usual mid-market.")[0],
-        GUIDE,
+        PACK,
         "company_profile",
     )
     concrete = read_statement(
-        split_statements("They have 200 to 1,000 employees.")[0], GUIDE, "company_profile"
+        split_statements("They have 200 to 1,000 employees.")[0], PACK, "company_profile"
     )
     assert not vague.concrete and {h[1] for h in vague.hedges} >= {"generic", "number"}
     assert concrete.concrete
@@ -139,15 +140,15 @@ def test_hedges_make_statements_vague_and_numbers_concrete():
     ],
 )
 def test_chat_hedges(text, hedge):
-    hedges = read_statement(split_statements(text)[0], GUIDE).hedges
+    hedges = read_statement(split_statements(text)[0], PACK).hedges
     assert [h.text for h in hedges if h.text == hedge] == [hedge]
     for plain in ("They publish in Polish.", "Our biggest prob is onboarding.", "Ish from Gong."):
-        assert not read_statement(split_statements(plain)[0], GUIDE).hedges
+        assert not read_statement(split_statements(plain)[0], PACK).hedges
 
 
 def test_a_lot_is_a_quantity_hedge_only_as_a_lot_of():
     def hedges(text: str) -> list[str]:
-        return [h[0] for h in read_statement(split_statements(text)[0], GUIDE).hedges]
+        return [h[0] for h in read_statement(split_statements(text)[0], PACK).hedges]
 
     assert hedges("We talk about this a lot internally.") == []
     assert hedges("A lot of old equipment.") == ["A lot of"]
@@ -196,7 +197,7 @@ def test_hedge_context_stops_at_a_phrase_boundary():
     ],
 )
 def test_dont_know(answer):
-    assert is_dont_know(answer, GUIDE)
+    assert is_dont_know(answer, PACK)
 
 
 @pytest.mark.parametrize(
@@ -209,25 +210,25 @@ def test_dont_know(answer):
     ],
 )
 def test_an_answer_with_substance_is_not_a_decline(answer):
-    assert not is_dont_know(answer, GUIDE)
+    assert not is_dont_know(answer, PACK)
 
 
 def test_thats_all_is_a_decline_that_also_says_the_topic_is_used_up():
-    assert is_dont_know("That's all I've got on that one.", GUIDE)
-    assert is_exhausted("That's all I've got on that one.", GUIDE)
-    assert is_exhausted("Nothing else comes to mind, honestly.", GUIDE)
-    assert not is_exhausted("I don't know.", GUIDE)
-    assert is_dont_know("I'd have to ask our delivery lead, I genuinely don't know.", GUIDE)
+    assert is_dont_know("That's all I've got on that one.", PACK)
+    assert is_exhausted("That's all I've got on that one.", PACK)
+    assert is_exhausted("Nothing else comes to mind, honestly.", PACK)
+    assert not is_exhausted("I don't know.", PACK)
+    assert is_dont_know("I'd have to ask our delivery lead, I genuinely don't know.", PACK)
 
 
 def test_a_long_answer_mentioning_not_sure_is_not_a_decline():
     answer = "Not sure, but " + "they run NetSuite and have 300 employees. " * 5
-    assert not is_dont_know(answer, GUIDE)
+    assert not is_dont_know(answer, PACK)
 
 
 def test_filler():
-    assert is_filler("Good question.", GUIDE)
-    assert not is_filler("Good customers cut close from ten days to four.", GUIDE)
+    assert is_filler("Good question.", PACK)
+    assert not is_filler("Good customers cut close from ten days to four.", PACK)
 
 
 def test_clean_answer_drops_control_characters_but_keeps_text():
@@ -313,7 +314,7 @@ def quoted_back(text: str) -> list[tuple[str, str, float]]:
     """What the interview would quote back from a one-statement answer (hedges it would ask
     about, not a lone "mostly")."""
     span = split_statements(text)[0]
-    return [q for q in quote_backs(span.text, read_statement(span, GUIDE).hedges) if q[2] >= 1]
+    return [q for q in quote_backs(span.text, read_statement(span, PACK).hedges) if q[2] >= 1]
 
 
 def test_each_use_of_a_hedge_is_quoted_back_from_its_own_place():
@@ -338,7 +339,7 @@ def test_a_phrase_that_says_nothing_is_quoted_with_the_words_before_it():
 
 def test_the_big_one_and_a_small_world_are_no_sizes():
     def hedges(text: str) -> list[str]:
-        return [h[0] for h in read_statement(split_statements(text)[0], GUIDE).hedges]
+        return [h[0] for h in read_statement(split_statements(text)[0], PACK).hedges]
 
     assert hedges("Price is the big one.") == []
     assert hedges("It's a small world.") == []

@@ -7,7 +7,7 @@ import pytest
 from agent.errors import InputError
 from agent.profile.drift import compare, format_text, parse_ref
 from agent.profile.models import Evidence, Item, Profile
-from agent.reading.statements import find_quantities
+from agent.reading.quantities import find_quantities
 from agent.store.db import Store
 from tests.conftest import icp
 

@@ -6,17 +6,18 @@ from hypothesis import strategies as st
 
 from agent.engines.offline import file_answer as extract
 from agent.interview.pipeline import merge
-from agent.lang import load_guide
+from agent.lang import load_pack
 from agent.profile.models import Profile
 from agent.reading.sections import classify, section_scores
 from agent.reading.thoughts import tidy
 
-GUIDE = load_guide()
+PACK = load_pack()
+GUIDE = PACK.guide
 
 
 def filed(answer: str, topic: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for section, item in extract(answer, 3, topic, GUIDE):
+    for section, item in extract(answer, 3, topic, PACK):
         out.setdefault(section, []).append(item.text)
     return out
 
@@ -163,7 +164,7 @@ def test_it_the_department_is_a_cue_and_it_the_pronoun_is_not():
 
 def test_customer_quotes_are_kept_verbatim_with_who_said_them():
     answer = 'One controller told us "month-end close feels like a hostage situation".'
-    items = [(s, i) for s, i in extract(answer, 7, "customer_language", GUIDE)]
+    items = [(s, i) for s, i in extract(answer, 7, "customer_language", PACK)]
     assert len(items) == 1
     section, item = items[0]
     assert section == "customer_language"
@@ -289,8 +290,8 @@ def test_item_text_is_tidied_but_acronyms_stay_acronyms(text, item):
 
 def test_merge_adds_evidence_to_identical_items():
     profile = Profile()
-    first = list(extract("They run NetSuite.", 3, "technographics", GUIDE))
-    again = list(extract("They run NetSuite.", 9, "technographics", GUIDE))
+    first = list(extract("They run NetSuite.", 3, "technographics", PACK))
+    again = list(extract("They run NetSuite.", 9, "technographics", PACK))
     assert merge(profile, *first[0]) and merge(profile, *again[0])
     (item,) = profile.sections["technographics"].items
     assert [e.turn for e in item.evidence] == [3, 9]
@@ -299,5 +300,5 @@ def test_merge_adds_evidence_to_identical_items():
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300), st.sampled_from([None, "channels", "exclusions"]))
 def test_evidence_is_always_an_exact_substring(answer, topic):
-    for _, item in extract(answer, 1, topic, GUIDE):
+    for _, item in extract(answer, 1, topic, PACK):
         assert all(ev.quote and ev.quote in answer for ev in item.evidence)

@@ -15,7 +15,7 @@ from agent.joint.merge import (
     verify_merged,
 )
 from agent.profile.models import Evidence, Item, Profile
-from agent.reading.statements import find_quantities
+from agent.reading.quantities import find_quantities
 from agent.store.db import Store
 from tests.conftest import icp
 

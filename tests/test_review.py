@@ -3,7 +3,7 @@
 import json
 
 from agent.engines import get_engine
-from agent.interview.review import load_review
+from agent.lang import load_pack
 from agent.profile.models import Profile
 from agent.quarterly import batch
 from tests.conftest import icp, persona_paths, run_persona, spawn_icp
@@ -22,7 +22,7 @@ ANSWERS = {
 
 def answer_for(msg: dict) -> str:
     """The scripted reviewer: answers by what the question is about."""
-    texts = {q.id: q.text for q in load_review().questions}
+    texts = {q.id: q.text for q in load_pack().review.questions}
     for qid in ("cohort", "churn", "campaigns", "anomaly", "triggers"):
         if msg["text"] == texts[qid]:
             return ANSWERS[qid]
@@ -81,7 +81,7 @@ def test_review_end_to_end(store):
         "buying_triggers",
         "close",
     ]
-    assert questions[1]["text"] not in {q.text for q in load_review().questions}
+    assert questions[1]["text"] not in {q.text for q in load_pack().review.questions}
     assert questions[-1]["preface"] == (
         "Here is what changed since the last review: Company profile: 2 new. Channels: 2 new."
     )

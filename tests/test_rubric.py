@@ -9,7 +9,8 @@ import yaml
 
 from agent.errors import InputError
 from agent.profile.models import Evidence, Item, Profile
-from agent.reading.statements import find_entities, find_quantities
+from agent.reading.quantities import find_quantities
+from agent.reading.statements import find_entities
 from agent.scoring.rubric import derive
 from agent.scoring.rules import CATEGORIES, load_rules, split_points, to_yaml
 

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from agent.errors import InputError
-from agent.reading.numbers import parse_number
+from agent.reading.quantities import parse_number
 from agent.scoring.accounts import OUTPUT_COLUMNS, score_csv
 from agent.scoring.rules import Rubric, load_rules
 from tests.conftest import icp

@@ -16,9 +16,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from agent.engines.offline import OfflineEngine
-from agent.interview.contract import Engine
 from agent.frontends.web.app import MAX_ANSWER_CHARS, MAX_BODY_BYTES, create_app
 from agent.frontends.web.auth import cookie_name
+from agent.interview.contract import Engine
 from agent.profile.models import Evidence, Item
 from agent.report.bundle import load_bundle
 from agent.sim.respondent import SimulatedRespondent, load_persona

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from agent.interview.contract import Context, Engine, Wording
 from agent.interview.planner import Action
 from agent.interview.recap import short, summary_lines
-from agent.lang import load_guide
-from agent.lang.guide import Guide
+from agent.lang import Pack, load_pack
 from agent.profile.models import Evidence, Item, Profile
 from agent.prompts import render
 from agent.reading.sections import classify
@@ -22,8 +21,9 @@ class OfflineEngine(Engine):
     name = "offline"
     cpu_bound = True
 
-    def __init__(self, guide: Guide | None = None):
-        self.guide = guide or load_guide()
+    def __init__(self, pack: Pack | None = None):
+        self.pack = pack or load_pack()
+        self.guide = self.pack.guide
 
     def word(self, action: Action, profile: Profile, context: Context | None = None) -> Wording:
         """Word a planned question from the guide's templates."""
@@ -52,23 +52,23 @@ class OfflineEngine(Engine):
         self, answer: str, turn: int, topic: str | None, context: Context | None = None
     ) -> list[tuple[str, Item]]:
         """File each statement of the answer into its section."""
-        return list(file_answer(answer, turn, topic, self.guide))
+        return list(file_answer(answer, turn, topic, self.pack))
 
 
 def file_answer(
-    answer: str, turn: int, topic: str | None, guide: Guide
+    answer: str, turn: int, topic: str | None, pack: Pack
 ) -> Iterator[tuple[str, Item]]:
     """Yield (section, item) for every thought in an answer worth keeping."""
-    if is_dont_know(answer, guide):
+    if is_dont_know(answer, pack):
         return
-    for span in thoughts(answer, guide):
-        section = classify(span.text, topic, guide)
-        reading = read_statement(span, guide, section)
+    for span in thoughts(answer, pack):
+        section = classify(span.text, topic, pack.guide)
+        reading = read_statement(span, pack, section)
         quotes = reading.quotes
         if section and not (quotes and section == "customer_language"):
             yield section, item_from(span.text, turn, reading)
         for quote in quotes:
-            who = said_by(span.text, quote.start)
+            who = said_by(span.text, quote.start, pack)
             yield (
                 "customer_language",
                 Item(

@@ -47,7 +47,7 @@ class Interview(Recovery):
         self.guide = self.pack.guide
         self.profile, self.state, self.question = profile, state, question
         self.strategy = strategy or strategy_for(session)
-        self.pipeline = Pipeline(engine, self.guide)
+        self.pipeline = Pipeline(engine, self.pack)
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
         engine.bind(store, session.id)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from agent.interview.contract import Context, Engine, Found
+from agent.lang import Pack
 from agent.lang.guide import Guide
 from agent.profile.models import Item, Profile, new_item_id
 from agent.prompts import render
@@ -22,6 +23,7 @@ from agent.reading.statements import (
     normalise,
     read_statement,
 )
+from agent.reading.terms import content_words
 from agent.reading.thoughts import item_from, thoughts
 from agent.store.db import Turn
 
@@ -50,28 +52,28 @@ class Pipeline:
     correction among them to the closing summary is noted like one the floor found.
     """
 
-    def __init__(self, engine: Engine, guide: Guide):
-        self.engine, self.guide = engine, guide
+    def __init__(self, engine: Engine, pack: Pack):
+        self.engine, self.pack = engine, pack
         # The closing answer, the sections it could correct and its items: the engine's late
         # items for it may correct something too.
         self._closing: tuple[Turn, set[str], Found] | None = None
 
     def file(self, profile: Profile, turn: Turn, topic: str | None, context: Context) -> Filed:
         """Extract an answer's items for its topic and merge them into `profile`."""
-        guide = self.guide
+        pack = self.pack
         before = {key: len(section.items) for key, section in profile.sections.items()}
         items = self.engine.extract(turn.text, turn.seq, topic, context)
         had = correctable(profile) if topic == "close" else set()
         if topic == "close":
             self._closing = (turn, had, items)
-        changed = merge_answer(profile, items, turn.text, turn.seq, topic, guide, had)
-        exhausted = is_exhausted(turn.text, guide)
+        changed = merge_answer(profile, items, turn.text, turn.seq, topic, pack, had)
+        exhausted = is_exhausted(turn.text, pack)
         return Filed(
             turn=turn,
             topic=topic,
             changed=changed,
             gained={k: len(s.items) - before[k] for k, s in profile.sections.items()},
-            dont_know=not exhausted and is_dont_know(turn.text, guide),
+            dont_know=not exhausted and is_dont_know(turn.text, pack),
             exhausted=exhausted,
         )
 
@@ -85,7 +87,7 @@ class Pipeline:
         if items and self._closing and self._closing[0].seq == pending:
             turn, had, floor = self._closing  # a correction the model found at the closing
             among = floor + items
-            note_corrections(profile, items, turn.text, turn.seq, had, self.guide, among)
+            note_corrections(profile, items, turn.text, turn.seq, had, self.pack, among)
         return changed
 
 
@@ -111,7 +113,7 @@ def merge_answer(
     answer: str,
     turn: int,
     topic: str | None,
-    guide: Guide,
+    pack: Pack,
     had: set[str] | None = None,
 ) -> list[str]:
     """Merge an answer's items, returning the sections that changed; a correction to the closing
@@ -130,11 +132,11 @@ def merge_answer(
         if merge(profile, section, item) and section not in changed:
             changed.append(section)
     if topic == "close":
-        note_corrections(profile, items, answer, turn, had, guide)
-        for section, item in _corrections_without_cues(profile, answer, turn, had, guide):
+        note_corrections(profile, items, answer, turn, had, pack)
+        for section, item in _corrections_without_cues(profile, answer, turn, had, pack):
             if merge(profile, section, item) and section not in changed:
                 changed.append(section)
-            _note(profile, section, item, turn, guide)
+            _note(profile, section, item, turn, pack.guide)
     return changed
 
 
@@ -151,7 +153,7 @@ def note_corrections(
     answer: str,
     turn: int,
     had: set[str],
-    guide: Guide,
+    pack: Pack,
     among: list[tuple[str, Item]] | None = None,
 ) -> None:
     """Note each item said as a correction ("Actually, ...") in its section, if `had` holds it.
@@ -161,8 +163,9 @@ def note_corrections(
     """
     among = items if among is None else among
     for section, item in items:
-        if section in had and guide.correction_re.search(normalise(_as_said(item, among, answer))):
-            _note(profile, section, item, turn, guide)
+        said = normalise(_as_said(item, among, answer))
+        if section in had and pack.guide.correction_re.search(said):
+            _note(profile, section, item, turn, pack.guide)
 
 
 def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -> None:
@@ -173,10 +176,11 @@ def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -
 
 
 def _corrections_without_cues(
-    profile: Profile, answer: str, turn: int, had: set[str], guide: Guide
+    profile: Profile, answer: str, turn: int, had: set[str], pack: Pack
 ) -> Iterator[tuple[str, Item]]:
     """Corrections no cue files, each with the section whose items share most of its words."""
-    for span in thoughts(answer, guide):
+    guide = pack.guide
+    for span in thoughts(answer, pack):
         if classify(span.text, None, guide) or not guide.correction_re.search(normalise(span.text)):
             continue
         words = _content(span.text)
@@ -186,18 +190,12 @@ def _corrections_without_cues(
         }
         best = max(shared, key=lambda key: shared[key], default=None)
         if best and shared[best] >= 2:
-            yield best, item_from(span.text, turn, read_statement(span, guide, best))
-
-
-_STOPWORDS = frozenset(
-    "that this with from they them their have what about were been should would".split()  # noqa: SIM905
-)
+            yield best, item_from(span.text, turn, read_statement(span, pack, best))
 
 
 def _content(text: str) -> set[str]:
-    """Numbers and longer words, for telling which section a correction is about."""
-    words = re.findall(r"\d[\d,.]*|[a-z][a-z-]{3,}", normalise(text).lower())
-    return {w.rstrip("s") for w in words} - _STOPWORDS
+    """Numbers and the words that carry meaning, for telling which section a correction is about."""
+    return content_words(text) | set(re.findall(r"\d[\d,.]*", text))
 
 
 def _as_said(item: Item, items: list[tuple[str, Item]], answer: str) -> str:

@@ -18,9 +18,8 @@ from agent.interview.pipeline import Filed, update_statuses
 from agent.interview.planner import Action, State, normalise_question, questions_left
 from agent.interview.recap import summary_lines
 from agent.interview.strategy import Strategy
-from agent.lang import DEFAULT, load_pack
+from agent.lang import DEFAULT, Pack, load_pack
 from agent.lang.guide import Guide
-from agent.lang.review import ReviewWords
 from agent.profile.drift import Drift, compare, load
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
 from agent.prompts import render
@@ -36,16 +35,6 @@ class ReviewState(State):
     step: int = 0
     queue: list[str] = Field(default_factory=list)
     probed: list[str] = Field(default_factory=list)
-
-
-def says_no_change(answer: str) -> bool:
-    """Whether an answer says nothing moved."""
-    return bool(load_review().no_change_re.search(answer))
-
-
-def load_review() -> ReviewWords:
-    """The review questions of the default language pack."""
-    return load_pack().review
 
 
 class QuarterlyReview(Strategy):
@@ -77,18 +66,18 @@ class QuarterlyReview(Strategy):
 
     def topic(self, interview: Interview, turn: Turn) -> str | None:
         """The question's section, unless the answer says nothing moved."""
-        return None if self.quiet(turn.text, interview.guide) else interview.state.current
+        return None if self.quiet(turn.text, interview.pack) else interview.state.current
 
-    def quiet(self, text: str, guide: Guide) -> bool:
+    def quiet(self, text: str, pack: Pack) -> bool:
         """An answer that says nothing moved, or that the respondent does not know: "No change
         there" is not filed under the question's section; a statement with cues still is."""
-        return says_no_change(text) or is_dont_know(text, guide)
+        return bool(pack.review.no_change_re.search(text)) or is_dont_know(text, pack)
 
     def after(self, interview: Interview, filed: Filed | None) -> list[Action]:
         """Queue a follow-up for each section the answer changed, then ask the next question."""
         state = interview.state
         hint = state.current
-        if filed is not None and not self.quiet(filed.turn.text, interview.guide):
+        if filed is not None and not self.quiet(filed.turn.text, interview.pack):
             for key in filed.changed or ([hint] if hint else []):
                 if key not in state.probed and key not in state.queue:
                     state.queue.append(key)

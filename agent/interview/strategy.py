@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from agent.interview.pipeline import Filed, update_statuses
 from agent.interview.planner import Action, LastAnswer, State, plan
+from agent.lang import Pack
 from agent.lang.guide import Guide
 from agent.profile.models import Profile
 from agent.reading.quoteback import quote_backs
@@ -61,7 +62,7 @@ class Strategy:
         """The profile a session starts from: empty, for a first interview."""
         return Profile(session=session.id, company=session.company, role=session.role)
 
-    def quiet(self, text: str, guide: Guide) -> bool:
+    def quiet(self, text: str, pack: Pack) -> bool:
         """True for an answer filed by its own cues only, not under the question's section."""
         return False
 
@@ -104,15 +105,17 @@ class FirstInterview(Strategy):
                 state.dont_knows[key] = state.dont_knows.get(key, 0) + 1
             if not interview.profile.sections[key].items and key not in state.declined:
                 state.declined.append(key)
-        spans = split_statements(filed.turn.text)
-        readings = [read_statement(span, interview.guide, key) for span in spans]
+        spans = split_statements(filed.turn.text, interview.pack)
+        readings = [read_statement(span, interview.pack, key) for span in spans]
         last = LastAnswer(
             section=key,
             dont_know=filed.dont_know,
             exhausted=filed.exhausted,
             gained=gained,
             concrete=any(r.concrete for r in readings),
-            hedges=[q for r in readings for q in quote_backs(r.span.text, r.hedges)],
+            hedges=[
+                q for r in readings for q in quote_backs(r.span.text, r.hedges, interview.pack)
+            ],
         )
         return self.next(interview, last)
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from agent.profile.models import Evidence, Item, Profile
-from agent.reading.numbers import fmt_range, overlap, sizes
+from agent.reading.numbers import fmt_range, overlap
+from agent.reading.quantities import sizes
 from agent.reading.terms import find_terms, fold, has_term, names, vocabulary
 
 if TYPE_CHECKING:

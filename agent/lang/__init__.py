@@ -14,6 +14,9 @@ from pydantic import BaseModel, ValidationError
 
 from agent.errors import InputError
 from agent.lang.guide import Guide
+from agent.lang.numbers import NumberWords
+from agent.lang.quoteback import QuoteWords
+from agent.lang.reading import ReadingWords
 from agent.lang.review import ReviewWords
 from agent.lang.vocabulary import Vocabulary
 from agent.paths import load_yaml, resource
@@ -25,9 +28,12 @@ class Pack(BaseModel):
     """One language: the interview guide and the word lists that read answers in it."""
 
     code: str
-    guide: Guide
-    vocabulary: Vocabulary
-    review: ReviewWords
+    guide: Guide  # the interview: questions, order, cues, hedges, declines
+    reading: ReadingWords  # cutting answers into statements and reading them
+    numbers: NumberWords  # numbers, units, ranges; in answers and in CRM cells
+    quoteback: QuoteWords  # what a follow-up quotes back
+    vocabulary: Vocabulary  # industries, regions, channels, triggers, roles, stopwords
+    review: ReviewWords  # the quarterly review's questions
 
 
 PARTS = tuple(name for name in Pack.model_fields if name != "code")

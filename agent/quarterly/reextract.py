@@ -17,6 +17,7 @@ from agent.lang.guide import Guide
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, Profile
 from agent.reading.sections import section_scores
+from agent.reading.terms import vocabulary
 from agent.store.db import SessionInfo, Store, Turn
 
 
@@ -42,19 +43,12 @@ def question_topic(turn: Turn, guide: Guide) -> str | None:
     return guess_topic(turn.text, guide)
 
 
-# fmt: off
-_STOP = frozenset((
-    "what", "which", "when", "where", "they", "them", "their", "your", "have", "does", "about",
-    "that", "this", "with", "from", "were", "would", "like", "most", "more", "other", "into",
-    "just", "some", "kind", "there", "been", "than", "then", "make", "made", "tell", "think",
-    "last", "these", "those", "thing", "things",
-))
-# fmt: on
 _GUESSERS: dict[int, Callable[[str], str | None]] = {}
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOP)
+    stop = vocabulary().stopwords
+    return frozenset(w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in stop)
 
 
 def guess_topic(question: str, guide: Guide) -> str | None:
@@ -106,10 +100,11 @@ def reextract(
     profile it reviewed (read from `store`), as its strategy says.
     """
     strategy = strategy_for(session)
-    guide = load_pack(session.meta.get("lang", DEFAULT)).guide
+    pack = load_pack(session.meta.get("lang", DEFAULT))
+    guide = pack.guide
     start = strategy.start_profile(store, session)
     profile = start.model_copy(deep=True)
-    pipeline = Pipeline(engine, guide)
+    pipeline = Pipeline(engine, pack)
     recent: deque[Turn] = deque(maxlen=6)
     topic: str | None = None
     asked: set[str] = set()
@@ -129,7 +124,7 @@ def reextract(
             if stop is not None and stop.is_set():
                 raise Cancelled
             about = turn.topic or topic
-            if about != "close" and strategy.quiet(turn.text, guide):
+            if about != "close" and strategy.quiet(turn.text, pack):
                 about = None
             if about == "intro":
                 profile.product = turn.text[:500]

@@ -1,4 +1,4 @@
-"""Generic B2B word lists (prompts/vocabulary.yaml) and finding them in text."""
+"""Finding the language pack's generic B2B terms (`vocabulary.yaml`) and names in text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from functools import cache
 from agent.lang.vocabulary import Vocabulary
 from agent.reading.statements import find_entities
 
-_ARTICLES = {"the", "a", "an", "our", "their", "his", "her", "this", "that", "these", "those"}
 _OPENING_MARKS = " \t\"'“‘(*•-"  # may stand between a sentence's end and its first word
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
@@ -154,7 +153,7 @@ def names(text: str) -> list[str]:
     out = []
     for name in find_entities(text):
         words = name.split()
-        while words and fold(words[0]) in _ARTICLES:  # "The CFO" is a title, not a name
+        while words and fold(words[0]) in vocab.articles:  # "The CFO" is a title, not a name
             words = words[1:]
         # "Runs Dentrix": a verb capitalised because it opens the sentence is no part of the name
         if len(words) > 1 and _opener(words[0]) and _only_opens(text, name):
@@ -165,26 +164,20 @@ def names(text: str) -> list[str]:
             name
             and folded not in skip
             and singular(folded) not in skip
-            and not folded.startswith(("new ", "a "))
+            and not folded.startswith(vocab.arrivals.new + " ")
         ):
             out.append(name)
     return list(dict.fromkeys(out))
 
 
-_NEW_ROLE = re.compile(
-    r"\bnew\s+((?:(?:head|vp|vice president|director|chief)\s+of\s+\w+)|"
-    r"[\w-]+(?:\s+(?:or|and)\s+[\w-]+)?)",
-    re.IGNORECASE,
-)
-
-
 def new_roles(text: str) -> list[str]:
     """Arrivals named as triggers: "a new CFO or controller" gives ["new CFO", "new controller"]."""
-    roles = vocabulary().roles
+    vocab = vocabulary()
+    roles, arrivals = vocab.roles, vocab.arrivals
     out = []
-    for m in _NEW_ROLE.finditer(unicodedata.normalize("NFKC", text)):
-        for part in re.split(r"\s+(?:or|and)\s+", m.group(1)):
+    for m in arrivals.pattern.finditer(unicodedata.normalize("NFKC", text)):
+        for part in arrivals.split.split(m.group(1)):
             head = fold(part.split()[0])
             if head in roles:
-                out.append("new " + part.strip())
+                out.append(f"{arrivals.new} {part.strip()}")
     return list(dict.fromkeys(out))

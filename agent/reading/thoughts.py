@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agent.lang.guide import Guide
+from agent.lang import Pack, load_pack
 from agent.profile.models import Evidence, Item
 from agent.reading.sections import STRONG, section_scores
 from agent.reading.statements import (
@@ -19,57 +19,33 @@ from agent.reading.statements import (
 )
 
 CONTINUATION_WORDS = 10  # "That renews them." follows on; a full sentence of its own does not
-_SAID_BY = re.compile(
-    r"(?:^|[,;:]\s*|\b(?:an?|one|our|the|some|many|most|every|another)\s+)"
-    r"((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+?)\s+(?:(?:once|always|often|literally)\s+)?"
-    r"(?:told us|tells us|says|said|say|put it|calls it|called it|wrote|asked|complained|"
-    r"described it as|keep saying|kept saying)\b",
-    re.IGNORECASE,
-)
-_DETERMINER = re.compile(r"^(?:an?|one|our|the|some|many|most|every|another)\s+", re.IGNORECASE)
-# Words of a sentence that only talks about the talk (contentless).
-_TALK = frozenset(
-    "i we you they he she it that this there here what how so a an the and or but on about "  # noqa: SIM905
-    "out up in to of could would can will should might do did is are was were be been go goes "
-    "going went get got lot just really anyway well yeah all right know mean say said guess "
-    "think talk talking always again too".split()
-)
-# One-word replies that answer nothing on their own (a few common non-English ones too).
-_REPLIES = frozenset(
-    "yep yup nope nah maybe perhaps correct true agreed thanks cool nice great good fine "  # noqa: SIM905
-    "idk dunno sometimes mostly often never both neither either none everything nothing "
-    "whatever depends unsure no yes sure ok okay hmm n/a na pass skip tbd tbc unknown same "
-    "lol meh ditto nein ja non oui nada sí si nee doch".split()
-)
 _LETTER_DIGIT_LETTER = re.compile(r"[a-z]\d[a-z]")
-_CLITIC = re.compile(r"'(?:s|re|ve|d|ll|m)$|n't$")
-_PRONOUNS = {"they", "we", "he", "she", "i", "you", "it", "someone", "people", "everyone", "one"}
 
 
-def said_by(statement: str, quote_start: int) -> str:
+def said_by(statement: str, quote_start: int, pack: Pack | None = None) -> str:
     """Who said the quoted words, from the words before the quote ("one controller told us")."""
-    matches = list(_SAID_BY.finditer(statement[:quote_start]))
+    words = (pack or load_pack()).reading.said_by
+    matches = list(words.pattern.finditer(statement[:quote_start]))
     if not matches:
         return ""
-    m = matches[-1]
-    who = _DETERMINER.sub("", m.group(1).strip())
-    return "" if who.lower() in _PRONOUNS else who
+    who = words.determiner.sub("", matches[-1].group(1).strip())
+    return "" if who.lower() in words.nobody else who
 
 
-def contentless(span: Span, guide: Guide) -> bool:
+def contentless(span: Span, pack: Pack) -> bool:
     """True for talk about talking ("I could go on about that.", "That's how it goes.").
 
     Only pronouns, auxiliaries and particles, with no cue, name or hedge: "Not for us.",
     "Too big." and "IT does." say something and are kept.
     """
-    text = span.text
-    words = [_CLITIC.sub("", w) for w in re.findall(r"[\w']+", normalise(text).lower())]
-    if not all(w in _TALK for w in words) or re.search(r"\b[A-Z]{2,}\b", text):
+    text, talk = span.text, pack.reading
+    words = [talk.clitic.sub("", w) for w in re.findall(r"[\w']+", normalise(text).lower())]
+    if not all(w in talk.talk_words for w in words) or re.search(r"\b[A-Z]{2,}\b", text):
         return False
-    reading = read_statement(span, guide)
+    reading = read_statement(span, pack)
     if reading.quotes or reading.quantities or any(h.weight >= 1 for h in reading.hedges):
         return False
-    return not any(section_scores(text, guide).values())
+    return not any(section_scores(text, pack.guide).values())
 
 
 def tidy(text: str) -> str:
@@ -84,14 +60,14 @@ def tidy(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def thoughts(answer: str, guide: Guide) -> list[Span]:
+def thoughts(answer: str, pack: Pack) -> list[Span]:
     """Statements grouped into thoughts: a short follow-on sentence with no cue of its own
     ("An acquisition. Thousands of inherited contracts nobody can find.") stays with the one
     before it, so a fact is never split across sections."""
     groups: list[Span] = []
     joinable, size = False, 0
-    for span in split_statements(answer):
-        if is_filler(span.text, guide) or contentless(span, guide) or not _says(span.text):
+    for span in split_statements(answer, pack):
+        if is_filler(span.text, pack) or contentless(span, pack) or not _says(span.text, pack):
             joinable = False
             continue
         follows = (
@@ -99,7 +75,7 @@ def thoughts(answer: str, guide: Guide) -> list[Span]:
             and size < 3
             and not _listed(answer, span)
             and len(span.text.split()) <= CONTINUATION_WORDS
-            and max(section_scores(span.text, guide).values()) < STRONG
+            and max(section_scores(span.text, pack.guide).values()) < STRONG
             and not find_quotes(span.text)
         )
         if follows:
@@ -113,7 +89,7 @@ def thoughts(answer: str, guide: Guide) -> list[Span]:
     return groups
 
 
-def _says(text: str) -> bool:
+def _says(text: str, pack: Pack) -> bool:
     """False for a one-word reply that names nothing ("Exactly.", "Nope.", "N/A", "Huh?")."""
     words = re.findall(r"[\w'&+/$%-]+", text)
     if len(words) != 1:
@@ -124,9 +100,9 @@ def _says(text: str) -> bool:
     return (
         sum(c.isalpha() for c in word) >= 2
         and not text.rstrip().endswith("?")
-        and word not in _REPLIES
-        and word not in _TALK
-        and not word.endswith("ly")
+        and word not in pack.reading.replies
+        and word not in pack.reading.talk_words
+        and not word.endswith(tuple(pack.reading.adverb_endings))
     )
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from agent.errors import InputError
 from agent.paths import load_yaml, resource
-from agent.reading.numbers import parse_number, point
+from agent.reading.numbers import point
+from agent.reading.quantities import parse_number
 from agent.reading.terms import has_term
 from agent.scoring.rules import CATEGORIES, NUMERIC_FIELDS, Rubric
 

@@ -8,7 +8,8 @@ import unicodedata
 
 from agent.profile.models import SECTION_TITLES, Profile
 from agent.reading.clauses import condition, industries, mentions, positive, supporters, tools
-from agent.reading.numbers import fmt_range, sizes
+from agent.reading.numbers import fmt_range
+from agent.reading.quantities import sizes
 from agent.reading.terms import find_terms, fold, vocabulary
 from agent.report.summary import persona
 from agent.scoring.rules import Disqualifier, or_join

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from agent.profile.models import SECTION_TITLES, Evidence, Item, Profile
-from agent.reading.statements import find_quantities
+from agent.reading.quantities import find_quantities
 from agent.reading.terms import find_terms, fold
 from agent.report.model_summary import cited
 from agent.scoring.rules import Rubric, Rule, settings

@@ -17,7 +17,8 @@ from agent.reading.clauses import (
     timing,
     tools,
 )
-from agent.reading.numbers import fmt_range, sizes
+from agent.reading.numbers import fmt_range
+from agent.reading.quantities import sizes
 from agent.reading.terms import find_terms, fold, new_roles, singular, vocabulary
 from agent.scoring.disqualify import derive_disqualifiers
 from agent.scoring.rules import CATEGORIES, Category, Rubric, Rule, or_join, settings, split_points

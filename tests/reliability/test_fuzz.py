@@ -16,11 +16,11 @@ from agent.errors import InputError
 from agent.frontends.jsonl import parse_line, run_jsonl
 from agent.interview.loop import MAX_ANSWER_CHARS, Interview
 from agent.interview.pipeline import merge
-from agent.lang import load_guide
+from agent.lang import load_pack
 from agent.profile.models import SECTION_KEYS, Profile, verify_evidence
 from agent.quarterly.transcripts import FORMATS, parse_bytes
-from agent.reading.numbers import parse_number
-from agent.reading.statements import clean_answer, find_quantities, find_quotes, split_statements
+from agent.reading.quantities import find_quantities, parse_number
+from agent.reading.statements import clean_answer, find_quotes, split_statements
 from tests.reliability.strategies import (
     ANSWER_TEXT,
     ANY_TEXT,
@@ -31,7 +31,8 @@ from tests.reliability.strategies import (
     render_transcript,
 )
 
-GUIDE = load_guide()
+PACK = load_pack()
+GUIDE = PACK.guide
 TOPICS = st.sampled_from([None, "intro", "close", *SECTION_KEYS])
 FAST = settings(max_examples=300, deadline=None)
 SLOW = settings(
@@ -92,7 +93,7 @@ def test_extraction_is_grounded_and_exports_as_strict_json(text, topic, turn):
     tried("extract")
     answer = clean_answer(text)
     profile = Profile(session="fuzz")
-    for section, item in extract(answer, turn, topic, GUIDE):
+    for section, item in extract(answer, turn, topic, PACK):
         assert section in SECTION_KEYS
         assert all(ev.turn == turn for ev in item.evidence)
         merge(profile, section, item)

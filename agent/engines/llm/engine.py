@@ -21,14 +21,10 @@ from agent.engines.llm.messages import clip, extract_messages, question_messages
 from agent.engines.offline import OfflineEngine
 from agent.interview.contract import Context, Engine, Wording
 from agent.interview.planner import Action
-from agent.lang.guide import Guide
+from agent.lang import Pack
 from agent.profile.models import Evidence, Item, Profile, SectionKey, Synthesis
-from agent.reading.statements import (
-    find_entities,
-    find_quantities,
-    read_statement,
-    split_statements,
-)
+from agent.reading.quantities import find_quantities
+from agent.reading.statements import find_entities, read_statement, split_statements
 
 if TYPE_CHECKING:
     from agent.engines import EngineSpec
@@ -83,12 +79,12 @@ class LLMEngine(Engine):
         self,
         settings: ModelSettings,
         model: Any = None,
-        guide: Guide | None = None,
+        pack: Pack | None = None,
         notify: Callable[[str], None] | None = None,
     ):
         self.client = ModelClient(settings, model)
-        self.offline = OfflineEngine(guide)
-        self.guide = self.offline.guide
+        self.offline = OfflineEngine(pack)
+        self.pack, self.guide = self.offline.pack, self.offline.guide
         self.notify = notify or _stderr
         self.store: Any = None
         self.session_id = ""
@@ -232,11 +228,12 @@ class LLMEngine(Engine):
 
     def _item(self, new: NewItem, quotes: list[str], turn: int) -> Item:
         joined = " ".join(quotes)
-        quantities = find_quantities(joined)
+        quantities = find_quantities(joined, self.pack)
         judged = any(
-            read_statement(s, self.guide, new.section).concrete for s in split_statements(joined)
+            read_statement(s, self.pack, new.section).concrete
+            for s in split_statements(joined, self.pack)
         )
-        grounded = bool(quantities or find_entities(joined) or judged)
+        grounded = bool(quantities or find_entities(joined, self.pack) or judged)
         return Item(
             text=clip(" ".join(new.text.split()), 60),
             evidence=[Evidence(turn=turn, quote=q) for q in quotes],

@@ -1,0 +1,130 @@
+"""Numbers as a pack's language says and types them (`numbers.yaml`)."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from pydantic import BaseModel
+
+from agent.lang.patterns import alternation
+
+CURRENCY_SIGNS = "$€£"  # signs before a number in an answer
+CELL_CURRENCY_SIGNS = "$€£¥₹"
+
+
+class Leads(BaseModel):
+    """Words before a number: a range, a lower or upper bound, an estimate."""
+
+    range: list[str]
+    at_least: list[str]
+    at_most: list[str]
+    about: list[str]
+
+
+class OpenEnd(BaseModel):
+    """ "or more" / "or fewer" after a number."""
+
+    joiners: list[str]
+    up: list[str]
+    down: list[str]
+
+
+class NumberWords(BaseModel):
+    """Number words, scales, units and the words around numbers, in answers and CRM cells."""
+
+    words: dict[str, float]
+    scales: dict[str, float]
+    text_scales: list[str]
+    units: list[str]
+    chat_units: list[str]
+    durations: dict[str, float]
+    kinds: dict[str, list[str]]
+    leads: Leads
+    range_words: list[str]
+    open_end: OpenEnd
+    blank: frozenset[str]
+    approximately: list[str]
+    at_most_cell: list[str]
+    at_least_cell: list[str]
+    currencies: list[str]
+    cell_range_words: list[str]
+    revenue_words: list[str]
+
+    @cached_property
+    def quantity(self) -> re.Pattern[str]:
+        """A number or range in running text, with what it counts."""
+        number = (
+            r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\b"  # "one", not the end of "phone"
+            + alternation(self.words)
+            + r"\b)"
+        )
+        scale = rf"(?:\s?{alternation(self.text_scales)}\b)?"
+        chat = alternation(self.chat_units, escape=False)
+        unit = rf"(?:(?:(?-i:{chat})|{alternation(self.units, escape=False)})\b|%)"
+        leads = self.leads.range + self.leads.at_least + self.leads.at_most + self.leads.about
+        lead = alternation([w + " " for w in leads]).replace(r"\ ", r"\s+")
+        sign = f"[{CURRENCY_SIGNS}]"
+        to = alternation(["-", "–", "—", *self.range_words])
+        return re.compile(
+            rf"(?P<lead>{lead})?"
+            rf"(?P<cur>{sign})?\s?(?P<a>{number})(?P<asc>{scale})"
+            rf"(?:\s?{to}\s?(?P<cur2>{sign})?(?P<b>{number})(?P<bsc>{scale}))?"
+            rf"(?P<plus>\+)?"
+            rf"(?:\s?(?P<unit>(?:[a-z-]+\s){{0,2}}?{unit}))?",
+            re.IGNORECASE,
+        )
+
+    @cached_property
+    def open_unit(self) -> re.Pattern[str]:
+        """ "or more" at the start of a unit: "three or more subsidiaries"."""
+        joiners = alternation(self.open_end.joiners)
+        ends = alternation(self.open_end.up + self.open_end.down)
+        return re.compile(rf"^{joiners}\s+({ends})\s+", re.IGNORECASE)
+
+    @cached_property
+    def kind_of(self) -> dict[str, str]:
+        """A unit's singular base -> the kind of quantity it makes."""
+        return {base: kind for kind, bases in self.kinds.items() for base in bases}
+
+    # CRM cells
+    @cached_property
+    def cell_approx(self) -> re.Pattern[str]:
+        """An estimate's marker at the start of a cell ("~500", "approx. 500")."""
+        return re.compile(rf"^{alternation(self.approximately, escape=False)}\s*", re.I)
+
+    @cached_property
+    def cell_at_most(self) -> re.Pattern[str]:
+        """An upper bound's marker ("<50", "up to 50")."""
+        return re.compile(rf"^{alternation(self.at_most_cell, escape=False)}\s*", re.I)
+
+    @cached_property
+    def cell_at_least(self) -> re.Pattern[str]:
+        """A lower bound's marker (">500", "at least 500")."""
+        return re.compile(rf"^{alternation(self.at_least_cell, escape=False)}\s*", re.I)
+
+    @cached_property
+    def cell_currency(self) -> re.Pattern[str]:
+        """A currency sign or code in a cell."""
+        return re.compile(
+            rf"[{CELL_CURRENCY_SIGNS}]|\b{alternation(self.currencies)}\b", re.IGNORECASE
+        )
+
+    @cached_property
+    def cell_number(self) -> re.Pattern[str]:
+        """One number in a cell, with its scale: "1,200", "1.2k", "5 million"."""
+        return re.compile(
+            r"(?P<n>\d{1,3}(?:[ ,]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)\s*"
+            rf"(?P<s>{alternation(self.scales)})?(?![a-z])",
+            re.IGNORECASE,
+        )
+
+    @cached_property
+    def cell_range(self) -> re.Pattern[str]:
+        """Between the two numbers of a range in a cell."""
+        return re.compile(rf"\s*{alternation(['-', '–', '—', *self.cell_range_words])}\s*", re.I)
+
+    @cached_property
+    def revenue(self) -> re.Pattern[str]:
+        """A sentence about revenue: its money is a company's size."""
+        return re.compile(rf"\b{alternation(self.revenue_words)}\b", re.IGNORECASE)

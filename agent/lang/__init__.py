@@ -13,6 +13,7 @@ from functools import cache
 from pydantic import BaseModel, ValidationError
 
 from agent.errors import InputError
+from agent.lang.clauses import ClauseWords
 from agent.lang.guide import Guide
 from agent.lang.numbers import NumberWords
 from agent.lang.quoteback import QuoteWords
@@ -33,6 +34,7 @@ class Pack(BaseModel):
     numbers: NumberWords  # numbers, units, ranges; in answers and in CRM cells
     quoteback: QuoteWords  # what a follow-up quotes back
     vocabulary: Vocabulary  # industries, regions, channels, triggers, roles, stopwords
+    clauses: ClauseWords  # clauses, exclusion reasons and trigger timing, for scoring rules
     review: ReviewWords  # the quarterly review's questions
 
 

@@ -7,36 +7,16 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+from agent.lang import load_pack
+from agent.lang.clauses import ClauseWords
 from agent.profile.models import Item, Profile
 from agent.reading.statements import Span, split_statements
 from agent.reading.terms import find_terms, fold, names, vocabulary
 from agent.scoring.rules import settings
 
-_CLAUSE = re.compile(r";\s*|,?\s+but\s+", re.IGNORECASE)
-# Where the reason of an exclusion starts: "Agencies, because they churn", "SAP: too heavy",
-# "Agencies and consultancies, their AP is tiny". A comma before a list item does not.
-_REASON = re.compile(
-    r"\s*(?:[.;!?](?=\s|$)|:(?=\s|$)|\s[-\u2013\u2014]\s|"
-    r",\s*(?=(?:because|since|so|they|their|them|it|its|the|this|that|which|who|we|our)\b)|"
-    r"\s(?=(?:because|since|unless|due to|given that|as (?:they|their|it|its|we)|"
-    r"so (?:they|that|it))\b))",
-    re.IGNORECASE,
-)
-_LEAD_IN = re.compile(
-    r"(?:we\s+)?(?:never|don't|do not|avoid|exclude|skip|disqualify|no|not|exclusions?)"
-    r"(?:\s+(?:target|sell to|go after|a fit|fit))?",
-    re.IGNORECASE,
-)
-# A duration is a trigger's timing when the sentence says so: "within 90 days", "in their first
-# 90 days", "90 days after the go-live"; not "close under five days" nor "45 to 60 days".
-_TIMING_BEFORE = re.compile(
-    r"(?:\bwithin\s+(?:(?:the|their|its|his|her|a|an)\s+)?(?:first\s+|next\s+)?|"
-    r"\b(?:in|during|over)\s+(?:(?:the|their|its|his|her)\s+)?(?:first|next)\s+|"
-    r"\b(?:the|their|its|his|her)\s+first\s+)"
-    r"(?:(?:about|around|roughly|some|the)\s+)?$",
-    re.IGNORECASE,
-)
-_TIMING_AFTER = re.compile(r"^\s+(?:after|following|since|into)\b", re.IGNORECASE)
+
+def _words() -> ClauseWords:
+    return load_pack().clauses
 
 
 @cache
@@ -54,7 +34,7 @@ def clauses(text: str) -> list[Span]:
     out = []
     for sentence in split_statements(text):
         start = sentence.start
-        for m in [*_CLAUSE.finditer(sentence.text), None]:
+        for m in [*_words().break_re.finditer(sentence.text), None]:
             end = sentence.start + (m.start() if m else len(sentence.text))
             if text[start:end].strip():
                 out.append(Span(start, end, text[start:end]))
@@ -90,10 +70,11 @@ def fit_part(item: Item) -> Item:
 def condition(text: str) -> str:
     """Who an exclusion is about, without the reason it gives: "Companies under 50 employees"
     from "Companies under 50 employees because they close in Excel fine"."""
-    for m in _REASON.finditer(text):
+    for m in _words().reason_re.finditer(text):
         head = text[: m.start()].strip()
         # "Exclude: agencies" or "Never target: SAP shops" lead in to the list, no reason.
-        if head and not (text[m.start() : m.end()].strip() == ":" and _LEAD_IN.fullmatch(head)):
+        listing = text[m.start() : m.end()].strip() == ":"
+        if head and not (listing and _words().lead_in_re.fullmatch(head)):
             return head
     return text
 
@@ -119,8 +100,9 @@ def timing(item: Item, terms: Callable[[str], list[str]], own: list[str]) -> int
             if clause is None:
                 continue
             before = text[clause.start : index]
-            lead = _TIMING_BEFORE.search(before)
-            if not lead and not _TIMING_AFTER.match(text[index + len(q.text) : clause.end]):
+            lead = _words().timing_before_re.search(before)
+            after = text[index + len(q.text) : clause.end]
+            if not lead and not _words().timing_after_re.match(after):
                 continue
             opens = lead is not None and not before[: lead.start()].strip(" ,")
             if opens or mine & {fold(t) for t in terms(clause.text)}:

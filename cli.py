@@ -12,7 +12,7 @@ from agent import __version__
 from agent.engines import ENGINE_NAMES
 from agent.errors import ICPError
 
-ROLES = ("founder", "sales", "marketing", "cs")
+ROLES = ("founder", "sales", "marketing", "cs")  # identifiers: respondent roles
 
 
 class _Group(click.Group):

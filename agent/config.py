@@ -16,7 +16,7 @@ CONFIG_NAME = "config.toml"
 DEFAULT_MODEL = "openai:gpt-4o-mini"
 
 # key -> (type, help). Flags beat environment variables, which beat this file.
-KEYS: dict[str, tuple[type, str]] = {
+KEYS: dict[str, tuple[type, str]] = {  # identifiers: setting names
     "engine": (str, "default engine for `icp interview` (`icp --help` lists them)"),
     "model": (str, f"LangChain provider:model (default {DEFAULT_MODEL})"),
     "base_url": (str, "OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)"),
@@ -28,7 +28,7 @@ KEYS: dict[str, tuple[type, str]] = {
 }
 
 # Providers LangChain's init_chat_model knows; anything else before a colon is a model name.
-PROVIDERS = frozenset(
+PROVIDERS = frozenset(  # identifiers: LangChain provider names
     [
         "openai",
         "azure_openai",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from agent.interview.contract import Engine
 
 # name -> (module, class, what it is); the first is the default.
-ENGINES: dict[str, tuple[str, str, str]] = {
+ENGINES: dict[str, tuple[str, str, str]] = {  # identifiers: engine names, modules
     "offline": ("agent.engines.offline", "OfflineEngine", "built-in rules, no network"),
     "llm": ("agent.engines.llm.engine", "LLMEngine", "a chat model through LangChain"),
 }

@@ -12,7 +12,7 @@ from agent.errors import InputError
 from agent.interview.loop import EmptyAnswer, Interview, Question
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES
 
-_MARKS = {"covered": "✓", "vague": "~", "declined": "–", "pending": " "}
+_MARKS = {"covered": "✓", "vague": "~", "declined": "–", "pending": " "}  # identifiers: statuses
 
 
 def status_lines(interview: Interview) -> list[str]:

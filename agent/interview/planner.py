@@ -16,7 +16,7 @@ from agent.lang.guide import Guide
 from agent.profile.models import Item, Profile
 from agent.reading.sections import comparable
 
-Phase = Literal["intro", "sections", "revisit", "closing", "done"]
+Phase = Literal["intro", "sections", "revisit", "closing", "done"]  # identifiers: phases
 
 
 class Action(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from agent.errors import InputError
 from agent.lang.clauses import ClauseWords
 from agent.lang.guide import Guide
+from agent.lang.labels import Labels
 from agent.lang.numbers import NumberWords
 from agent.lang.quoteback import QuoteWords
 from agent.lang.reading import ReadingWords
@@ -36,6 +37,7 @@ class Pack(BaseModel):
     vocabulary: Vocabulary  # industries, regions, channels, triggers, roles, stopwords
     clauses: ClauseWords  # clauses, exclusion reasons and trigger timing, for scoring rules
     review: ReviewWords  # the quarterly review's questions
+    labels: Labels  # what users see things called
 
 
 PARTS = tuple(name for name in Pack.model_fields if name != "code")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SECTION_KEYS: tuple[str, ...] = (
+SECTION_KEYS: tuple[str, ...] = (  # identifiers: the canonical section keys
     "company_profile",
     "technographics",
     "buying_triggers",
@@ -21,22 +22,28 @@ SECTION_KEYS: tuple[str, ...] = (
     "sales_cycle",
 )
 
-SECTION_TITLES: dict[str, str] = {
-    "company_profile": "Company profile",
-    "technographics": "Technographics",
-    "buying_triggers": "Buying triggers",
-    "evaluation_criteria": "Evaluation criteria",
-    "objections": "Objections",
-    "channels": "Channels",
-    "customer_language": "Customer language",
-    "buying_committee": "Buying committee",
-    "exclusions": "Exclusions",
-    "value_outcomes": "Value and outcomes",
-    "sales_cycle": "Sales cycle",
-}
+class _SectionTitles(Mapping[str, str]):
+    """Section titles in the default language pack, read on first use (`labels.yaml`)."""
 
-Status = Literal["pending", "vague", "covered", "declined"]
-QuantityKind = Literal[
+    def _titles(self) -> dict[str, str]:
+        from agent.lang import load_pack
+
+        return load_pack().labels.sections
+
+    def __getitem__(self, key: str) -> str:
+        return self._titles()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SECTION_KEYS)
+
+    def __len__(self) -> int:
+        return len(SECTION_KEYS)
+
+
+SECTION_TITLES: Mapping[str, str] = _SectionTitles()
+
+Status = Literal["pending", "vague", "covered", "declined"]  # identifiers: statuses
+QuantityKind = Literal[  # identifiers: kinds of quantity
     "employees", "revenue", "money", "percent", "duration", "count", "volume", "other"
 ]
 

@@ -26,7 +26,7 @@ from agent.store import runs
 from agent.store.db import SessionInfo, Store
 from agent.store.runs import BatchFailed, Row, check, format_table
 
-__all__ = [
+__all__ = [  # identifiers: exported names
     "FORMATS",
     "BatchFailed",
     "BatchInterrupted",
@@ -38,7 +38,7 @@ __all__ = [
     "prepare",
     "select",
 ]
-FORMATS = ("pdf", "html", "md", "none")
+FORMATS = ("pdf", "html", "md", "none")  # identifiers: report formats
 PROCESS_MINIMUM = 8  # starting a worker process costs about a second: not worth it for fewer
 
 

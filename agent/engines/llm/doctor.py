@@ -21,7 +21,7 @@ from agent.engines.llm.errors import classify as classify_error
 from agent.prompts import render
 
 # The reply the doctor asks for, as an OpenAI json_schema response format.
-REPLY_FORMAT = {
+REPLY_FORMAT = {  # identifiers: a JSON schema
     "type": "json_schema",
     "json_schema": {
         "name": "doctor_reply",

@@ -47,7 +47,14 @@ class Unsupported(ModelFailure):
     kind = "unsupported"
 
 
-_STRUCTURED_HINTS = ("response_format", "json_schema", "structured", "tool", "function")
+# What an OpenAI-style 400 names when it rejects a structured-output method.
+_STRUCTURED_HINTS = (  # identifiers: request parameters, not words
+    "response_format",
+    "json_schema",
+    "structured",
+    "tool",
+    "function",
+)
 
 
 def classify(exc: BaseException, secret: str | None = None) -> BaseException:
@@ -63,7 +70,10 @@ def classify(exc: BaseException, secret: str | None = None) -> BaseException:
 
 
 # OpenAI and Anthropic style keys, and bearer tokens, wherever a server put them in a message.
-_KEYLIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}|(?<=Bearer )\S{8,}", re.IGNORECASE)
+_KEYLIKE = re.compile(
+    r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}|(?<=Bearer )\S{8,}",  # identifiers: key prefixes
+    re.IGNORECASE,
+)
 
 
 def redact(text: str, secret: str | None = None) -> str:

@@ -106,9 +106,45 @@ def main() -> None:
             f"anywhere {was_any:.1%} -> {mean(s.anywhere for s in same):.1%}"
         )
     print(TARGETS)
+    print_precision(scores)
     if args.missed:
         for s in scores:
             print(f"{s.persona}: {', '.join(s.missed) or 'nothing missed'}")
+            for error in s.polarity_errors:
+                print(f"  polarity: {error}")
+
+
+def print_precision(scores) -> None:
+    """What the profiles say wrongly, per persona (sums over its runs, non-answers averaged)."""
+    print()
+    print(
+        f"{'precision':<14}{'nonans':>7}{'insum':>6}{'polar':>6}{'corr':>8}{'lost':>5}"
+        f"{'decl':>5}{'loops':>6}{'ctrign':>7}"
+    )
+    for s in scores:
+        corr = f"{s.corrections_honoured}/{s.corrections_said}" if s.corrections_said else "-"
+        print(
+            f"{s.persona:<14}{s.non_answers_filed:>7.1f}{s.non_answers_in_summary:>6}"
+            f"{len(s.polarity_errors):>6}{corr:>8}{s.content_lost:>5}{s.declined_with_content:>5}"
+            f"{s.loops_after_done:>6}{s.counters_ignored:>7}"
+        )
+    total = sum
+    said = total(s.corrections_said for s in scores)
+    honoured = total(s.corrections_honoured for s in scores)
+    print(
+        f"{'total':<14}{statistics.mean(s.non_answers_filed for s in scores):>7.2f}"
+        f"{total(s.non_answers_in_summary for s in scores):>6}"
+        f"{total(len(s.polarity_errors) for s in scores):>6}"
+        f"{f'{honoured}/{said}' if said else '-':>8}"
+        f"{total(s.content_lost for s in scores):>5}"
+        f"{total(s.declined_with_content for s in scores):>5}"
+        f"{total(s.loops_after_done for s in scores):>6}"
+        f"{total(s.counters_ignored for s in scores):>7}"
+    )
+    print(
+        "precision targets: nonans <= 1 per interview (mean), insum 0, polar 0, corr all, "
+        "lost 0, decl 0, loops <= 2 in total, ctrign 0"
+    )
 
 
 if __name__ == "__main__":

@@ -196,10 +196,29 @@ def test_sentences_of_function_words_only_are_no_items():
 
 @pytest.mark.parametrize(
     "answer",
-    ["Not for us.", "Too big.", "Only in the US.", "IT does.", "A few months.", "No one."],
+    ["Not for us.", "Too big.", "Only in the US.", "IT does.", "A few months."],
 )
 def test_short_answers_that_say_something_are_kept(answer):
     assert filed(answer, "exclusions") == {"exclusions": [answer]}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "yeah thats pretty much it",
+        "Nothing further.",
+        "this is all what I know about it",
+        "Drawing a blank beyond that",
+        "don't get me started on that",
+        "So here's a story.",
+        "Top three:",
+        "Do you mean on price or on product?",
+        "No one.",
+        "It depends.",
+    ],
+)
+def test_statements_that_answer_nothing_are_no_items(answer):
+    assert filed(answer, "objections") == {}
 
 
 @pytest.mark.parametrize(

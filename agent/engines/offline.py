@@ -8,11 +8,11 @@ from agent.interview.contract import Context, Engine, Wording
 from agent.interview.planner import Action
 from agent.interview.recap import short, summary_lines
 from agent.lang import Pack, load_pack
-from agent.profile.models import Evidence, Item, Profile
+from agent.profile.models import UNSORTED, Evidence, Item, Profile, new_item_id
 from agent.prompts import render
 from agent.reading.sections import classify
-from agent.reading.statements import is_dont_know, read_statement
-from agent.reading.thoughts import item_from, said_by, thoughts
+from agent.reading.statements import Span, find_quotes, read_statement
+from agent.reading.thoughts import Thought, item_from, said_by, thoughts
 
 
 class OfflineEngine(Engine):
@@ -38,6 +38,9 @@ class OfflineEngine(Engine):
         if action.kind == "open":
             return Wording(render(spec.opening))
         probe = action.probe
+        if probe == "clarify":
+            template = guide.clarify["either" if action.hedge == "either" else "meaning"]
+            return Wording(render(template, question=action.phrase, noun=spec.noun))
         if probe == "hedge":
             general = guide.probes.get(action.hedge, guide.probes["generic"])
             template = spec.hedge if spec.hedge and action.hedge != "depends" else general
@@ -58,17 +61,31 @@ class OfflineEngine(Engine):
 def file_answer(
     answer: str, turn: int, topic: str | None, pack: Pack
 ) -> Iterator[tuple[str, Item]]:
-    """Yield (section, item) for every thought in an answer worth keeping."""
-    if is_dont_know(answer, pack):
-        return
-    for span in thoughts(answer, pack):
-        section = classify(span.text, topic, pack.guide)
-        reading = read_statement(span, pack, section)
-        quotes = reading.quotes
-        if section and not (quotes and section == "customer_language"):
-            yield section, item_from(span.text, turn, reading)
+    """Yield (section, item) for every thought in an answer that says something.
+
+    Statements that answer nothing are left out. A thought that says who is not a fit goes to
+    the exclusions whatever other cues it has; one about the best customers never does. A
+    thought no section takes goes to Unsorted, for the joint review to file. A correction of
+    the thought before it ("Sorry, I mean...") retracts that one.
+    """
+    previous: Item | None = None
+    for thought in thoughts(answer, pack, topic):
+        section = place(thought, topic, pack)
+        said = thought.span.text
+        reading = read_statement(Span(0, len(thought.text), thought.text), pack, section)
+        quotes = find_quotes(said)
+        if not (quotes and section == "customer_language"):
+            item = item_from(thought.text, turn, reading, quote=said)
+            item.negations = [n for n in thought.negations if n]
+            item.certain = thought.certain
+            home = section or UNSORTED
+            item.id = new_item_id(home, item)
+            if thought.corrects_previous and previous is not None:
+                previous.retracted, previous.corrected_by = True, item.id
+            previous = item
+            yield home, item
         for quote in quotes:
-            who = said_by(span.text, quote.start, pack)
+            who = said_by(said, quote.start, pack)
             yield (
                 "customer_language",
                 Item(
@@ -78,3 +95,12 @@ def file_answer(
                     said_by=who,
                 ),
             )
+
+
+def place(thought: Thought, topic: str | None, pack: Pack) -> str | None:
+    """The section a thought belongs to: the exclusions for one that excludes, never for one
+    about the best customers, else by its cues and the topic under discussion."""
+    if thought.excludes and not thought.targets:
+        return "exclusions"
+    ignore = {"exclusions"} if thought.targets else set()
+    return classify(thought.text, topic, pack.guide, ignore)

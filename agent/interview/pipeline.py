@@ -15,11 +15,11 @@ from agent.lang import Pack
 from agent.lang.guide import Guide
 from agent.profile.models import Item, Profile, new_item_id
 from agent.prompts import render
+from agent.reading.meaning import answer_act, read_answer
 from agent.reading.sections import classify, comparable
 from agent.reading.statements import (
     BULLET,
-    is_dont_know,
-    is_exhausted,
+    Span,
     normalise,
     read_statement,
 )
@@ -36,8 +36,9 @@ class Filed:
     topic: str | None
     changed: list[str] = field(default_factory=list)  # sections that gained items or evidence
     gained: dict[str, int] = field(default_factory=dict)  # new items per section
-    dont_know: bool = False  # "I don't know" in some form
+    dont_know: bool = False  # "I don't know" (or "I'd rather not say") in some form
     exhausted: bool = False  # "that's all I've got": the topic is used up
+    asked_back: bool = False  # the respondent asked what the question meant
 
     @property
     def declined(self) -> bool:
@@ -67,14 +68,15 @@ class Pipeline:
         if topic == "close":
             self._closing = (turn, had, items)
         changed = merge_answer(profile, items, turn.text, turn.seq, topic, pack, had)
-        exhausted = is_exhausted(turn.text, pack)
+        act = answer_act(read_answer(turn.text, pack, topic))
         return Filed(
             turn=turn,
             topic=topic,
             changed=changed,
             gained={k: len(s.items) - before[k] for k, s in profile.sections.items()},
-            dont_know=not exhausted and is_dont_know(turn.text, pack),
-            exhausted=exhausted,
+            dont_know=act in ("dont_know", "decline"),
+            exhausted=act == "done",
+            asked_back=act == "question_back",
         )
 
     def settle(self, profile: Profile, final: bool = False, wait: float | None = None) -> bool:
@@ -93,7 +95,7 @@ class Pipeline:
 
 def merge(profile: Profile, section: str, item: Item) -> bool:
     """Add an item, or its evidence to an identical item; True if the profile changed."""
-    items = profile.sections[section].items
+    items = profile.items_of(section)
     key = comparable(item.text)
     for existing in items:
         if comparable(existing.text) == key:
@@ -134,6 +136,12 @@ def merge_answer(
     if topic == "close":
         note_corrections(profile, items, answer, turn, had, pack)
         for section, item in _corrections_without_cues(profile, answer, turn, had, pack):
+            quote = item.evidence[0].quote
+            profile.unsorted[:] = [  # it is filed now: no longer waiting in Unsorted
+                u
+                for u in profile.unsorted
+                if (u.evidence[0].turn, u.evidence[0].quote) != (turn, quote)
+            ]
             if merge(profile, section, item) and section not in changed:
                 changed.append(section)
             _note(profile, section, item, turn, pack.guide)
@@ -169,10 +177,38 @@ def note_corrections(
 
 
 def _note(profile: Profile, section: str, item: Item, turn: int, guide: Guide) -> None:
+    """Note a correction in its section, and retract the earlier item it corrects, if one."""
     text = item.text.rstrip(". ").replace('"', "'")
     note = render(guide.closing["correction"], turn=turn, text=text)
     if note not in profile.sections[section].notes:
         profile.sections[section].notes.append(note)
+    corrected = _corrected_item(profile, section, item, turn)
+    if corrected is not None:
+        corrected.retracted, corrected.corrected_by = True, item.id
+
+
+def _corrected_item(profile: Profile, section: str, item: Item, turn: int) -> Item | None:
+    """The earlier item a correction replaces: the one giving another number of the same kind,
+    else the one sharing most words (two at least); None when nothing clearly matches."""
+    earlier = [
+        i
+        for i in profile.sections[section].items
+        if i is not item and not i.retracted and all(ev.turn != turn for ev in i.evidence)
+    ]
+
+    def measures(i: Item) -> set[tuple[str, str, float | None, float | None]]:
+        return {(q.kind, (q.unit.split() or [""])[-1].lower(), q.low, q.high) for q in i.quantities}
+
+    mine = measures(item)
+    for other in reversed(earlier):
+        theirs = measures(other)
+        same_kind = {m[:2] for m in mine} & {m[:2] for m in theirs}
+        if same_kind and not mine & theirs:
+            return other
+    words = _content(item.text)
+    scored = [(len(words & _content(other.text)), other) for other in earlier]
+    best = max(scored, key=lambda pair: pair[0], default=(0, None))
+    return best[1] if best[0] >= 2 else None
 
 
 def _corrections_without_cues(
@@ -180,17 +216,19 @@ def _corrections_without_cues(
 ) -> Iterator[tuple[str, Item]]:
     """Corrections no cue files, each with the section whose items share most of its words."""
     guide = pack.guide
-    for span in thoughts(answer, pack):
-        if classify(span.text, None, guide) or not guide.correction_re.search(normalise(span.text)):
+    for thought in thoughts(answer, pack):
+        text = thought.text
+        if classify(text, None, guide) or not guide.correction_re.search(normalise(text)):
             continue
-        words = _content(span.text)
+        words = _content(text)
         shared = {
             key: len(words & _content(" ".join(i.text for i in profile.sections[key].items)))
             for key in had
         }
         best = max(shared, key=lambda key: shared[key], default=None)
         if best and shared[best] >= 2:
-            yield best, item_from(span.text, turn, read_statement(span, pack, best))
+            reading = read_statement(Span(0, len(text), text), pack, best)
+            yield best, item_from(text, turn, reading, quote=thought.span.text)
 
 
 def _content(text: str) -> set[str]:

@@ -96,6 +96,8 @@ class FirstInterview(Strategy):
         key = state.current
         if filed is None or not key:
             return self.next(interview, None)
+        if filed.asked_back and "clarify" not in state.used.get(key, []):
+            return [self.clarify(interview, filed), *self.next(interview, None)]
         gained = filed.gained.get(key, 0)
         state.gained[key] = gained
         if filed.exhausted and key not in state.exhausted:
@@ -118,6 +120,18 @@ class FirstInterview(Strategy):
             ],
         )
         return self.next(interview, last)
+
+    def clarify(self, interview: Interview, filed: Filed) -> Action:
+        """Say what the question meant, then ask it again: it is not filed, nor moved on from."""
+        question = interview.question
+        offered = interview.pack.meaning.alternatives_re.search(filed.turn.text)
+        return Action(
+            kind="probe",
+            section=interview.state.current,
+            probe="clarify",
+            phrase=question.text if question else "",
+            hedge="either" if offered else "",
+        )
 
     def next(self, interview: Interview, last: LastAnswer | Filed | None) -> list[Action]:
         """The planner's candidates."""

@@ -16,6 +16,7 @@ from agent.errors import InputError
 from agent.lang.clauses import ClauseWords
 from agent.lang.guide import Guide
 from agent.lang.labels import Labels
+from agent.lang.meaning import MeaningWords
 from agent.lang.numbers import NumberWords
 from agent.lang.quoteback import QuoteWords
 from agent.lang.reading import ReadingWords
@@ -32,6 +33,7 @@ class Pack(BaseModel):
     code: str
     guide: Guide  # the interview: questions, order, cues, hedges, declines
     reading: ReadingWords  # cutting answers into statements and reading them
+    meaning: MeaningWords  # what a statement does: content, non-answer, asking back, polarity
     numbers: NumberWords  # numbers, units, ranges; in answers and in CRM cells
     quoteback: QuoteWords  # what a follow-up quotes back
     vocabulary: Vocabulary  # industries, regions, channels, triggers, roles, stopwords

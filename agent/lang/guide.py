@@ -101,6 +101,7 @@ class Guide(BaseModel):
     closing: dict[str, str]
     commands_help: str
     probes: dict[str, str]
+    clarify: dict[str, str]
     hedges: list[Hedge]
     dont_know: str
     exhausted: str

@@ -22,6 +22,7 @@ SECTION_KEYS: tuple[str, ...] = (  # identifiers: the canonical section keys
     "sales_cycle",
 )
 
+
 class _SectionTitles(Mapping[str, str]):
     """Section titles in the default language pack, read on first use (`labels.yaml`)."""
 
@@ -41,6 +42,8 @@ class _SectionTitles(Mapping[str, str]):
 
 
 SECTION_TITLES: Mapping[str, str] = _SectionTitles()
+
+UNSORTED = "unsorted"  # where a statement no section takes waits for the joint review
 
 Status = Literal["pending", "vague", "covered", "declined"]  # identifiers: statuses
 QuantityKind = Literal[  # identifiers: kinds of quantity
@@ -93,6 +96,34 @@ class Item(BaseModel):
         exclude_if=lambda v: not v,
         description="In a merged profile: the respondents backing the item, as session:role.",
     )
+    negations: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description='Parts of the text that deny something ("no Salesforce at most of them"):'
+        " no rule rewards what they name.",
+    )
+    certain: bool = Field(
+        default=True,
+        exclude_if=lambda v: v,
+        description="False when the reading is unsure (a guess, mixed signals): the item is shown "
+        "for review, and the summary and the rules do not use it.",
+    )
+    retracted: bool = Field(
+        default=False,
+        exclude_if=lambda v: not v,
+        description="The respondent corrected it later: kept as evidence, used nowhere else.",
+    )
+    corrected_by: str = Field(
+        default="",
+        exclude_if=lambda v: not v,
+        description="The id of the item that corrects this one.",
+    )
+
+    @property
+    def usable(self) -> bool:
+        """Whether the summary, the rules and CRM fields may rest on it: read with certainty
+        and not retracted."""
+        return self.certain and not self.retracted
 
 
 class Section(BaseModel):
@@ -194,6 +225,12 @@ class Profile(BaseModel):
     product: str = Field(default="", description="The respondent's own one-line description.")
     version: int = 0
     sections: dict[str, Section] = Field(default_factory=_empty_sections)
+    unsorted: list[Item] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="Statements with content that no section took: shown for the joint review "
+        "to file, each with its quote.",
+    )
     synthesis: Synthesis | None = Field(
         default=None,
         exclude_if=lambda v: v is None,
@@ -203,15 +240,20 @@ class Profile(BaseModel):
     @model_validator(mode="after")
     def _ids(self) -> Profile:
         """Items stored before ids existed get theirs, derived as a new item's would be."""
-        for key, section in self.sections.items():
-            for item in section.items:
+        for key, section in [*self.sections.items(), (UNSORTED, None)]:
+            items = section.items if section else self.unsorted
+            for item in items:
                 if not item.id:
-                    item.id = new_item_id(key, item, section.items)
+                    item.id = new_item_id(key, item, items)
         return self
 
     def section(self, key: str) -> Section:
         """Return the section for a canonical key."""
         return self.sections[key]
+
+    def items_of(self, key: str) -> list[Item]:
+        """The items of a section, or of Unsorted."""
+        return self.unsorted if key == UNSORTED else self.sections[key].items
 
     def all_items(self) -> list[tuple[str, Item]]:
         """Every item with its section key, in canonical order."""
@@ -246,7 +288,7 @@ def json_schema() -> dict:
 def verify_evidence(profile: Profile, answers: dict[int, str]) -> list[tuple[str, Item]]:
     """Return the items whose evidence is not an exact substring of the cited answer."""
     bad = []
-    for key, item in profile.all_items():
+    for key, item in [*profile.all_items(), *((UNSORTED, i) for i in profile.unsorted)]:
         for ev in item.evidence:
             if ev.quote not in answers.get(ev.turn, ""):
                 bad.append((key, item))

@@ -31,9 +31,12 @@ def section_scores(text: str, guide: Guide) -> dict[str, float]:
     return scores
 
 
-def classify(text: str, topic: str | None, guide: Guide) -> str | None:
-    """The section a statement belongs to; the topic under discussion wins weak cases."""
-    scores = section_scores(text, guide)
+def classify(
+    text: str, topic: str | None, guide: Guide, ignore: set[str] | frozenset[str] = frozenset()
+) -> str | None:
+    """The section a statement belongs to; the topic under discussion wins weak cases. The
+    sections in `ignore` take nothing."""
+    scores = {k: v for k, v in section_scores(text, guide).items() if k not in ignore}
     if topic in scores:
         # A statement with its own cue for the topic being discussed stays there.
         scores[topic] += TOPIC_BIAS + (STRONG if scores[topic] >= STRONG else 0.0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from agent.lang import Pack, load_pack
 from agent.profile.models import Evidence, Item
+from agent.reading.meaning import Meaning, read_answer
 from agent.reading.sections import STRONG, section_scores
 from agent.reading.statements import (
     BULLET,
@@ -13,9 +15,6 @@ from agent.reading.statements import (
     Span,
     find_quotes,
     is_filler,
-    normalise,
-    read_statement,
-    split_statements,
 )
 
 CONTINUATION_WORDS = 10  # "That renews them." follows on; a full sentence of its own does not
@@ -32,22 +31,6 @@ def said_by(statement: str, quote_start: int, pack: Pack | None = None) -> str:
     return "" if who.lower() in words.nobody else who
 
 
-def contentless(span: Span, pack: Pack) -> bool:
-    """True for talk about talking ("I could go on about that.", "That's how it goes.").
-
-    Only pronouns, auxiliaries and particles, with no cue, name or hedge: "Not for us.",
-    "Too big." and "IT does." say something and are kept.
-    """
-    text, talk = span.text, pack.reading
-    words = [talk.clitic.sub("", w) for w in re.findall(r"[\w']+", normalise(text).lower())]
-    if not all(w in talk.talk_words for w in words) or re.search(r"\b[A-Z]{2,}\b", text):
-        return False
-    reading = read_statement(span, pack)
-    if reading.quotes or reading.quantities or any(h.weight >= 1 for h in reading.hedges):
-        return False
-    return not any(section_scores(text, pack.guide).values())
-
-
 def tidy(text: str) -> str:
     """Item text from a statement: first letter capitalised, whitespace collapsed.
 
@@ -60,30 +43,68 @@ def tidy(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def thoughts(answer: str, pack: Pack) -> list[Span]:
-    """Statements grouped into thoughts: a short follow-on sentence with no cue of its own
-    ("An acquisition. Thousands of inherited contracts nobody can find.") stays with the one
-    before it, so a fact is never split across sections."""
-    groups: list[Span] = []
+@dataclass
+class Thought:
+    """One or more statements that make one fact: what it says, where it was said, and how."""
+
+    span: Span  # the words as said: the evidence
+    text: str  # what the item says (corrections applied)
+    meanings: list[Meaning]
+
+    @property
+    def excludes(self) -> bool:
+        """It says who is not a fit."""
+        return any(m.excludes for m in self.meanings)
+
+    @property
+    def targets(self) -> bool:
+        """It says it is about the best customers."""
+        return any(m.targets for m in self.meanings)
+
+    @property
+    def negations(self) -> list[str]:
+        """The phrases it denies."""
+        return [n for m in self.meanings for n in m.negations]
+
+    @property
+    def corrects_previous(self) -> bool:
+        """It opens as a correction of the thought before it."""
+        return self.meanings[0].corrects_previous
+
+    @property
+    def certain(self) -> bool:
+        """Read without doubt."""
+        return all(m.certain for m in self.meanings) and not (self.excludes and self.targets)
+
+
+def thoughts(answer: str, pack: Pack, topic: str | None = None) -> list[Thought]:
+    """The content statements of an answer grouped into thoughts: a short follow-on sentence
+    with no cue of its own ("An acquisition. Thousands of inherited contracts nobody can
+    find.") stays with the one before it, so a fact is never split across sections. Statements
+    that answer nothing are left out, and never glued to their neighbours."""
+    groups: list[Thought] = []
     joinable, size = False, 0
-    for span in split_statements(answer, pack):
-        if is_filler(span.text, pack) or contentless(span, pack) or not _says(span.text, pack):
+    for meaning in read_answer(answer, pack, topic):
+        span = meaning.content
+        if not meaning.says or is_filler(span.text, pack) or not _says(span.text, pack):
             joinable = False
             continue
         follows = (
             joinable
             and size < 3
+            and not meaning.corrects_previous
             and not _listed(answer, span)
             and len(span.text.split()) <= CONTINUATION_WORDS
             and max(section_scores(span.text, pack.guide).values()) < STRONG
             and not find_quotes(span.text)
         )
         if follows:
-            start = groups[-1].start
-            groups[-1] = Span(start, span.end, answer[start : span.end])
+            last = groups[-1]
+            whole = Span(last.span.start, span.end, answer[last.span.start : span.end])
+            groups[-1] = Thought(whole, f"{last.text} {meaning.text}", [*last.meanings, meaning])
             size += 1
         else:
-            groups.append(span)
+            groups.append(Thought(span, meaning.text, [meaning]))
             size = 1
         joinable = not find_quotes(span.text)
     return groups
@@ -121,11 +142,12 @@ def _listed(answer: str, span: Span) -> bool:
     return opens and not answer[:line].rstrip().endswith((".", "!", "?", '"', "”"))
 
 
-def item_from(text: str, turn: int, reading: Reading) -> Item:
-    """An item from a statement: its tidied text, the statement as evidence, what it measures."""
+def item_from(text: str, turn: int, reading: Reading, quote: str | None = None) -> Item:
+    """An item from a statement: its tidied text, the words said as evidence (`quote`, else the
+    text itself), what it measures."""
     return Item(
         text=tidy(text),
-        evidence=[Evidence(turn=turn, quote=text)],
+        evidence=[Evidence(turn=turn, quote=quote or text)],
         concrete=reading.concrete,
         quantities=reading.quantities,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.interview.contract import Engine
 from agent.interview.loop import Interview
 from agent.paths import resource
-from agent.sim.respondent import SimulatedRespondent, load_persona
+from agent.sim.respondent import SimulatedRespondent, load_persona, words
 from agent.store.db import Store
 
 
@@ -40,12 +40,9 @@ def run_demo(
 
 
 def _role(respondent: str) -> str:
+    """The interview role of a persona's respondent ("head of sales" is sales)."""
     text = respondent.lower()
-    for role, words in (
-        ("sales", ("sales",)),
-        ("marketing", ("marketing",)),
-        ("cs", ("success", "cs")),
-    ):
-        if any(w in text for w in words):
+    for role, cues in words()["roles"].items():
+        if any(cue in text for cue in cues):
             return role
     return "founder"

@@ -8,16 +8,24 @@ import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from math import floor
 from pathlib import Path
 
 from agent.interview.planner import normalise_question
 from agent.lang import load_guide
+from agent.lang.patterns import alternation
 from agent.profile.models import SECTION_KEYS, Profile
-from agent.sim.respondent import Persona, SimulatedRespondent, ceiling, load_persona, oracle_said
+from agent.sim.respondent import (
+    Persona,
+    SimulatedRespondent,
+    ceiling,
+    load_persona,
+    oracle_said,
+    words,
+)
 
 MAX_QUESTION_WORDS = 30
-_SECOND_QUESTION = re.compile(r"\?\s*(?:and|or)\b|\?.*\?", re.IGNORECASE)
 
 
 @dataclass
@@ -39,6 +47,16 @@ class Score:
     missed: list[str] = field(default_factory=list)
     ceiling: float = 1.0  # the best capture the question budget allows (respondent.ceiling)
     oracle: float = 1.0  # what an interviewer who knows where facts are left draws out
+    # Precision: what the profile says wrongly.
+    non_answers_filed: int = 0  # items made from words that answered nothing
+    non_answers_in_summary: int = 0  # ... that reach the one-page summary, personas, language
+    polarity_errors: list[str] = field(default_factory=list)  # excluded/negated/retracted rewarded
+    corrections_said: int = 0  # facts with a correction in them that were said
+    corrections_honoured: int = 0  # ... whose retracted value no live item still claims
+    content_lost: int = 0  # facts said that are in no section and not in Unsorted
+    declined_with_content: int = 0  # sections marked declined although facts were given
+    loops_after_done: int = 0  # questions on a topic after the respondent said it was used up
+    counters_ignored: int = 0  # counter-questions the interviewer moved on from
 
     def as_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -50,13 +68,108 @@ def _matches(keys: list[str], text: str) -> bool:
     return all(any(alt.casefold() in text for alt in group.split("|")) for group in keys)
 
 
+@cache
+def _second_question() -> re.Pattern[str]:
+    joined = alternation(words()["joined_question"])
+    return re.compile(rf"\?\s*{joined}\b|\?.*\?", re.IGNORECASE)
+
+
 def hygienic(question: str) -> bool:
     """One question, at most 30 words, not two questions joined together."""
     return (
         question.count("?") == 1
         and len(question.split()) <= MAX_QUESTION_WORDS
-        and not _SECOND_QUESTION.search(question)
+        and not _second_question().search(question)
     )
+
+
+def _comparable(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", text.casefold())) + " "
+
+
+def polluted(item_quotes: list[str], non_answers: list[str]) -> bool:
+    """True when an item's evidence is, or holds, words that answered nothing."""
+    said = [_comparable(n) for n in non_answers if len(n.strip()) >= 3]
+    for quote in item_quotes:
+        q = _comparable(quote)
+        if any(n.strip() and (n in q or q in n) for n in said):
+            return True
+    return False
+
+
+def precision(
+    persona: Persona,
+    respondent: SimulatedRespondent,
+    profile: Profile,
+    questions: list[dict],
+    transcript: str,
+) -> dict:
+    """What the profile says wrongly: non-answers filed, polarity errors in the derived rules,
+    corrections not honoured, content lost, declines with content, loops after "that's all"."""
+    from agent.report.summary import summarize
+    from agent.scoring.rubric import derive
+
+    non = respondent.non_answers
+    items = [item for _, item in profile.all_items()]
+    filed = sum(polluted([ev.quote for ev in i.evidence], non) for i in items)
+    summary = summarize(profile)
+    shown = [
+        *summary.who_we_sell_to,
+        *summary.top_triggers,
+        *summary.top_criteria,
+        *summary.never_target,
+        *summary.language_bank,
+    ]
+    in_summary = sum(polluted([ev.quote for ev in i.evidence], non) for i in shown)
+    in_summary += sum(
+        polluted([ev.quote for ev in p.evidence], non) for p in summary.negative_personas
+    )
+    facts = [(k, f) for k, f in persona.facts() if f.say in transcript]
+    rubric = derive(profile)
+    positive = [(r.id, t) for r in rubric.rules for t in (r.any_of or [])]
+    disqualifying = [(d.id, t) for d in rubric.disqualifiers for t in (d.any_of or [])]
+    errors = []
+    for _, fact in facts:
+        for term in [*fact.excluded, *fact.negated, *fact.retracted]:
+            errors += [f"{rid} rewards {term!r}" for rid, t in positive if _same_term(t, term)]
+        for term in fact.target:
+            errors += [
+                f"{rid} disqualifies {term!r}" for rid, t in disqualifying if _same_term(t, term)
+            ]
+    live = [i for i in items if not i.retracted]
+    corrected = [f for _, f in facts if f.retracted]
+    honoured = sum(
+        not any(_comparable(r) in _comparable(i.text) for r in f.retracted for i in live)
+        for f in corrected
+    )
+    unsorted = profile.unsorted
+    everything = " ".join(i.text for i in [*items, *unsorted])
+    lost = sum(not _matches(f.keys, everything) for _, f in facts)
+    given = {k for k, f in facts}
+    declined = sum(profile.sections[k].status == "declined" for k in given)
+    loops = 0
+    for key, at in respondent.done_at.items():
+        loops += sum(1 for i, q in enumerate(questions, 1) if i > at and q.get("topic") == key)
+    ignored = 0
+    for key, at in respondent.countered.items():
+        after = questions[at] if at < len(questions) else None  # the question after the counter
+        ignored += after is None or after.get("topic") != key
+    return {
+        "non_answers_filed": filed,
+        "non_answers_in_summary": in_summary,
+        "polarity_errors": errors,
+        "corrections_said": len(corrected),
+        "corrections_honoured": honoured,
+        "content_lost": lost,
+        "declined_with_content": declined,
+        "loops_after_done": loops,
+        "counters_ignored": ignored,
+    }
+
+
+def _same_term(rule_term: str, term: str) -> bool:
+    a, b = _comparable(rule_term), _comparable(term)
+    return a in b or b in a
 
 
 def score(
@@ -130,6 +243,15 @@ def combine(runs: list[Score]) -> Score:
         missed=sorted({m for r in runs for m in r.missed}),
         ceiling=first.ceiling,
         oracle=mean(r.oracle for r in runs),
+        non_answers_filed=mean(r.non_answers_filed for r in runs),
+        non_answers_in_summary=max(r.non_answers_in_summary for r in runs),
+        polarity_errors=sorted({e for r in runs for e in r.polarity_errors}),
+        corrections_said=sum(r.corrections_said for r in runs),
+        corrections_honoured=sum(r.corrections_honoured for r in runs),
+        content_lost=max(r.content_lost for r in runs),
+        declined_with_content=max(r.declined_with_content for r in runs),
+        loops_after_done=sum(r.loops_after_done for r in runs),
+        counters_ignored=sum(r.counters_ignored for r in runs),
     )
 
 
@@ -203,4 +325,7 @@ def run_persona(
     budget = floor(minutes / load_guide().minutes_per_question)
     result = score(persona, profile, questions, answers, budget)
     result.oracle = oracle_said(persona, budget, seed)
+    transcript = "\n".join(answers.values())
+    for name, value in precision(persona, respondent, profile, questions, transcript).items():
+        setattr(result, name, value)
     return result

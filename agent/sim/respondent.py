@@ -4,141 +4,49 @@ from __future__ import annotations
 
 import random
 import re
+from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from agent.errors import InputError
+from agent.lang.patterns import alternation
+from agent.paths import load_yaml, resource
 from agent.profile.models import SECTION_KEYS
 
-# The respondent's own reading of a question; deliberately independent of the guide's cues.
-_TOPIC_WORDS: dict[str, tuple[str, ...]] = {
-    "company_profile": (
-        "kind of compan",
-        "companies",
-        "how big",
-        "employees",
-        "revenue",
-        "industr",
-        "geograph",
-        "where are they",
-        "stage",
-        "ownership",
-        "clone",
-        "companies that fit",
-        "have in common as companies",
-        "look like",
-    ),
-    "technographics": (
-        "tools",
-        "systems",
-        "stack",
-        "integration",
-        "system do they run",
-        "spreadsheets",
-        "connect to",
-        "their tools",
-    ),
-    "buying_triggers": (
-        "just before",
-        "sets off",
-        "start a search",
-        "starts a search",
-        "buy now",
-        "event",
-        "reach out",
-        "trigger",
-    ),
-    "evaluation_criteria": (
-        "compared",
-        "compare",
-        "decide",
-        "criterion",
-        "rule a vendor out",
-        "tipped",
-        "how they choose",
-    ),
-    "objections": ("pushback", "objection", "stalled", "answer actually works", "surface"),
-    "channels": (
-        "hear about",
-        "find you",
-        "refers",
-        "communities",
-        "events",
-        "read or search",
-        "learn about",
-        "where they find",
-    ),
-    "customer_language": (
-        "own words",
-        "their words",
-        "phrase",
-        "describe the problem",
-        "word for word",
-        "describe the result",
-    ),
-    "buying_committee": (
-        "involved",
-        "who feels",
-        "who owns",
-        "signs",
-        "block",
-        "in the room",
-        "say before they sign",
-        "who buys",
-    ),
-    "exclusions": (
-        "never signed",
-        "never chase",
-        "churned",
-        "go wrong",
-        "never works out",
-        "not a fit",
-        "wish you had",
-    ),
-    "value_outcomes": (
-        "results",
-        "stay and expand",
-        "renewed",
-        "in numbers for",
-        "first result",
-        "expand add",
-        "changes for them",
-        "results they get",
-    ),
-    "sales_cycle": (
-        "signature",
-        "deal come to",
-        "typical deal run",
-        "steps",
-        "days or weeks",
-        "closed deal",
-        "sales cycle",
-    ),
-}
-_FILLER = ("Oh, good question. ", "Hmm, let me think. ", "Right, so, ", "Honestly? ", "You know, ")
-_ASIDES = (
-    " Anyway, that's how it goes.",
-    " We talk about this a lot internally.",
-    " I could go on about that.",
-)
+
+@cache
+def words() -> dict:
+    """The simulator's own words (prompts/sim/respondent.yaml), loaded once."""
+    return load_yaml(resource("prompts") / "sim" / "respondent.yaml")
 
 
 class Fact(BaseModel):
-    """One thing the respondent knows and says when asked."""
+    """One thing the respondent knows and says when asked.
+
+    What it must never turn into, for the precision checks: `excluded` names segments or tools
+    it says are never a fit, `negated` things it says they do not have or do, `retracted`
+    values it corrects away as it speaks ("the Northeast, sorry, I mean the Mid-Atlantic"),
+    `target` traits of the best customers that must never disqualify an account.
+    """
 
     id: str
     say: str
     keys: list[str]
     quote: str | None = None
     volunteer_in: str | None = None
+    excluded: list[str] = Field(default_factory=list)
+    negated: list[str] = Field(default_factory=list)
+    retracted: list[str] = Field(default_factory=list)
+    target: list[str] = Field(default_factory=list)
 
 
 class Topic(BaseModel):
-    """What the respondent says about one section."""
+    """What the respondent says about one section; `counter` is asked back the first time."""
 
     vague: str
     facts: list[Fact] = Field(default_factory=list)
+    counter: str | None = None
 
 
 class Persona(BaseModel):
@@ -150,7 +58,10 @@ class Persona(BaseModel):
     respondent: str = "founder"
     opening: str
     unknown: str
-    style: str | None = None
+    style: str | None = None  # terse, rambling, chat, bullets, story
+    done: list[str] = Field(default_factory=list)  # its ways of saying a topic is used up
+    asides: list[str] = Field(default_factory=list)  # remarks that answer nothing
+    openers: list[str] = Field(default_factory=list)  # story openers and list headers
     topics: dict[str, Topic]
 
     def facts(self) -> list[tuple[str, Fact]]:
@@ -228,45 +139,9 @@ def load_persona(path: str | Path) -> Persona:
     return persona
 
 
-_STOP = {
-    "what",
-    "which",
-    "when",
-    "where",
-    "does",
-    "they",
-    "them",
-    "their",
-    "your",
-    "with",
-    "from",
-    "that",
-    "this",
-    "those",
-    "have",
-    "about",
-    "would",
-    "could",
-    "usually",
-    "customers",
-    "customer",
-    "best",
-    "most",
-    "exactly",
-    "like",
-    "into",
-    "deal",
-    "deals",
-    "you",
-    "said",
-    "else",
-    "then",
-}
-_BROAD = re.compile(r"\b(what else|anything else|any other|other|else)\b", re.IGNORECASE)
-
-
 def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z][a-z-]{3,}", text.lower())} - _STOP
+    stop = set(words()["stopwords"])
+    return {w.rstrip("s") for w in re.findall(r"[a-z][a-z-]{3,}", text.lower())} - stop
 
 
 def _typed(parts: list[str]) -> str:
@@ -284,9 +159,12 @@ class SimulatedRespondent:
     """Vague at first, then answers what is asked; volunteers, declines and rambles sometimes.
 
     Styles: `terse` answers in a sentence per fact with no filler, `rambling` adds filler and
-    asides and sometimes drifts into another topic, the default is plain. A targeted question
-    ("how big are they, in employees?") gets the facts that answer it; a broad one ("what
-    else?") gets the next fact or two.
+    asides and sometimes drifts into another topic, `bullets` lists facts as "- " lines under a
+    header, `story` opens with a story opener now and then; the default is plain (a chat
+    persona writes its facts in lower case itself). A targeted question ("how big are they, in
+    employees?") gets the facts that answer it; a broad one ("what else?") the next one or two.
+    A persona's own remarks (`asides`, `openers`, `done`, a topic's `counter` question) come in
+    too, and everything said that answers nothing is logged in `non_answers`.
     """
 
     def __init__(self, persona: Persona, seed: int = 0, dont_know_rate: float = 0.08):
@@ -295,11 +173,17 @@ class SimulatedRespondent:
         self.dont_know_rate = dont_know_rate
         self.told: set[str] = set()
         self.asked: dict[str, int] = {}
+        self.non_answers: list[str] = []  # everything said that answers nothing, as said
+        self.done_at: dict[str, int] = {}  # topic -> the answer that said it is used up
+        self.countered: dict[str, int] = {}  # topic -> the answer that asked back
+        self.answers = 0
 
     def guess_topic(self, question: str, hint: str | None = None) -> str | None:
         """Which section the respondent thinks the question is about."""
         text = question.lower()
-        scores = {key: sum(word in text for word in words) for key, words in _TOPIC_WORDS.items()}
+        scores = {
+            key: sum(word in text for word in cues) for key, cues in words()["topic_words"].items()
+        }
         best = max(scores, key=lambda k: (scores[k], k == hint))
         if scores[best] == 0:
             return hint if hint in SECTION_KEYS else None
@@ -307,24 +191,31 @@ class SimulatedRespondent:
 
     def answer(self, question: str, hint: str | None = None) -> str:
         """Answer one question as the persona would."""
+        self.answers += 1
         lowered = question.lower()
-        if hint == "intro" or "what does your company sell" in lowered:
+        said = words()
+        if hint == "intro" or said["intro"] in lowered:
             return self.persona.opening
-        if hint in ("close", "closing") or "missing or wrong" in lowered:
-            return "That sounds right. Nothing major missing."
+        if hint in ("close", "closing") or said["closing"] in lowered:
+            return self._nothing(said["closing_reply"])
         key = self.guess_topic(question, hint)
         if key is None or key not in self.persona.topics:
-            return self.persona.unknown
+            return self._nothing(self.persona.unknown)
         topic = self.persona.topics[key]
+        if topic.counter and key not in self.countered:
+            self.countered[key] = self.answers
+            return self._nothing(topic.counter)
         first = self.asked.get(key, 0) == 0
         self.asked[key] = self.asked.get(key, 0) + 1
         if first:
             return self._style([topic.vague, *(f.say for f in self._volunteered(key))])
         left = [f for f in topic.facts if f.id not in self.told]
         if not left:
-            return "That's all I've got on that one."
+            self.done_at.setdefault(key, self.answers)
+            done = self.rng.choice(self.persona.done) if self.persona.done else said["done"]
+            return self._nothing(done)
         if self.rng.random() < self.dont_know_rate:
-            return self.persona.unknown
+            return self._nothing(self.persona.unknown)
         picked = self._pick(left, question)
         self.told.update(f.id for f in picked)
         parts = [f.say for f in picked]
@@ -332,13 +223,19 @@ class SimulatedRespondent:
             parts += [f.say for f in self._tangent(key)]
         return self._style(parts)
 
+    def _nothing(self, text: str) -> str:
+        """Say something that answers nothing, and log it."""
+        self.non_answers.append(text.strip())
+        return text
+
     def _pick(self, facts: list[Fact], question: str) -> list[Fact]:
         """The facts that answer the question; the next one or two if it is broad."""
         asked = _words(question)
         scored = [(len(asked & _words(f.say)), i, f) for i, f in enumerate(facts)]
         matching = [f for n, _, f in sorted(scored, key=lambda t: (-t[0], t[1])) if n > 0]
         per = 1 if self.persona.style == "terse" else 2  # terse: "one fact at a time"
-        if matching and not _BROAD.search(question):
+        broad = re.compile(rf"\b{alternation(words()['broad'])}\b", re.IGNORECASE)
+        if matching and not broad.search(question):
             return matching[:per]
         return facts[:per]
 
@@ -361,7 +258,27 @@ class SimulatedRespondent:
         return [fact]
 
     def _style(self, parts: list[str]) -> str:
-        text = _typed(parts)
-        if self.persona.style == "rambling":
-            return self.rng.choice(_FILLER) + text + self.rng.choice(_ASIDES)
+        persona, rng = self.persona, self.rng
+        if persona.style == "bullets" and len(parts) > 1:
+            header = rng.choice(persona.openers) if persona.openers else ""
+            if header:
+                self.non_answers.append(header)
+            text = "\n".join([*([header] if header else []), *(f"- {p.strip()}" for p in parts)])
+        else:
+            text = _typed(parts)
+        if persona.style == "story" and persona.openers and rng.random() < 0.4:
+            opener = rng.choice(persona.openers)
+            self.non_answers.append(opener)
+            text = f"{opener} {text}"
+        if persona.asides and persona.style != "rambling" and rng.random() < 0.25:
+            aside = rng.choice(persona.asides)
+            self.non_answers.append(aside)
+            text = (
+                f"{text} {aside}" if text.rstrip().endswith((".", "!", "?")) else f"{text}\n{aside}"
+            )
+        if persona.style == "rambling":
+            filler = rng.choice(persona.openers or words()["filler"])
+            aside = rng.choice(persona.asides or words()["asides"])
+            self.non_answers += [filler.strip(), aside.strip()]
+            return filler + text + aside
         return text

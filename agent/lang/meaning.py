@@ -1,0 +1,108 @@
+"""What a pack's statements do beyond their words (`meaning.yaml`)."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from pydantic import BaseModel, field_validator
+
+from agent.lang.patterns import alternation, lowered
+
+
+def _phrases(entries: list[str], *, escape: bool = True) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w'’]){alternation(entries, escape=escape)}(?![\w'’])", re.I)
+
+
+class MeaningWords(BaseModel):
+    """Discourse words, markers of non-answers, asking back, polarity, corrections, guesses."""
+
+    discourse: frozenset[str]
+    spellings: dict[str, str]
+    done: frozenset[str]
+    done_phrases: list[str]
+    dont_know: frozenset[str]
+    decline: frozenset[str]
+    opener: frozenset[str]
+    header_end: str
+    asking_back: list[str]
+    alternatives: list[str]
+    excluding: list[str]
+    targeting: list[str]
+    negators: list[str]
+    scope_ends: frozenset[str]
+    not_negating: list[str]
+    replacing: list[str]
+    correcting: list[str]
+    retracting: list[str]
+    guessing: list[str]
+    contrast: list[str]
+
+    @field_validator(
+        "discourse", "done", "dont_know", "decline", "opener", "scope_ends", mode="before"
+    )
+    @classmethod
+    def _lowered(cls, words: list) -> frozenset[str]:
+        return lowered(words)
+
+    @cached_property
+    def done_re(self) -> re.Pattern[str]:
+        """Whole phrases that say a topic is used up."""
+        return re.compile(alternation(self.done_phrases, escape=False), re.IGNORECASE)
+
+    @cached_property
+    def asking_back_re(self) -> re.Pattern[str]:
+        """Words that ask what a question means."""
+        return _phrases(self.asking_back)
+
+    @cached_property
+    def alternatives_re(self) -> re.Pattern[str]:
+        """Readings offered to choose from."""
+        return _phrases(self.alternatives)
+
+    @cached_property
+    def excluding_re(self) -> re.Pattern[str]:
+        """Words that say who is not a fit."""
+        return re.compile(alternation(self.excluding, escape=False), re.IGNORECASE)
+
+    @cached_property
+    def targeting_re(self) -> re.Pattern[str]:
+        """Words that say the statement is about the best customers."""
+        return re.compile(alternation(self.targeting, escape=False), re.IGNORECASE)
+
+    @cached_property
+    def negator_re(self) -> re.Pattern[str]:
+        """A word that denies what follows it."""
+        return _phrases(self.negators)
+
+    @cached_property
+    def not_negating_re(self) -> re.Pattern[str]:
+        """A negator that denies nothing ("not only", "no problem")."""
+        return _phrases(self.not_negating)
+
+    @cached_property
+    def replacing_re(self) -> re.Pattern[str]:
+        """A correction inside a statement, after a comma or a dash."""
+        marker = alternation(self.replacing, escape=False)
+        return re.compile(rf"\s*[,;–—-]\s*{marker}\s+", re.IGNORECASE)
+
+    @cached_property
+    def correcting_re(self) -> re.Pattern[str]:
+        """A statement opening as a correction of the one before it."""
+        marker = alternation(self.correcting, escape=False)
+        return re.compile(rf"^{marker}\b[\s,:.-]*", re.IGNORECASE)
+
+    @cached_property
+    def retracting_re(self) -> re.Pattern[str]:
+        """A clause that takes back what came before it."""
+        return re.compile(alternation(self.retracting, escape=False), re.IGNORECASE)
+
+    @cached_property
+    def guessing_re(self) -> re.Pattern[str]:
+        """Words that make content a guess."""
+        return _phrases(self.guessing)
+
+    @cached_property
+    def contrast_re(self) -> re.Pattern[str]:
+        """Where "<a remark>, but <content>" turns to the content."""
+        return re.compile(rf"\s*,?\s+{alternation(self.contrast)}\s+", re.IGNORECASE)

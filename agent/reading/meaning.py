@@ -1,0 +1,233 @@
+"""What a statement does, beyond the words it uses.
+
+Each statement of an answer gives content, answers nothing (the topic is used up, the
+respondent does not know or declines, a remark, a story opener, a list header) or asks back
+what the question meant. Content carries whether it excludes (who is not a fit) or targets
+(the best customers), what it denies ("no Salesforce at most of them"), whether it corrects
+itself ("the Northeast, sorry, I mean the Mid-Atlantic") or the statement before it, and
+whether it is a guess. The words are the language pack's (`meaning.yaml`); the rule that
+makes a non-answer is general: no number, name or quoted words, and every word one people
+use to talk about the talk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agent.lang import Pack
+from agent.lang.meaning import MeaningWords
+from agent.reading.quantities import find_quantities
+from agent.reading.sections import DEFINING, section_scores
+from agent.reading.statements import Span, find_entities, find_quotes, normalise, split_statements
+from agent.reading.terms import find_terms
+
+Act = Literal[
+    "content", "done", "dont_know", "decline", "opener", "header", "aside", "question_back"
+]
+NON_ANSWERS = frozenset({"done", "dont_know", "decline", "opener", "header", "aside"})
+HEADER_WORDS = 6  # a list header is short: "Top three:", "A few things:"
+SHORT_QUESTION = 4  # "Like what?", "Meaning?": a question back however it is worded
+SCOPE_WORDS = 10  # a negation denies at most this many words after it
+_TOKEN = re.compile(r"[\w'’/-]+")
+_CLAUSE_END = re.compile(r"[.,;:!?()]")
+
+
+@dataclass
+class Meaning:
+    """What one statement does; `text` is what an item should say (a correction applied)."""
+
+    span: Span  # the statement as said
+    act: Act
+    content: Span  # the part that says something: after "<a remark>, but" when there is one
+    text: str = ""
+    excludes: bool = False  # says who is not a fit
+    targets: bool = False  # says it is about the best customers
+    negations: list[str] = field(default_factory=list)  # denied phrases of `text`
+    corrects_previous: bool = False  # opens as a correction of the statement before it
+    guess: bool = False
+
+    @property
+    def says(self) -> bool:
+        """True for content: something the profile may hold."""
+        return self.act == "content"
+
+    @property
+    def certain(self) -> bool:
+        """Read without doubt: not a guess, and not both excluding and targeting."""
+        return not self.guess and not (self.excludes and self.targets)
+
+
+def tokens(text: str, words: MeaningWords) -> list[str]:
+    """The statement's words, lower-cased, chat spellings read as the words they stand for."""
+    out = []
+    for raw in _TOKEN.findall(normalise(text).lower()):
+        word = raw.strip("'-/")
+        if word:
+            out.append(words.spellings.get(word, word))
+    return out
+
+
+def _named(text: str, pack: Pack) -> bool:
+    """A number, a name or quoted words: something definite, whatever the other words are."""
+    return bool(find_quotes(text) or find_quantities(text, pack) or find_entities(text, pack))
+
+
+def _contentful(text: str, pack: Pack) -> list[str]:
+    """The words of a statement that are not talk about the talk."""
+    words = pack.meaning
+    return [w for w in tokens(text, words) if w not in words.discourse]
+
+
+def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
+    """What one statement does, when it answers a question on `topic`."""
+    words, text = pack.meaning, span.text
+    stripped = text.rstrip()
+    named = _named(text, pack)
+    content = _contentful(text, pack)
+    short = len(tokens(text, words)) <= HEADER_WORDS
+    if stripped.endswith(words.header_end) and short and not named:
+        return Meaning(span, "header", span)
+    if stripped.endswith("?") and not find_quotes(text):
+        short = len(tokens(text, words)) <= SHORT_QUESTION and not content
+        if words.asking_back_re.search(normalise(text)) or short:
+            return Meaning(span, "question_back", span)
+    excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
+    if not named and not content and not excluding:
+        return Meaning(span, _non_answer(text, pack), span)
+    if not named and len(content) <= 1 and pack.guide.dont_know_re.search(normalise(text)):
+        return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
+    return _content(span, pack, topic)
+
+
+def _non_answer(text: str, pack: Pack) -> Act:
+    words = pack.meaning
+    said = set(tokens(text, words))
+    if words.done_re.search(normalise(text)) or pack.guide.exhausted_re.search(normalise(text)):
+        return "done"
+    for act, markers in (
+        ("done", words.done),
+        ("dont_know", words.dont_know),
+        ("decline", words.decline),
+        ("opener", words.opener),
+    ):
+        if said & markers:
+            return act  # type: ignore[return-value]
+    return "aside"
+
+
+def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
+    """A statement with content: the part that says it, polarity, denials, corrections."""
+    words = pack.meaning
+    content = _after_remark(span, pack)
+    text = content.text
+    corrects_previous = False
+    opening = words.correcting_re.match(normalise(text))
+    if opening and opening.end() < len(text):
+        corrects_previous = True
+        text = text[opening.end() :]
+    text, retracted = _corrected(text, words)
+    meaning = Meaning(
+        span,
+        "content",
+        content,
+        text=text,
+        targets=bool(words.targeting_re.search(normalise(text))),
+        corrects_previous=corrects_previous,
+        guess=bool(words.guessing_re.search(normalise(text))),
+    )
+    meaning.excludes = bool(words.excluding_re.search(normalise(text))) or (
+        topic == "exclusions" and not meaning.targets and not _elsewhere(text, pack)
+    )
+    meaning.negations = [text] if retracted else negated_phrases(text, words)
+    return meaning
+
+
+def _after_remark(span: Span, pack: Pack) -> Span:
+    """ "Not sure of the exact figure, but roughly six weeks": the part after the remark."""
+    found = pack.meaning.contrast_re.search(span.text)
+    if not found:
+        return span
+    head, tail = span.text[: found.start()], span.text[found.end() :]
+    if _named(head, pack) or _contentful(head, pack) or not tail.strip():
+        return span
+    start = span.start + found.end()
+    return Span(start, span.end, tail)
+
+
+def _corrected(text: str, words: MeaningWords) -> tuple[str, bool]:
+    """The statement with a correction inside it applied, and whether it takes itself back.
+
+    "Mostly the Northeast, sorry, I mean the Mid-Atlantic" says "Mostly the Mid-Atlantic";
+    "we have about 50 reps, I mean 80" says "we have about 80 reps"; "we go to the trade show,
+    well, we stopped going last year" takes back what it said first.
+    """
+    if words.retracting_re.search(normalise(text)):
+        return text, True
+    found = words.replacing_re.search(normalise(text))
+    if not found:
+        return text, False
+    before, after = text[: found.start()], text[found.end() :]
+    if not after.strip():
+        return text, False
+    first = after.split()[0]
+    at = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(first)}(?!\w)", before, re.I)]
+    if at:
+        return before[: at[-1]] + after, False
+    numbers = list(re.finditer(r"\d+(?:[.,]\d+)*", before))
+    new = re.match(r"\d+(?:[.,]\d+)*", after)
+    if numbers and new:
+        old = numbers[-1]
+        return before[: old.start()] + new.group(0) + before[old.end() :], False
+    return after, False
+
+
+def negated_phrases(text: str, words: MeaningWords) -> list[str]:
+    """The phrases a statement denies: from each negator to the end of its clause."""
+    out = []
+    skip = {m.start() for m in words.not_negating_re.finditer(text)}
+    for m in words.negator_re.finditer(text):
+        if m.start() in skip:
+            continue
+        end = m.end()
+        rest = text[end:]
+        stop = _CLAUSE_END.search(rest)
+        scope = rest[: stop.start()] if stop else rest
+        kept = []
+        for word in scope.split():
+            if word.lower().strip("'\"") in words.scope_ends or len(kept) >= SCOPE_WORDS:
+                break
+            kept.append(word)
+        if kept:
+            phrase = text[m.start() : end] + " " + " ".join(kept)
+            if phrase in text:
+                out.append(phrase)
+    return out
+
+
+def _elsewhere(text: str, pack: Pack) -> bool:
+    """True for a statement in the exclusions topic that clearly is about something else: a
+    defining cue of another section and no segment, tool, size or place in it."""
+    scores = section_scores(text, pack.guide)
+    other = max(v for k, v in scores.items() if k != "exclusions")
+    if other < DEFINING:
+        return False
+    vocab = pack.vocabulary
+    named = find_terms(text, vocab.industries) or find_terms(text, vocab.regions)
+    return not (named or find_entities(text, pack) or find_quantities(text, pack))
+
+
+def read_answer(answer: str, pack: Pack, topic: str | None = None) -> list[Meaning]:
+    """Every statement of an answer, read."""
+    return [read_meaning(span, pack, topic) for span in split_statements(answer, pack)]
+
+
+def answer_act(meanings: list[Meaning]) -> Act:
+    """What the answer as a whole does: content if any statement has some, else the clearest
+    non-answer ("that's all" before "I don't know"), or a question back."""
+    acts = {m.act for m in meanings}
+    for act in ("content", "question_back", "done", "dont_know", "decline"):
+        if act in acts:
+            return act  # type: ignore[return-value]
+    return "aside"

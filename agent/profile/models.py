@@ -174,6 +174,60 @@ class Synthesis(BaseModel):
         )
 
 
+Team = Literal["sales", "marketing"]
+ItemStatus = Literal["accepted", "edited", "moved"]
+UNSORTED = "unsorted"  # where statements nobody could file wait for the joint review
+
+
+class ItemReview(BaseModel):
+    """What the joint review decided about one item, by whom and when."""
+
+    status: ItemStatus
+    by: str
+    at: str
+    was: str = Field(default="", description="The item's words before the review edited them.")
+    moved_from: str = Field(default="", description="The section (or unsorted) it came from.")
+
+
+class RejectedItem(BaseModel):
+    """An item the review took out of the profile; kept here so it can be restored."""
+
+    item: Item
+    section: str
+    by: str
+    at: str
+
+
+class ConflictDecision(BaseModel):
+    """How sales and marketing settled a conflict of a merged profile."""
+
+    decision: str
+    owner: str
+    due: str = Field(description="ISO date by which the owner acts or brings data.")
+    by: str
+    at: str
+
+
+class Signoff(BaseModel):
+    """One team's signature on the profile as it stood."""
+
+    name: str
+    at: str
+    session: str
+    version: int = Field(description="The profile version the sign-off was stored as.")
+    content: str = Field(description="Hash of what was signed; a later change outdates it.")
+
+
+class Review(BaseModel):
+    """The joint review's record: item decisions, rejected items, conflicts, sign-offs."""
+
+    items: dict[str, ItemReview] = Field(default_factory=dict)
+    rejected: list[RejectedItem] = Field(default_factory=list)
+    decisions: dict[str, ConflictDecision] = Field(default_factory=dict)
+    owner: str = ""
+    signoffs: dict[Team, Signoff] = Field(default_factory=dict)
+
+
 def _empty_sections() -> dict[str, Section]:
     return {key: Section() for key in SECTION_KEYS}
 
@@ -187,6 +241,17 @@ class Profile(BaseModel):
     product: str = Field(default="", description="The respondent's own one-line description.")
     version: int = 0
     sections: dict[str, Section] = Field(default_factory=_empty_sections)
+    unsorted: list[Item] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="Statements no section could take, each with its quote and turn, for the "
+        "joint review to file or reject.",
+    )
+    review: Review | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="The joint review: item decisions, conflict decisions and sign-offs.",
+    )
     synthesis: Synthesis | None = Field(
         default=None,
         exclude_if=lambda v: v is None,
@@ -200,6 +265,9 @@ class Profile(BaseModel):
             for item in section.items:
                 if not item.id:
                     item.id = new_item_id(key, item, section.items)
+        for item in self.unsorted:
+            if not item.id:
+                item.id = new_item_id(UNSORTED, item, self.unsorted)
         return self
 
     def section(self, key: str) -> Section:

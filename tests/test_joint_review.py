@@ -213,3 +213,74 @@ def test_rules_report_and_diff_start_from_the_reviewed_version(store, merged):
     assert "-> Xero" in text  # an edit is the same item (same id), however different the words
     export = json.loads(icp("export", merged).stdout)
     assert export["version"] == 2 and export["review"]["items"][tools]["status"] == "edited"
+
+
+def signed_review(store: Store, sid: str) -> dict:
+    """Decide every conflict, name the owner, and have both teams sign."""
+    doc = review_doc(store, sid)
+    changes = [
+        {
+            "conflict": c["id"],
+            "decision": f"Decided {n}: the overlap",
+            "owner": "Dana Ruiz",
+            "due": "2026-12-31",
+        }
+        for n, c in enumerate(doc["conflicts"], 1)
+    ]
+    save_changes(store, sid, 1, "Lee Chen", [*changes, {"owner": "Priya Shah"}])
+    save_changes(store, sid, 2, "Dana Ruiz", [{"signoff": "sales", "name": "Dana Ruiz"}])
+    save_changes(store, sid, 3, "Lee Chen", [{"signoff": "marketing", "name": "Lee Chen"}])
+    return review_doc(store, sid)
+
+
+def test_the_markdown_report_shows_decisions_and_signatures_not_blank_lines(store, merged):
+    from agent.report.render import render
+
+    unsigned = render(*_inputs(store, merged), "md").decode()
+    assert "Decision: ______ Owner: ______ By: ______" in unsigned
+    assert "Signed ICP" not in unsigned
+    doc = signed_review(store, merged)
+    text = render(*_inputs(store, merged), "md").decode()
+    assert "______" not in text.split("## Sign-off")[1].split("## Appendix")[0]
+    assert "Decision: ______" not in text
+    for n in range(1, len(doc["conflicts"]) + 1):
+        assert (
+            f"**Decision:** Decided {n}: the overlap **Owner:** Dana Ruiz **By:** 31 December 2026"
+            in text
+        )
+    assert "| Owner | Priya Shah |" in text
+    assert "**Sales**: signed by Dana Ruiz on" in text and "(version 3)" in text
+    assert "**Marketing**: signed by Lee Chen on" in text and "(version 4)" in text
+    assert "| Signed | Signed ICP, version 4: sales (Dana Ruiz) and marketing (Lee Chen)," in text
+
+
+def _inputs(store: Store, sid: str):
+    bundle = load_bundle(store, sid)
+    return bundle.profile, bundle.session, bundle.turns
+
+
+def test_a_skip_is_not_an_answer_in_the_report(store):
+    from agent.report.render import render
+
+    info = store.create_session(company="Acme")
+    store.add_turn(info.id, "agent", "What do you sell?", "intro", "question")
+    store.add_turn(info.id, "respondent", "AP automation.", "intro", "answer")
+    store.add_turn(info.id, "agent", "Which companies?", "company_profile", "question")
+    store.add_turn(info.id, "respondent", "/skip", "company_profile", "command")
+    store.save_step(info.id, 4, Profile(session=info.id).model_dump(mode="json"), {})
+    text = render(*_inputs(store, info.id), "md").decode()
+    assert "| Interview | 1 answers, active |" in text
+    assert "_4 Skipped this topic_" in text and "/skip" not in text
+
+
+@pytest.mark.slow
+def test_the_pdf_marks_a_signed_icp_with_its_version(store, merged, tmp_path):
+    from agent.report.render import write_report
+    from tests.conftest import pdf_text
+
+    signed_review(store, merged)
+    out = write_report(*_inputs(store, merged), tmp_path / "signed.pdf")
+    text = pdf_text(out)
+    assert "Signed ICP, version 4: sales (Dana Ruiz) and marketing (Lee Chen)" in text
+    assert "Decision: Decided 1: the overlap" in text and "Owner: Dana Ruiz" in text
+    assert "Signed in the joint review on" in text and "Priya Shah" in text

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from agent.errors import InputError
 from agent.lang.guide import Guide
 from agent.lang.review import ReviewWords
+from agent.lang.ui import UIWords
 from agent.lang.vocabulary import Vocabulary
 from agent.paths import load_yaml, resource
 
@@ -28,6 +29,7 @@ class Pack(BaseModel):
     guide: Guide
     vocabulary: Vocabulary
     review: ReviewWords
+    ui: UIWords
 
 
 PARTS = tuple(name for name in Pack.model_fields if name != "code")

@@ -151,6 +151,11 @@ class Turn:
     kind: str = ""
     created: str = ""
 
+    @property
+    def is_answer(self) -> bool:
+        """An answer the respondent gave; a command such as /skip is not one."""
+        return self.speaker == "respondent" and self.kind == "answer"
+
 
 @dataclass(frozen=True)
 class SessionInfo:

@@ -172,7 +172,10 @@ def test_the_token_in_the_link_becomes_a_strict_cookie_and_leaves_the_address():
 
 def test_forbidden_api_answers_json_and_pages_explain():
     anonymous = client(token=None)
-    assert anonymous.get("/api/s/0123abcd").json() == {"error": "access token missing or wrong"}
+    refused = anonymous.get("/api/s/0123abcd").json()
+    assert refused["reason"] == "token"
+    # An old tab after a restart is told what to do, not only what is wrong.
+    assert "earlier run of icp serve" in refused["error"] and "?token=" in refused["error"]
     page = anonymous.get("/")
     assert "Access token needed" in page.text and "?token=" in page.text
 
@@ -190,10 +193,11 @@ def test_full_interview_through_the_api_matches_the_in_process_loop(store, engin
         answer = respondent.answer(question["text"], question["topic"])
         sent.append(answer)
         code, events = step(c, sid, "answer", answer=answer, seq=question["seq"])
-        assert code == 200 and len(events) == 1
-        if events[0]["type"] == "done":
+        assert code == 200 and [e["type"] for e in events[:-1]] in ([], ["topic"])
+        if events[-1]["type"] == "done":
             break
-        question, status = events[0]["question"], events[0]["status"]
+        assert events[0]["type"] == "topic" and events[0]["topic"] == events[-1]["question"]["topic"]
+        question, status = events[-1]["question"], events[-1]["status"]
         assert status["minutes_left"] <= 30 and set(status["sections"]) >= {"exclusions"}
     # Every answer was stored, in order; the same persona in-process hears the same questions.
     assert stored_answers(sid) == sent
@@ -218,10 +222,11 @@ def test_skip_and_wrap_up_buttons():
     step(c, sid, "answer", answer="We sell AP automation.")
     first = pending(c, sid)
     code, events = step(c, sid, "skip", seq=first["seq"])
-    assert code == 200 and events[0]["question"]["topic"] != first["topic"]
-    assert events[0]["status"]["sections"][first["topic"]]["status"] == "declined"
-    code, events = step(c, sid, "wrap-up", seq=events[0]["question"]["seq"])
-    assert code == 200 and events[0]["question"]["topic"] == "close"
+    assert code == 200 and events[-1]["question"]["topic"] != first["topic"]
+    skipped = events[-1]["status"]["sections"][first["topic"]]
+    assert skipped["status"] == "declined" and skipped["label"] == "Skipped"
+    code, events = step(c, sid, "wrap-up", seq=events[-1]["question"]["seq"])
+    assert code == 200 and events[-1]["question"]["topic"] == "close"
     assert "Skipped this topic" in c.get(f"/s/{sid}").text
 
 
@@ -232,7 +237,10 @@ def test_questions_stream_in_pieces_before_the_final_line():
     assert code == 200
     tokens = [e["text"] for e in events if e["type"] == "token"]
     assert len(tokens) > 3 and events[-1]["type"] == "question"
-    assert [e["type"] for e in events[: len(tokens)]] == ["token"] * len(tokens)
+    # First the topic (the label and panel update at once), then the words as they come.
+    assert events[0]["type"] == "topic" and events[0]["topic_title"] == "Company profile"
+    assert events[0]["status"]["sections"]["company_profile"]["label"] == "Asking now"
+    assert [e["type"] for e in events[1 : len(tokens) + 1]] == ["token"] * len(tokens)
     assert "".join(tokens).endswith(events[-1]["question"]["text"])
 
 

@@ -444,6 +444,15 @@ class Store:
         ).fetchone()
         return None if row is None else _profile_record(row)
 
+    def step_before(self, sid: str, seq: int) -> ProfileRecord | None:
+        """The version the interview stood at just before turn `seq` (newest among equals)."""
+        row = self.db.execute(
+            "SELECT * FROM profiles WHERE session_id = ? AND after_seq < ?"
+            " ORDER BY after_seq DESC, version DESC LIMIT 1",
+            (sid, seq),
+        ).fetchone()
+        return None if row is None else _profile_record(row)
+
     def create_derived(
         self, company: str, role: str, engine: str, meta: dict, data: dict
     ) -> SessionInfo:

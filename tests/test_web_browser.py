@@ -199,7 +199,8 @@ def test_a_founder_interviews_in_the_browser(served, browser, tmp_path):
     page.click("#wrap")
     assert page.locator("#wrap-confirm").is_visible()
     page.click("#wrap-no")
-    assert page.locator("#wrap-confirm").is_hidden() and page.locator("#q-text").inner_text() == waiting
+    assert page.locator("#wrap-confirm").is_hidden()
+    assert page.locator("#q-text").inner_text() == waiting
     page.click("#wrap")
     page.click("#wrap-yes")
     page.wait_for_selector('#current[data-topic="close"]')
@@ -242,4 +243,217 @@ def test_a_founder_interviews_in_the_browser(served, browser, tmp_path):
     finally:
         store.close()
     assert problems == []  # no script errors, no Content-Security-Policy violations
+    context.close()
+
+
+# the joint review
+def merged_profile() -> str:
+    """A merged profile of a founder and a sales lead of one company, with conflicts."""
+    from agent.joint.merge import merge_sessions
+    from tests.test_merge import FOUNDER, SALES, interview
+
+    store = Store()
+    try:
+        founder = interview(store, "Ledgerline", "founder", FOUNDER)
+        sales = interview(store, "Ledgerline", "sales", SALES, extra=["We sometimes see G2."])
+        return merge_sessions(store, [founder.id, sales.id], "Ledgerline joint review").session.id
+    finally:
+        store.close()
+
+
+def item(page, start: str):
+    """The review page's item whose text starts with `start`."""
+    return page.locator(".item", has=page.locator(".item-text", has_text=start)).first
+
+
+def saved(page, version: int) -> None:
+    page.wait_for_selector(f'#review[data-version="{version}"]')
+
+
+def test_sales_and_marketing_review_resolve_and_sign_in_two_browsers(served, browser, tmp_path):
+    OUT.mkdir(exist_ok=True)
+    sid = merged_profile()
+    base = served.split("/?")[0]
+    problems: list[str] = []
+
+    def reviewer(name: str, width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.goto(served)
+        page.goto(f"{base}/s/{sid}/review")
+        page.fill("#reviewer", name)
+        return context, page
+
+    sales_ctx, dana = reviewer("Dana Ruiz")
+    marketing_ctx, lee = reviewer("Lee Chen")
+    assert dana.locator("#review").get_attribute("data-version") == "1"
+    dana.screenshot(path=OUT / "review-start.png", full_page=True)
+    assert axe_problems(dana) == []
+
+    # Dana rewords an item: its quote stays as the evidence.
+    netsuite = item(dana, "They run NetSuite")
+    netsuite.get_by_role("button", name="Edit").click()
+    netsuite.locator("textarea").fill("NetSuite as the ERP, Ramp for cards (50-500 staff)")
+    netsuite.get_by_role("button", name="Save wording").click()
+    saved(dana, 2)
+    edited = item(dana, "NetSuite as the ERP")
+    assert (
+        "Edited" in edited.inner_text()
+        and "They run NetSuite" in edited.locator(".quotes").inner_text()
+    )
+
+    # Lee's page still shows version 1: his change is refused (409) and nothing is lost.
+    club = item(lee, "Controllers meet")
+    club.get_by_role("button", name="Reject").click()
+    lee.wait_for_selector("#review-error:not([hidden])")
+    assert "someone else changed the review first" in lee.locator("#review-error").inner_text()
+    assert lee.locator("#review").get_attribute("data-version") == "1"
+    lee.click("#reload")
+    saved(lee, 2)
+    assert item(lee, "NetSuite as the ERP").is_visible()  # Dana's change, after the reload
+    item(lee, "Controllers meet").get_by_role("button", name="Reject").click()
+    saved(lee, 3)
+    assert item(lee, "Controllers meet").count() == 0
+
+    # Dana reloads, moves an item and resolves the size conflict.
+    dana.reload()
+    agencies = item(dana, "Agencies that resell")
+    agencies.locator("select").select_option("exclusions")
+    agencies.get_by_role("button", name="Move").click()
+    saved(dana, 4)
+    assert item(dana, "Agencies that resell").locator(".badge").inner_text() == "Moved"
+    assert dana.locator("#sec-exclusions .item-text", has_text="Agencies that resell").count() == 1
+    conflict = dana.locator(".conflict", has_text="Company size").first
+    conflict.locator("textarea").fill("Target 500-1,000 employees; check the last 20 deals")
+    conflict.get_by_label("Owner").fill("Priya Shah")
+    conflict.get_by_label("By (date)").fill("2026-12-31")
+    conflict.get_by_role("button", name="Save decision").click()
+    saved(dana, 5)
+    dana.fill("#icp-owner", "Priya Shah")
+    dana.get_by_role("button", name="Save owner").click()
+    saved(dana, 6)
+
+    # Both sign: sales here, marketing in the other browser after a reload.
+    dana.fill("#sign-sales", "Dana Ruiz")
+    dana.get_by_role("button", name="Sign for sales").click()
+    saved(dana, 7)
+    lee.reload()
+    lee.fill("#sign-marketing", "Lee Chen")
+    lee.get_by_role("button", name="Sign for marketing").click()
+    saved(lee, 8)
+    assert "Signed by sales and marketing" in lee.locator(".status-card h2").inner_text()
+    assert axe_problems(lee) == []
+    lee.screenshot(path=OUT / "review-full.png", full_page=True)
+    item(lee, "Our best customers have between 200").get_by_role("button", name="Edit").click()
+    lee.evaluate("window.scrollTo(0, 0)")
+    lee.screenshot(path=OUT / "review-desktop.png")
+    assert axe_problems(lee) == []
+    lee.set_viewport_size({"width": 390, "height": 844})
+    lee.locator("#sec-company_profile").evaluate("el => el.scrollIntoView()")
+    lee.screenshot(path=OUT / "review-phone.png")
+    assert axe_problems(lee) == []
+    item(lee, "Our best customers have between 200").get_by_role("button", name="Cancel").click()
+
+    # The reports show the decisions and the signatures, not blank lines.
+    with lee.expect_download() as download:
+        lee.click("text=Download PDF")
+    pdf = tmp_path / "signed.pdf"
+    download.value.save_as(pdf)
+    text = pdf_text(pdf)
+    assert "Signed ICP, version 8: sales (Dana Ruiz) and marketing (Lee Chen)" in text
+    assert "Decision: Target 500-1,000 employees; check the last 20 deals" in text
+    assert "Owner: Priya Shah" in text and "By: 31 December 2026" in text
+    md = lee.request.get(f"{base}/s/{sid}/report.md").text()
+    assert (
+        "**Decision:** Target 500-1,000 employees; check the last 20 deals **Owner:** Priya Shah"
+        in md
+    )
+    assert "**Sales**: signed by Dana Ruiz" in md and "**Marketing**: signed by Lee Chen" in md
+    assert "| Owner | Priya Shah |" in md and "NetSuite as the ERP" in md
+
+    # The rules and the drift start from the reviewed version.
+    rules = icp("rules", sid)
+    assert rules.returncode == 0 and "Controllers Club" not in rules.stdout
+    assert "Controllers Club" in icp("rules", sid, "--version", "1").stdout
+    diff = icp("diff", f"{sid}@1", f"{sid}@8")
+    assert diff.returncode == 0, diff.stderr
+    assert "  - Controllers meet in a Slack group called Controllers Club." in diff.stdout
+    assert "-> NetSuite as the ERP, Ramp for cards (50-500 staff)" in diff.stdout
+    assert "Agencies that resell" in diff.stdout and "moved" in diff.stdout
+    doc = json.loads(lee.request.get(f"{base}/api/s/{sid}/review").text())
+    assert doc["signed"] and [h["by"] for h in doc["history"]] == [
+        "Dana Ruiz",
+        "Lee Chen",
+        "Dana Ruiz",
+        "Dana Ruiz",
+        "Dana Ruiz",
+        "Dana Ruiz",
+        "Lee Chen",
+    ]
+    assert problems == []
+    sales_ctx.close()
+    marketing_ctx.close()
+
+
+# forgery from another local port
+class Attacker(http.server.BaseHTTPRequestHandler):
+    """A page on another port of 127.0.0.1 that tries to change the victim's interviews."""
+
+    target = ""
+    sid = ""
+
+    def do_GET(self) -> None:
+        body = f"""<!DOCTYPE html><html><body>
+<form id="f" method="post" action="{self.target}/new">
+  <input name="company" value="Forged Co"><input name="role" value="founder">
+  <input name="minutes" value="30">
+</form>
+<script>
+fetch("{self.target}/api/s/{self.sid}/answer", {{
+  method: "POST", mode: "no-cors", credentials: "include",
+  headers: {{"Content-Type": "text/plain"}},
+  body: JSON.stringify({{answer: "forged answer", seq: 1}})
+}}).finally(() => {{ document.title = "sent"; document.getElementById("f").submit(); }});
+</script></body></html>""".encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_page_on_another_port_can_change_nothing(served, browser):
+    base = served.split("/?")[0]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served)  # the victim has the cookie
+    page.fill("#company", "Victim Co")
+    page.click("text=Start interview")
+    page.wait_for_selector("#q-text")
+    sid = page.url.rsplit("/", 1)[-1]
+
+    Attacker.target, Attacker.sid = base, sid
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    statuses: list[tuple[str, int]] = []
+    page.on(
+        "response", lambda r: statuses.append((r.url, r.status)) if r.url.startswith(base) else None
+    )
+    try:
+        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/")
+        page.wait_for_url(f"{base}/new")
+        assert "Request refused" in page.content()
+    finally:
+        evil.shutdown()
+    assert (f"{base}/new", 403) in statuses
+    assert (f"{base}/api/s/{sid}/answer", 403) in statuses
+    store = Store()
+    try:
+        assert [s.company for s in store.sessions()] == ["Victim Co"]
+        assert [t for t in store.turns(sid) if t.speaker == "respondent"] == []
+    finally:
+        store.close()
     context.close()

@@ -718,6 +718,10 @@ def test_progress_reads_as_it_is_and_the_clock_ticks_from_the_pace():
     assert code == 200
     status = events[-1]["status"]
     assert status["sections"][q["topic"]]["label"] == "Skipped"
+    # While the next question is worded, only its topic is "now", not the one just left.
+    announced = events[0]["status"]["sections"]
+    assert events[0]["type"] == "topic"
+    assert [k for k, v in announced.items() if v["state"] == "now"] == [events[0]["topic"]]
     now = events[-1]["question"]["topic"]
     assert status["sections"][now]["label"] == "Asking now" and status["current"] == now
     assert status["answers"] == 1  # a skip is not an answer
@@ -771,3 +775,21 @@ def test_an_unfinished_interview_is_not_reviewed_yet():
     r = c.get(f"/api/s/{sid}/review")
     assert r.status_code == 409 and "not finished" in r.json()["error"]
     assert "not finished" in c.get(f"/s/{sid}/review").text
+
+
+def test_listening_on_every_address_prints_a_link_per_machine_address(monkeypatch):
+    from agent.frontends.web import serve
+
+    monkeypatch.setattr(serve, "machine_addresses", lambda: ["192.0.2.7", "198.51.100.4"])
+    assert serve.links("0.0.0.0", 8765, "t") == [
+        "http://127.0.0.1:8765/?token=t",
+        "http://192.0.2.7:8765/?token=t",
+        "http://198.51.100.4:8765/?token=t",
+    ]
+    assert serve.links("127.0.0.1", 8765, "t") == ["http://127.0.0.1:8765/?token=t"]
+
+
+def test_the_machines_addresses_leave_out_loopback():
+    from agent.frontends.web.serve import machine_addresses
+
+    assert all(not a.startswith(("127.", "169.254.")) for a in machine_addresses())

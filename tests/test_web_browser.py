@@ -143,6 +143,9 @@ def test_a_founder_interviews_in_the_browser(served, browser, tmp_path):
     page.click("#send")
     page.wait_for_selector("#current.streaming")
     partial = page.locator("#q-text").inner_text()
+    # The topic label shows the question being streamed, and the panel already follows it.
+    assert page.locator("#q-topic").inner_text().lower() == "company profile"
+    assert page.locator(".sec.now").get_attribute("data-key") == "company_profile"
     page.wait_for_selector('#composer[aria-busy="false"]')
     final = page.locator("#q-text").inner_text()
     assert partial and len(partial) < len(final) and final.startswith(partial.rstrip())

@@ -381,11 +381,7 @@ async def _step(
 
     def announce(interview: Interview, action: Any) -> None:
         topic = action.section if action.kind in ("open", "probe") else action.kind
-        status = status_json(interview)
-        for key, section in status["sections"].items():
-            if key == topic:
-                section["state"], section["label"] = "now", labels()["now"]
-        status["current"] = topic
+        status = status_json(interview, asking=topic)
         put({"type": "topic", "topic": topic, "topic_title": topic_title(topic), "status": status})
 
     def work(interview: Interview) -> None:

@@ -51,14 +51,18 @@ def question_json(question: Question) -> dict:
     }
 
 
-def status_json(interview: Interview, turns: list[Turn] | None = None) -> dict:
+def status_json(
+    interview: Interview, turns: list[Turn] | None = None, asking: str | None = None
+) -> dict:
     """Sections with their progress as it reads now, the current topic, and the time left
-    from the clock and the respondent's own pace."""
+    from the clock and the respondent's own pace. `asking`: the topic of the question being
+    worded, when it is not the pending one yet."""
     status = interview.status()
     turns = interview.store.turns(interview.session.id) if turns is None else turns
-    state, done = interview.state, interview.question is None
+    state, done = interview.state, interview.question is None and asking is None
     skipped = {t.topic for t in turns if t.kind == "command" and t.text == "/skip"}
-    asking = interview.question.topic if interview.question else None
+    if asking is None:
+        asking = interview.question.topic if interview.question else None
     review = interview.session.meta.get("kind") == "review"
     for key, section in status["sections"].items():
         if not done and key == asking:

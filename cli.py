@@ -385,12 +385,12 @@ def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
 def rules(session_id: str, version: int | None) -> None:
     """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml)."""
     from agent.report.bundle import load_bundle
-    from agent.report.context import roles_of, source_line
+    from agent.report.context import decided, roles_of, source_line
     from agent.scoring.rubric import derive
     from agent.scoring.rules import to_yaml
 
     bundle = load_bundle(_store(), session_id, version)
-    rubric = derive(bundle.profile, bundle.session.meta.get("conflicts"))
+    rubric = derive(bundle.profile, decided(bundle.session, bundle.profile))
     source = source_line(bundle.session, bundle.profile)
     click.echo(to_yaml(rubric, source, roles_of(bundle.session)), nl=False)
     click.echo(

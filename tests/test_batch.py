@@ -93,7 +93,7 @@ def test_batch_adds_versions_with_provenance_and_reports(store, tmp_path):
         assert v2.meta == {**v2.meta, "kind": "batch", "guide": guide_hash(), "based_on": 1}
         # Same guide, same engine: the same profile, nothing overwritten.
         assert v1.data == {**v2.data, "version": 1}
-        assert row.changes == {"added": 0, "removed": 0, "changed": 0, "sections": 0}
+        assert row.changes == {"added": 0, "removed": 0, "changed": 0, "moved": 0, "sections": 0}
         assert row.report == str(out.resolve() / f"haulmatch-{sid}-v2.md")
         assert "Asset-heavy carriers" in (out / f"haulmatch-{sid}-v2.md").read_text("utf-8")
     assert "none" in batch.format_table(rows)

@@ -78,7 +78,7 @@ def test_added_removed_changed_and_moved_numbers():
     assert triggers.status == ["vague", "covered"] and triggers.confidence == ["low", "high"]
     assert by_key["exclusions"].removed == ["Agencies."]
     assert "channels" in drift.unchanged and "technographics" in drift.unchanged
-    assert drift.counts() == {"added": 1, "removed": 1, "changed": 1, "sections": 3}
+    assert drift.counts() == {"added": 1, "removed": 1, "changed": 1, "moved": 0, "sections": 3}
 
 
 def test_a_swap_is_not_a_change():
@@ -123,7 +123,7 @@ def test_cli_diff_json_text_and_one_argument(store):
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["old"] == f"{sid}@1" and doc["new"] == f"{sid}@2"
-    assert doc["counts"] == {"added": 1, "removed": 1, "changed": 1, "sections": 3}
+    assert doc["counts"] == {"added": 1, "removed": 1, "changed": 1, "moved": 0, "sections": 3}
     one = icp("diff", sid)  # latest against the version before
     assert one.returncode == 0 and one.stdout.startswith(f"{sid}@1 -> {sid}@2: 1 added")
     bad = icp("diff", f"{sid}@9", sid)

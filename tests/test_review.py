@@ -108,7 +108,7 @@ def test_review_end_to_end(store):
     drift = icp("diff", new_id, "--json")  # one argument: against the reviewed profile
     assert drift.returncode == 0, drift.stderr
     doc = json.loads(drift.stdout)
-    assert doc["counts"] == {"added": 5, "removed": 0, "changed": 0, "sections": 2}
+    assert doc["counts"] == {"added": 5, "removed": 0, "changed": 0, "moved": 0, "sections": 2}
     assert doc["old"] == f"{old_id}@{old.version}"
 
     # Re-extracting the review in a batch starts from the reviewed profile: same result.

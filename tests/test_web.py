@@ -179,7 +179,10 @@ def test_the_token_in_the_link_becomes_a_strict_cookie_and_leaves_the_address():
 
 def test_forbidden_api_answers_json_and_pages_explain():
     anonymous = client(token=None)
-    assert anonymous.get("/api/s/0123abcd").json() == {"error": "access token missing or wrong"}
+    refused = anonymous.get("/api/s/0123abcd").json()
+    assert refused["reason"] == "token"
+    # An old tab after a restart is told what to do, not only what is wrong.
+    assert "earlier run of icp serve" in refused["error"] and "?token=" in refused["error"]
     page = anonymous.get("/")
     assert "Access token needed" in page.text and "?token=" in page.text
 
@@ -197,10 +200,13 @@ def test_full_interview_through_the_api_matches_the_in_process_loop(store, engin
         answer = respondent.answer(question["text"], question["topic"])
         sent.append(answer)
         code, events = step(c, sid, "answer", answer=answer, seq=question["seq"])
-        assert code == 200 and len(events) == 1
-        if events[0]["type"] == "done":
+        assert code == 200 and [e["type"] for e in events[:-1]] in ([], ["topic"])
+        if events[-1]["type"] == "done":
             break
-        question, status = events[0]["question"], events[0]["status"]
+        assert (
+            events[0]["type"] == "topic" and events[0]["topic"] == events[-1]["question"]["topic"]
+        )
+        question, status = events[-1]["question"], events[-1]["status"]
         assert status["minutes_left"] <= 30 and set(status["sections"]) >= {"exclusions"}
     # Every answer was stored, in order; the same persona in-process hears the same questions.
     assert stored_answers(sid) == sent
@@ -225,10 +231,11 @@ def test_skip_and_wrap_up_buttons():
     step(c, sid, "answer", answer="We sell AP automation.")
     first = pending(c, sid)
     code, events = step(c, sid, "skip", seq=first["seq"])
-    assert code == 200 and events[0]["question"]["topic"] != first["topic"]
-    assert events[0]["status"]["sections"][first["topic"]]["status"] == "declined"
-    code, events = step(c, sid, "wrap-up", seq=events[0]["question"]["seq"])
-    assert code == 200 and events[0]["question"]["topic"] == "close"
+    assert code == 200 and events[-1]["question"]["topic"] != first["topic"]
+    skipped = events[-1]["status"]["sections"][first["topic"]]
+    assert skipped["status"] == "declined" and skipped["label"] == "Skipped"
+    code, events = step(c, sid, "wrap-up", seq=events[-1]["question"]["seq"])
+    assert code == 200 and events[-1]["question"]["topic"] == "close"
     assert "Skipped this topic" in c.get(f"/s/{sid}").text
 
 
@@ -239,7 +246,10 @@ def test_questions_stream_in_pieces_before_the_final_line():
     assert code == 200
     tokens = [e["text"] for e in events if e["type"] == "token"]
     assert len(tokens) > 3 and events[-1]["type"] == "question"
-    assert [e["type"] for e in events[: len(tokens)]] == ["token"] * len(tokens)
+    # First the topic (the label and panel update at once), then the words as they come.
+    assert events[0]["type"] == "topic" and events[0]["topic_title"] == "Company profile"
+    assert events[0]["status"]["sections"]["company_profile"]["label"] == "Asking now"
+    assert [e["type"] for e in events[1 : len(tokens) + 1]] == ["token"] * len(tokens)
     assert "".join(tokens).endswith(events[-1]["question"]["text"])
 
 
@@ -578,3 +588,215 @@ def test_icp_serve_refuses_a_busy_port_in_one_line(icp_home):
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"icp: error: cannot listen on 127.0.0.1:{port}")
     assert "Traceback" not in proc.stderr
+
+
+# forgery: a page on another port of this host sends the cookie, never the header or form token
+OTHER = "http://127.0.0.1:9999"
+
+
+def cookie_only() -> TestClient:
+    c = client(token=None)
+    c.cookies.set(cookie_name(TOKEN), TOKEN)
+    return c
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": OTHER, "sec-fetch-site": "same-site", "content-type": "text/plain"},
+        {"origin": OTHER, "content-type": "application/json"},
+        {"sec-fetch-site": "cross-site", "content-type": "application/json"},
+        {"content-type": "application/json"},  # says nothing about where it came from
+        {"origin": "http://testserver", "content-type": "text/plain"},  # a no-cors fetch
+    ],
+)
+def test_a_state_change_with_only_the_cookie_from_elsewhere_is_refused(headers):
+    c = client()
+    sid = start(c)
+    forger = cookie_only()
+    r = forger.post(
+        f"/api/s/{sid}/answer", content=b'{"answer": "forged", "seq": 1}', headers=headers
+    )
+    assert r.status_code == 403 and r.json()["reason"] == "origin"
+    assert "Nothing was changed" in r.json()["error"]
+    assert stored_answers(sid) == []
+    form = forger.post("/new", data={"company": "Forged", "role": "founder"}, headers=headers)
+    assert form.status_code == 403 and "Request refused" in form.text
+    store = Store()
+    try:
+        assert [s.company for s in store.sessions()] == ["Ledgerline"]
+    finally:
+        store.close()
+
+
+def test_the_pages_own_requests_pass_the_forgery_checks():
+    from agent.frontends.web.auth import form_token
+
+    c = client()
+    sid = start(c)
+    page = cookie_only()
+    same = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+    r = page.post(
+        f"/api/s/{sid}/answer", json={"answer": "We sell AP automation.", "seq": 1}, headers=same
+    )
+    assert r.status_code == 200
+    scripted = {"x-icp-form": form_token(TOKEN), "content-type": "application/json"}
+    r = page.put(f"/api/s/{sid}/draft", content=b'{"seq": 3, "text": "half"}', headers=scripted)
+    assert r.status_code == 200
+    # The start form needs its form token: a stale form (earlier run) is explained, not obeyed.
+    form = {"company": "Acme", "role": "founder", "minutes": "30"}
+    stale = page.post("/new", data={**form, "form_token": "old"}, headers=same)
+    assert stale.status_code == 403 and "earlier run of icp serve" in stale.text
+    ok = page.post("/new", data={**form, "form_token": form_token(TOKEN)}, headers=same)
+    assert ok.status_code == 303
+
+
+def test_a_double_click_on_start_starts_one_interview():
+    c = client()
+    form = {"company": "Acme", "role": "founder", "minutes": "30", "start_key": "k1"}
+    first, second = c.post("/new", data=form), c.post("/new", data=form)
+    assert first.headers["location"] == second.headers["location"]
+    third = c.post("/new", data={**form, "start_key": "k2"})
+    assert third.headers["location"] != first.headers["location"]
+    assert c.get("/").text.count('name="start_key"') == 1  # a fresh key with every form
+    store = Store()
+    try:
+        assert len(store.sessions()) == 2
+    finally:
+        store.close()
+
+
+# drafts, skip, wrap up and undo
+def test_a_draft_is_kept_on_the_server_until_its_question_is_answered():
+    c = client()
+    sid = start(c)
+    assert c.put(f"/api/s/{sid}/draft", json={"seq": 1, "text": "We sell <AP> autom"}).is_success
+    again = client()  # another browser, or the server on a new port
+    assert "We sell &lt;AP&gt; autom</textarea>" in again.get(f"/s/{sid}").text
+    step(c, sid, "skip", seq=1)  # a skip keeps the text: it is not an answer
+    assert "We sell &lt;AP&gt; autom</textarea>" in again.get(f"/s/{sid}").text
+    q = pending(c, sid)
+    step(c, sid, "answer", answer="We sell AP automation.", seq=q["seq"])
+    assert "autom</textarea>" not in again.get(f"/s/{sid}").text
+    assert c.put(f"/api/s/{sid}/draft", json={"text": "x"}).status_code == 400
+
+
+def test_wrap_up_can_be_undone_until_the_closing_answer():
+    c = client()
+    sid = start(c)
+    step(c, sid, "answer", answer="We sell AP automation.", seq=1)
+    step(
+        c,
+        sid,
+        "answer",
+        answer="Mid-market firms with 200 to 1,000 staff.",
+        seq=pending(c, sid)["seq"],
+    )
+    before = pending(c, sid)
+    code, events = step(c, sid, "wrap-up", seq=before["seq"])
+    closing = events[-1]["question"]
+    assert closing["topic"] == "close" and events[-1]["can_undo"]
+    r = c.post(f"/api/s/{sid}/undo-wrap-up", json={"seq": closing["seq"]})
+    assert r.status_code == 200
+    back = r.json()["question"]
+    assert back["text"] == before["text"] and back["topic"] == before["topic"]
+    assert back["seq"] > closing["seq"] and not r.json()["can_undo"]
+    again = client()  # a restart resumes at the question asked again
+    assert pending(again, sid)["seq"] == back["seq"]
+    page = again.get(f"/s/{sid}").text
+    assert "Asked to wrap up" in page and "Wrap-up undone" in page
+    assert again.post(f"/api/s/{sid}/undo-wrap-up", json={"seq": back["seq"]}).status_code == 409
+    code, events = step(again, sid, "answer", answer="Mostly in the US.", seq=back["seq"])
+    assert code == 200 and events[-1]["type"] == "question"
+    assert stored_answers(sid)[-1] == "Mostly in the US."
+
+
+# honest progress
+def test_progress_reads_as_it_is_and_the_clock_ticks_from_the_pace():
+    c = client()
+    sid = start(c)
+    state = c.get(f"/api/s/{sid}").json()["status"]
+    labels = {k: s["label"] for k, s in state["sections"].items()}
+    assert set(labels.values()) == {"Not asked yet"}  # nothing asked, nothing vague
+    assert state["answers"] == 0 and state["timer"]["clock"] <= 30 * 60
+    step(c, sid, "answer", answer="We sell AP automation to CFOs.", seq=1)
+    q = pending(c, sid)
+    code, events = step(c, sid, "skip", seq=q["seq"])
+    assert code == 200
+    status = events[-1]["status"]
+    assert status["sections"][q["topic"]]["label"] == "Skipped"
+    # While the next question is worded, only its topic is "now", not the one just left.
+    announced = events[0]["status"]["sections"]
+    assert events[0]["type"] == "topic"
+    assert [k for k, v in announced.items() if v["state"] == "now"] == [events[0]["topic"]]
+    now = events[-1]["question"]["topic"]
+    assert status["sections"][now]["label"] == "Asking now" and status["current"] == now
+    assert status["answers"] == 1  # a skip is not an answer
+    # Fast answers: the time left follows the pace, not only the clock.
+    assert status["minutes_left"] <= 30 and status["questions_left"] >= 1
+    page = c.get(f"/s/{sid}").text
+    assert 'data-clock="' in page and "1 answer so far" in page
+
+
+# the joint review
+def merged_session() -> str:
+    from agent.joint.merge import merge_sessions
+    from tests.test_merge import FOUNDER, SALES, interview
+
+    store = Store()
+    try:
+        founder = interview(store, "Ledgerline", "founder", FOUNDER)
+        sales = interview(store, "Ledgerline", "sales", SALES)
+        return merge_sessions(store, [founder.id, sales.id]).session.id
+    finally:
+        store.close()
+
+
+def test_the_review_api_saves_changes_as_versions_and_refuses_stale_ones():
+    c = client()
+    sid = merged_session()
+    doc = c.get(f"/api/s/{sid}/review").json()
+    assert doc["version"] == 1 and set(doc) >= {"sections", "unsorted", "conflicts", "signoffs"}
+    item = doc["sections"]["channels"]["items"][0]
+    assert set(item) >= {"id", "text", "status", "evidence"}
+    change = {"version": 1, "by": "Dana", "changes": [{"item": item["id"], "action": "reject"}]}
+    r = c.post(f"/api/s/{sid}/review", json=change)
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert item["id"] not in [i["id"] for i in r.json()["review"]["sections"]["channels"]["items"]]
+    stale = c.post(f"/api/s/{sid}/review", json={**change, "by": "Lee"})
+    assert stale.status_code == 409 and "latest is version 2" in stale.json()["error"]
+    bad = c.post(f"/api/s/{sid}/review", json={"version": 2, "by": "", "changes": []})
+    assert bad.status_code == 400
+    page = c.get(f"/s/{sid}/review")
+    assert page.status_code == 200 and 'data-version="2"' in page.text
+    # A page from another origin cannot review, even with the cookie.
+    forged = cookie_only().post(
+        f"/api/s/{sid}/review", json={**change, "version": 2}, headers={"origin": OTHER}
+    )
+    assert forged.status_code == 403 and c.get(f"/api/s/{sid}/review").json()["version"] == 2
+
+
+def test_an_unfinished_interview_is_not_reviewed_yet():
+    c = client()
+    sid = start(c)
+    r = c.get(f"/api/s/{sid}/review")
+    assert r.status_code == 409 and "not finished" in r.json()["error"]
+    assert "not finished" in c.get(f"/s/{sid}/review").text
+
+
+def test_listening_on_every_address_prints_a_link_per_machine_address(monkeypatch):
+    from agent.frontends.web import serve
+
+    monkeypatch.setattr(serve, "machine_addresses", lambda: ["192.0.2.7", "198.51.100.4"])
+    assert serve.links("0.0.0.0", 8765, "t") == [
+        "http://127.0.0.1:8765/?token=t",
+        "http://192.0.2.7:8765/?token=t",
+        "http://198.51.100.4:8765/?token=t",
+    ]
+    assert serve.links("127.0.0.1", 8765, "t") == ["http://127.0.0.1:8765/?token=t"]
+
+
+def test_the_machines_addresses_leave_out_loopback():
+    from agent.frontends.web.serve import machine_addresses
+
+    assert all(not a.startswith(("127.", "169.254.")) for a in machine_addresses())

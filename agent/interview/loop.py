@@ -49,6 +49,8 @@ class Interview(Recovery):
         self.strategy = strategy or strategy_for(session)
         self.pipeline = Pipeline(engine, self.pack)
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
+        # Told the chosen move before it is worded: a front end shows its topic at once.
+        self.on_question: Callable[[Action], None] | None = None
         engine.bind(store, session.id)
 
     @classmethod
@@ -189,6 +191,8 @@ class Interview(Recovery):
 
     def _word(self, action: Action, context: Context) -> Wording:
         """A scripted question as written; any other worded by the engine."""
+        if self.on_question is not None:
+            self.on_question(action)
         if action.text:
             return Wording(action.text, action.preface)
         return self.engine.word(action, self.profile, context)

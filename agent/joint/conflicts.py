@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from functools import reduce
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agent.profile.models import Evidence, Item, Profile
 from agent.reading.numbers import fmt_range, overlap
@@ -42,17 +43,43 @@ class Side(BaseModel):
 class Conflict(BaseModel):
     """A disagreement to resolve together; never averaged away."""
 
+    id: str = Field(
+        default="", description="Stable id: the kind and a hash of the section and title."
+    )
     kind: Literal["size", "segment", "channel"]
     section: str
     title: str
     detail: str
     sides: list[Side]
 
+    @model_validator(mode="after")
+    def _id(self) -> Conflict:
+        """Conflicts stored before ids existed get the one they would get now."""
+        if not self.id:
+            seed = "\0".join([self.kind, self.section, self.title])
+            self.id = f"{self.kind}:{hashlib.sha256(seed.encode()).hexdigest()[:8]}"
+        return self
+
 
 def find_conflicts(profile: Profile, sources: list[Source]) -> list[Conflict]:
     """Every conflict in a merged profile, sizes first, then segments, then channels."""
     sizes_, segments = size_conflicts(profile), segment_conflicts(profile)
-    return sizes_ + segments + channel_conflicts(profile, sources)
+    return unique_ids(sizes_ + segments + channel_conflicts(profile, sources))
+
+
+def unique_ids(conflicts: list[Conflict]) -> list[Conflict]:
+    """The conflicts with a suffix on repeated ids (two segment conflicts on one term)."""
+    seen: dict[str, int] = {}
+    out = []
+    for conflict in conflicts:
+        n = seen[conflict.id] = seen.get(conflict.id, 0) + 1
+        out.append(conflict if n == 1 else conflict.model_copy(update={"id": f"{conflict.id}-{n}"}))
+    return out
+
+
+def load_conflicts(stored: list[dict] | None) -> list[Conflict]:
+    """A merged session's conflicts as stored in its meta, each with its id."""
+    return unique_ids([Conflict.model_validate(c) for c in stored or []])
 
 
 def _side(label: str, stance: Stance, items: list[Item]) -> Side:

@@ -71,7 +71,7 @@ def merge_sessions(store: Store, ids: list[str], name: str = "") -> MergeResult:
                 "label": s.label,
                 "company": s.session.company,
                 "version": s.profile.version,
-                "answers": len(s.answers()),
+                "answers": sum(t.is_answer for t in s.turns),
             }
             for s in sources
         ],

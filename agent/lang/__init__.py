@@ -21,6 +21,7 @@ from agent.lang.numbers import NumberWords
 from agent.lang.quoteback import QuoteWords
 from agent.lang.reading import ReadingWords
 from agent.lang.review import ReviewWords
+from agent.lang.ui import UIWords
 from agent.lang.vocabulary import Vocabulary
 from agent.paths import load_yaml, resource
 
@@ -40,6 +41,7 @@ class Pack(BaseModel):
     clauses: ClauseWords  # clauses, exclusion reasons and trigger timing, for scoring rules
     review: ReviewWords  # the quarterly review's questions
     labels: Labels  # what users see things called
+    ui: UIWords  # what the browser pages say
 
 
 PARTS = tuple(name for name in Pack.model_fields if name != "code")

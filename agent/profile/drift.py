@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, Field
 
 from agent.errors import InputError, NotFound
-from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile, Quantity
+from agent.profile.models import SECTION_KEYS, SECTION_TITLES, UNSORTED, Item, Profile, Quantity
 from agent.report.summary import confidence
 from agent.store.db import SessionInfo, Store
 
@@ -32,6 +32,14 @@ class Changed(BaseModel):
     moved: list[Moved] = Field(default_factory=list)
 
 
+class MovedItem(BaseModel):
+    """An item (same id) now in another section: `other` is where it came from or went."""
+
+    text: str
+    other: str
+    other_title: str
+
+
 class SectionDrift(BaseModel):
     """One section's drift; status and confidence are [old, new] when they changed."""
 
@@ -40,12 +48,22 @@ class SectionDrift(BaseModel):
     added: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     changed: list[Changed] = Field(default_factory=list)
+    moved_in: list[MovedItem] = Field(default_factory=list)
+    moved_out: list[MovedItem] = Field(default_factory=list)
     status: list[str] | None = None
     confidence: list[str] | None = None
 
     def empty(self) -> bool:
         """True when nothing in the section changed."""
-        return not (self.added or self.removed or self.changed or self.status or self.confidence)
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.moved_in
+            or self.moved_out
+            or self.status
+            or self.confidence
+        )
 
 
 class Drift(BaseModel):
@@ -66,6 +84,7 @@ class Drift(BaseModel):
             "added": sum(len(s.added) for s in self.sections),
             "removed": sum(len(s.removed) for s in self.sections),
             "changed": sum(len(s.changed) for s in self.sections),
+            "moved": sum(len(s.moved_in) for s in self.sections),
             "sections": len(self.sections),
         }
 
@@ -121,10 +140,16 @@ def since(store: Store, old: str, session: SessionInfo, profile: Profile) -> Dri
 def compare(old: Profile, new: Profile, old_ref: str = "old", new_ref: str = "new") -> Drift:
     """Section by section: items added, removed, changed; status and confidence changes."""
     sections, unchanged = [], []
+    was, now = _places(old), _places(new)
+    moved = {i for i in was.keys() & now.keys() if was[i][0] != now[i][0]}
     for key in SECTION_KEYS:
         a, b = old.sections[key], new.sections[key]
         drift = SectionDrift(key=key, title=SECTION_TITLES[key])
-        drift.added, drift.removed, drift.changed = match(a.items, b.items)
+        drift.added, drift.removed, drift.changed = match(
+            [i for i in a.items if i.id not in moved], [i for i in b.items if i.id not in moved]
+        )
+        drift.moved_in = [_moved_item(now[i][1], was[i][0]) for i in _ids(b.items) & moved]
+        drift.moved_out = [_moved_item(was[i][1], now[i][0]) for i in _ids(a.items) & moved]
         if a.status != b.status:
             drift.status = [a.status, b.status]
         if confidence(a) != confidence(b):
@@ -136,15 +161,45 @@ def compare(old: Profile, new: Profile, old_ref: str = "old", new_ref: str = "ne
     return Drift(old=old_ref, new=new_ref, sections=sections, unchanged=unchanged)
 
 
+def _places(profile: Profile) -> dict[str, tuple[str, Item]]:
+    """Item id to its section (or unsorted) and the item."""
+    places = {item.id: (key, item) for key, item in profile.all_items() if item.id}
+    places.update({item.id: (UNSORTED, item) for item in profile.unsorted if item.id})
+    return places
+
+
+def _ids(items: list[Item]) -> set[str]:
+    return {item.id for item in items if item.id}
+
+
+def _moved_item(item: Item, other: str) -> MovedItem:
+    title = SECTION_TITLES.get(other, other.capitalize())
+    return MovedItem(text=item.text, other=other, other_title=title)
+
+
 def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 def match(old: list[Item], new: list[Item]) -> tuple[list[str], list[str], list[Changed]]:
-    """Pair items by text: identical first, then the most similar pairs above SIMILAR."""
+    """Pair items by id (an item edited in review keeps it), then by text: identical first,
+    then the most similar pairs above SIMILAR."""
     left = {i: item for i, item in enumerate(old)}
     right = {j: item for j, item in enumerate(new)}
     changed: list[Changed] = []
+    by_id = {item.id: j for j, item in right.items() if item.id}
+    for i, item in list(left.items()):
+        j = by_id.pop(item.id, None) if item.id else None
+        if j is None or j not in right:
+            continue
+        other = right.pop(j)
+        del left[i]
+        moved = _moved(item.quantities, other.quantities)
+        if other.text != item.text or moved:
+            ratio = SequenceMatcher(None, _key(item.text), _key(other.text), autojunk=False).ratio()
+            changed.append(
+                Changed(old=item.text, new=other.text, similarity=round(ratio, 2), moved=moved)
+            )
     by_key = {}
     for j, item in right.items():
         by_key.setdefault(_key(item.text), []).append(j)
@@ -197,7 +252,9 @@ def format_text(drift: Drift) -> str:
     c = drift.counts()
     lines = [
         f"{drift.old} -> {drift.new}: {c['added']} added, {c['removed']} removed, "
-        f"{c['changed']} changed, in {c['sections']} of {len(SECTION_KEYS)} sections"
+        f"{c['changed']} changed, "
+        + (f"{c['moved']} moved, " if c["moved"] else "")
+        + f"in {c['sections']} of {len(SECTION_KEYS)} sections"
     ]
     for s in drift.sections:
         notes = []
@@ -209,6 +266,8 @@ def format_text(drift: Drift) -> str:
         lines.append(s.title + (f"  ({', '.join(notes)})" if notes else ""))
         lines += [f"  + {text}" for text in s.added]
         lines += [f"  - {text}" for text in s.removed]
+        lines += [f"  > {m.text}  (moved here from {m.other_title})" for m in s.moved_in]
+        lines += [f"  < {m.text}  (moved to {m.other_title})" for m in s.moved_out]
         for ch in s.changed:
             lines.append(f"  ~ {ch.old}" if ch.old == ch.new else f"  ~ {ch.old}\n    -> {ch.new}")
             lines += [f"    {m.kind}: {m.old} -> {m.new}" for m in ch.moved]

@@ -212,6 +212,59 @@ class Synthesis(BaseModel):
         )
 
 
+Team = Literal["sales", "marketing"]
+ItemStatus = Literal["accepted", "edited", "moved"]
+
+
+class ItemReview(BaseModel):
+    """What the joint review decided about one item, by whom and when."""
+
+    status: ItemStatus
+    by: str
+    at: str
+    was: str = Field(default="", description="The item's words before the review edited them.")
+    moved_from: str = Field(default="", description="The section (or unsorted) it came from.")
+
+
+class RejectedItem(BaseModel):
+    """An item the review took out of the profile; kept here so it can be restored."""
+
+    item: Item
+    section: str
+    by: str
+    at: str
+
+
+class ConflictDecision(BaseModel):
+    """How sales and marketing settled a conflict of a merged profile."""
+
+    decision: str
+    owner: str
+    due: str = Field(description="ISO date by which the owner acts or brings data.")
+    by: str
+    at: str
+
+
+class Signoff(BaseModel):
+    """One team's signature on the profile as it stood."""
+
+    name: str
+    at: str
+    session: str
+    version: int = Field(description="The profile version the sign-off was stored as.")
+    content: str = Field(description="Hash of what was signed; a later change outdates it.")
+
+
+class Review(BaseModel):
+    """The joint review's record: item decisions, rejected items, conflicts, sign-offs."""
+
+    items: dict[str, ItemReview] = Field(default_factory=dict)
+    rejected: list[RejectedItem] = Field(default_factory=list)
+    decisions: dict[str, ConflictDecision] = Field(default_factory=dict)
+    owner: str = ""
+    signoffs: dict[Team, Signoff] = Field(default_factory=dict)
+
+
 def _empty_sections() -> dict[str, Section]:
     return {key: Section() for key in SECTION_KEYS}
 
@@ -228,8 +281,13 @@ class Profile(BaseModel):
     unsorted: list[Item] = Field(
         default_factory=list,
         exclude_if=lambda v: not v,
-        description="Statements with content that no section took: shown for the joint review "
-        "to file, each with its quote.",
+        description="Statements with content that no section took, each with its quote and turn,"
+        " for the joint review to file or reject.",
+    )
+    review: Review | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="The joint review: item decisions, conflict decisions and sign-offs.",
     )
     synthesis: Synthesis | None = Field(
         default=None,

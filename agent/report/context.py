@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from agent.joint.conflicts import Conflict
-from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile
+from agent.joint.conflicts import Conflict, load_conflicts
+from agent.joint.review import signoffs
+from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile, Review
 from agent.report.playbook import for_teams
 from agent.scoring.rubric import derive
 from agent.store.db import SessionInfo
@@ -39,7 +40,7 @@ def joint(profile: Profile, session: SessionInfo) -> Joint:
         name=meta.get("name", ""),
         sources=list(meta.get("sources", [])),
         roles=roles_of(session),
-        conflicts=[Conflict.model_validate(c) for c in meta.get("conflicts", [])],
+        conflicts=load_conflicts(meta.get("conflicts")),
         agreements=[(SECTION_TITLES[k], i) for k, i in items if len(i.support) >= 2],
         single_source=sum(len(i.support) == 1 for _, i in items),
     )
@@ -55,16 +56,49 @@ def review_dates(session: SessionInfo) -> tuple[date, date]:
 
 
 def review_context(profile: Profile, session: SessionInfo) -> dict[str, Any]:
-    """The report's `review` variable: rubric, For marketing / For sales, merge, sign-off."""
+    """The report's `review` variable: rubric, For marketing / For sales, merge, decisions,
+    sign-off (filled in when the joint review signed it)."""
     made, following = review_dates(session)
+    record = profile.review or Review()
+    signs = signoffs(profile)
+    current = [s for s in signs.values() if s and s["current"]]
+    if len(current) == len(signs):  # signed: the next review is 90 days after the signature
+        made = max(datetime.fromisoformat(s["at"]).date() for s in current)
+        following = made + timedelta(days=REVIEW_EVERY_DAYS)
     return {
-        "rubric": derive(profile, (session.meta or {}).get("conflicts")),
+        "rubric": derive(profile, decided(session, profile)),
         "teams": for_teams(profile),
         "joint": joint(profile, session),
+        "decisions": {
+            cid: {**d.model_dump(), "due": _day(d.due), "on": _day(d.at)}
+            for cid, d in record.decisions.items()
+        },
+        "owner": record.owner,
+        "signoffs": {team: s and {**s, "on": _day(s["at"])} for team, s in signs.items()},
+        "signed": len(current) == len(signs),
         "review_date": made.strftime("%d %B %Y"),
         "next_review": following.strftime("%d %B %Y"),
         "every_days": REVIEW_EVERY_DAYS,
     }
+
+
+def decided(session: SessionInfo, profile: Profile) -> list[dict]:
+    """A merged session's conflicts as the rubric reads them, each with its decision if any."""
+    decisions = (profile.review or Review()).decisions
+    out = []
+    for conflict in load_conflicts((session.meta or {}).get("conflicts")):
+        doc = conflict.model_dump(mode="json")
+        if conflict.id in decisions:
+            doc["decision"] = decisions[conflict.id].model_dump()
+        out.append(doc)
+    return out
+
+
+def _day(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d %B %Y")
+    except (TypeError, ValueError):
+        return iso
 
 
 def source_line(session: SessionInfo, profile: Profile) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from agent.errors import InputError, RenderError
+from agent.lang import load_pack
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
 from agent.report.bundle import write_atomic
@@ -157,9 +158,10 @@ def _context(
         ],
         "turns": turns,
         "turn_ids": {t.seq for t in turns},
-        "answers": sum(t.speaker == "respondent" for t in turns),
+        "answers": sum(t.is_answer for t in turns),
         "date": _date(session.started),
         "status_labels": STATUS_LABELS,
+        "commands": load_pack().ui.events,
         # Rubric, For marketing / For sales, Resolve together, sign-off (issue 6).
         "review": review,
     }

@@ -233,7 +233,16 @@ def _warnings(rubric: Rubric, conflicts: list[dict]) -> list[str]:
             ": add rules or lower the tiers before trusting the tiers."
         )
     for conflict in conflicts:
-        if conflict.get("kind") == "size":
+        if conflict.get("kind") != "size":
+            continue
+        decision = conflict.get("decision")
+        if decision:
+            out.append(
+                f"Respondents disagreed: {conflict['title']}. Decided in the joint review: "
+                f"{decision['decision']} (owner {decision['owner']}, by {decision['due']}); "
+                "check that the size rule says the same."
+            )
+        else:
             out.append(
                 f"Respondents disagree: {conflict['title']}. The size rule spans every range "
                 "given until you resolve it together."

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.errors import NotFound, StoreError
+from agent.errors import ICPError, NotFound, StoreError
 from agent.paths import icp_home, private_dir, private_file
 
 DB_NAME = "icp.db"
@@ -123,6 +123,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, session_id)
     );
     """,
+    # 4: unsent answers kept per interview, so another browser or port still has them.
+    """
+    CREATE TABLE drafts (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -141,6 +150,11 @@ class Turn:
     topic: str | None = None
     kind: str = ""
     created: str = ""
+
+    @property
+    def is_answer(self) -> bool:
+        """An answer the respondent gave; a command such as /skip is not one."""
+        return self.speaker == "respondent" and self.kind == "answer"
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,17 @@ class ProfileRecord:
     state: dict
     created: str
     meta: dict = field(default_factory=dict)  # provenance: engine, guide hash, batch run
+
+
+class StaleVersion(ICPError):
+    """A change was made against a profile version that is no longer the latest."""
+
+    def __init__(self, latest: int, given: int):
+        self.latest, self.given = latest, given
+        super().__init__(
+            f"the profile changed since version {given} (the latest is version {latest}); "
+            "nothing was saved: reload to see the changes, then try again"
+        )
 
 
 class Store:
@@ -419,6 +444,15 @@ class Store:
         ).fetchone()
         return None if row is None else _profile_record(row)
 
+    def step_before(self, sid: str, seq: int) -> ProfileRecord | None:
+        """The version the interview stood at just before turn `seq` (newest among equals)."""
+        row = self.db.execute(
+            "SELECT * FROM profiles WHERE session_id = ? AND after_seq < ?"
+            " ORDER BY after_seq DESC, version DESC LIMIT 1",
+            (sid, seq),
+        ).fetchone()
+        return None if row is None else _profile_record(row)
+
     def create_derived(
         self, company: str, role: str, engine: str, meta: dict, data: dict
     ) -> SessionInfo:
@@ -456,6 +490,55 @@ class Store:
                     (version, now(), run, sid),
                 )
         return version
+
+    def add_version_after(self, sid: str, base: int, data: dict, meta: dict) -> int:
+        """Store a new version made from version `base`, only if `base` is still the latest.
+
+        The version keeps the base's interview position and state, so a resume is unaffected;
+        raises StaleVersion (and stores nothing) when another version came first.
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM profiles WHERE session_id = ? ORDER BY version DESC LIMIT 1", (sid,)
+            ).fetchone()
+            if row is None or row["version"] != base:
+                raise StaleVersion(row["version"] if row else 0, base)
+            state = json.loads(row["state"])
+            return self._insert_profile(db, sid, row["after_seq"], data, state, meta, now())
+
+    def versions(self, sid: str) -> list[tuple[int, str, dict]]:
+        """Every profile version of a session, oldest first: number, time and meta."""
+        rows = self.db.execute(
+            "SELECT version, created, meta FROM profiles WHERE session_id = ? ORDER BY version",
+            (sid,),
+        ).fetchall()
+        return [(r["version"], r["created"], json.loads(r["meta"])) for r in rows]
+
+    # drafts
+    def save_draft(self, sid: str, seq: int, text: str) -> None:
+        """Keep the unsent answer of an interview (an empty one removes it)."""
+        with self.transaction() as db:
+            if text:
+                db.execute(
+                    "INSERT INTO drafts (session_id, seq, text, updated) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (session_id) DO UPDATE SET seq = excluded.seq,"
+                    " text = excluded.text, updated = excluded.updated",
+                    (sid, seq, text, now()),
+                )
+            else:
+                db.execute("DELETE FROM drafts WHERE session_id = ?", (sid,))
+
+    def draft(self, sid: str) -> tuple[int, str] | None:
+        """The unsent answer kept for an interview: the question's seq and the text."""
+        row = self.db.execute(
+            "SELECT seq, text FROM drafts WHERE session_id = ?", (sid,)
+        ).fetchone()
+        return (row["seq"], row["text"]) if row else None
+
+    def drop_draft(self, sid: str, upto: int) -> None:
+        """Forget the draft once the question it was typed for (or a later one) is answered."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM drafts WHERE session_id = ? AND seq <= ?", (sid, upto))
 
     def save_import(
         self,

@@ -7,6 +7,8 @@ import contextlib
 import json
 import logging
 import re
+import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,19 +25,23 @@ from starlette.templating import Jinja2Templates
 
 from agent.engines import get_engine
 from agent.errors import ICPError, InputError, NotFound, StoreError
-from agent.frontends.web.auth import TokenGuard
+from agent.frontends.web.auth import BY_HEADER, FORM_FIELD, TokenGuard, form_token
 from agent.frontends.web.sessions import IDLE_SECONDS, Interviews
+from agent.frontends.web.undo import undo_wrap_up
 from agent.frontends.web.views import (
     ROLE_TITLES,
-    STATUS_LABELS,
     chat_context,
     derived_context,
     download_name,
+    labels,
     session_row,
+    status_json,
     step_json,
+    topic_title,
 )
 from agent.interview.contract import Engine
 from agent.interview.loop import Interview
+from agent.joint import review as joint_review
 from agent.reading.statements import clean_answer
 from agent.report.bundle import load_bundle
 from agent.report.render import render
@@ -44,6 +50,8 @@ from agent.store.db import Store
 HERE = Path(__file__).resolve().parent
 MAX_ANSWER_CHARS = 20_000  # about 3,000 words: far more than one spoken answer
 MAX_BODY_BYTES = 256 * 1024
+MAX_DRAFT_CHARS = 100_000  # a draft may be over the answer limit: it is the typist's text
+STARTS_KEPT = 256  # recent Start clicks remembered, so a double click starts one interview
 SID = re.compile(r"[0-9a-f]{8}")
 REPORT_TYPES = {
     "pdf": "application/pdf",
@@ -88,6 +96,7 @@ def create_app(
     `engine` starts new interviews; `engine_factory(name)` makes the engine for each one.
     """
     interviews = Interviews(engine_factory, idle_seconds)
+    starts: OrderedDict[str, asyncio.Future[str]] = OrderedDict()
 
     async def on(sid: str, act: Callable[[Interview], T]) -> T:
         if not SID.fullmatch(sid):
@@ -101,7 +110,14 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(roles=ROLE_TITLES, status_labels=STATUS_LABELS, max_chars=MAX_ANSWER_CHARS)
+    env.globals.update(
+        roles=ROLE_TITLES,
+        progress_labels=labels(),
+        max_chars=MAX_ANSWER_CHARS,
+        form_token=form_token(token),
+        form_field=FORM_FIELD,
+        sections=joint_review.SECTION_TITLES,
+    )
     templates = Jinja2Templates(env=env)
 
     def page(request: Request, name: str, context: dict, status: int = 200) -> Response:
@@ -113,11 +129,21 @@ def create_app(
             rows = [session_row(s) for s in store.sessions()]
         finally:
             store.close()
-        return page(request, "sessions.html.j2", {"sessions": rows, "error": error}, status)
+        context = {"sessions": rows, "error": error, "start_key": secrets.token_urlsafe(12)}
+        return page(request, "sessions.html.j2", context, status)
 
     async def new_interview(request: Request) -> Response:
         fields = parse_qs((await request.body()).decode("utf-8", "replace"))
         form = {key: values[-1] for key, values in fields.items()}
+        given = form.get(FORM_FIELD, "")
+        if not request.scope.get(BY_HEADER) and not secrets.compare_digest(
+            given.encode(), form_token(token).encode()
+        ):
+            error = (
+                "This form is from an earlier run of icp serve (or another page); nothing was "
+                "started. Start the interview again from this page."
+            )
+            return await asyncio.to_thread(sessions_page, request, error, 403)
         company = " ".join(form.get("company", "").split())[:200]
         role = form.get("role", "founder")
         try:
@@ -127,9 +153,25 @@ def create_app(
         if role not in ROLE_TITLES or not 1 <= minutes <= 240:
             error = "Pick a role from the list and a time between 1 and 240 minutes."
             return await asyncio.to_thread(sessions_page, request, error, 400)
-        sid = await asyncio.to_thread(
-            lambda: start_interview(engine_factory(engine), company, role, minutes)
-        )
+        key = form.get("start_key", "")[:64]
+        if key and key in starts:  # a second click on the same form: the same interview
+            sid = await asyncio.shield(starts[key])
+            return RedirectResponse(f"/s/{sid}", status_code=303)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        if key:
+            starts[key] = future
+            while len(starts) > STARTS_KEPT:
+                starts.popitem(last=False)
+        try:
+            sid = await asyncio.to_thread(
+                lambda: start_interview(engine_factory(engine), company, role, minutes)
+            )
+        except BaseException as exc:
+            starts.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # observed: the waiting click gets the error too
+            raise
+        future.set_result(sid)
         return RedirectResponse(f"/s/{sid}", status_code=303)
 
     async def chat_page(request: Request) -> Response:
@@ -157,13 +199,63 @@ def create_app(
         disposition = {"content-disposition": f'attachment; filename="{name}"'}
         return Response(data, media_type=REPORT_TYPES[fmt], headers=disposition)
 
+    async def review_page(request: Request) -> Response:
+        sid = _sid(request)
+        doc = await asyncio.to_thread(_with_store, lambda st: joint_review.review_doc(st, sid))
+        store = Store()
+        try:
+            session = session_row(store.session(sid))
+        finally:
+            store.close()
+        context = {"session": session, "doc": doc, "item_labels": _item_labels()}
+        return page(request, "review.html.j2", context)
+
+    async def review_api(request: Request) -> Response:
+        sid = _sid(request)
+        if request.method == "GET":
+            doc = await asyncio.to_thread(_with_store, lambda st: joint_review.review_doc(st, sid))
+            return JSONResponse(doc)
+        body = await _json_body(request)
+
+        def save(store: Store) -> dict:
+            saved = joint_review.save_changes(
+                store, sid, body.get("version"), body.get("by"), body.get("changes")
+            )
+            return {**saved, "review": joint_review.review_doc(store, sid)}
+
+        return JSONResponse(await asyncio.to_thread(_with_store, save))
+
+    async def draft(request: Request) -> Response:
+        sid = _sid(request)
+        body = await _json_body(request)
+        text, seq = body.get("text"), body.get("seq")
+        if not isinstance(text, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            raise InputError('a draft is {"seq": N, "text": "..."}')
+        if len(text) > MAX_DRAFT_CHARS:
+            return _error(f"A draft may be up to {MAX_DRAFT_CHARS:,} characters.", 413)
+        text = text if text.strip() else ""
+        await asyncio.to_thread(_with_store, lambda st: _save_draft(st, sid, seq, text))
+        return JSONResponse({"saved": bool(text)})
+
+    async def undo(request: Request) -> Response:
+        seq = (await _json_body(request)).get("seq")
+
+        def act(interview: Interview) -> dict:
+            pending = interview.question
+            if pending is None or (seq is not None and seq != pending.seq):
+                raise Conflict("The interview moved on; reload the page.")
+            undo_wrap_up(interview)
+            return step_json(interview)
+
+        return JSONResponse(await on(_sid(request), act))
+
     async def answer(request: Request) -> Response:
         body = await _json_body(request)
         raw = body.get("answer")
         if not isinstance(raw, str):
             raise InputError("an answer must be text")
         text = clean_answer(raw)  # as the interview will, so its checks cannot fail later
-        if len(text) > MAX_ANSWER_CHARS:
+        if len(text) > MAX_ANSWER_CHARS:  # code points, as the page counts them
             return _error(
                 f"That answer is {len(text):,} characters; the limit here is "
                 f"{MAX_ANSWER_CHARS:,}. Nothing was saved: shorten it, or send it in two parts.",
@@ -171,7 +263,7 @@ def create_app(
             )
         if not text:
             raise InputError("An empty answer was not saved. Type an answer, or skip the topic.")
-        return await _step(on, request, body.get("seq"), lambda i: i.answer(text))
+        return await _step(on, request, body.get("seq"), lambda i: i.answer(text), drop=True)
 
     async def skip(request: Request) -> Response:
         seq = (await _json_body(request)).get("seq")
@@ -195,10 +287,14 @@ def create_app(
         Route("/new", new_interview, methods=["POST"]),
         Route("/s/{sid}", chat_page),
         Route("/s/{sid}/report.{fmt}", report),
+        Route("/s/{sid}/review", review_page),
         Route("/api/s/{sid}", state),
         Route("/api/s/{sid}/answer", answer, methods=["POST"]),
         Route("/api/s/{sid}/skip", skip, methods=["POST"]),
         Route("/api/s/{sid}/wrap-up", wrap_up, methods=["POST"]),
+        Route("/api/s/{sid}/undo-wrap-up", undo, methods=["POST"]),
+        Route("/api/s/{sid}/draft", draft, methods=["PUT", "POST"]),
+        Route("/api/s/{sid}/review", review_api, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
@@ -214,6 +310,35 @@ def create_app(
         exception_handlers={ICPError: on_error, 404: on_error, 405: on_error, 413: on_error},
         max_body_size=MAX_BODY_BYTES,
     )
+
+
+def _sid(request: Request) -> str:
+    sid = request.path_params["sid"]
+    if not SID.fullmatch(sid):
+        raise NotFound(f"no interview {sid!r}")
+    return sid
+
+
+def _with_store(act: Callable[[Store], T]) -> T:
+    """Run `act` with a Store of its own, in this thread."""
+    store = Store()
+    try:
+        return act(store)
+    finally:
+        store.close()
+
+
+def _save_draft(store: Store, sid: str, seq: int, text: str) -> None:
+    info = store.session(sid)
+    if info.id != sid or info.status == "complete":
+        raise Conflict("This interview has ended; there is nothing to keep a draft for.")
+    store.save_draft(sid, seq, text)
+
+
+def _item_labels() -> dict[str, str]:
+    from agent.lang import load_pack
+
+    return load_pack().ui.item_status
 
 
 async def _json_body(request: Request) -> dict:
@@ -235,12 +360,15 @@ async def _step(
     request: Request,
     seq: object,
     act: Callable[[Interview], object],
+    drop: bool = False,
 ) -> Response:
     """Run one answer or command on the interview's thread and stream what it produces.
 
     The response waits until the step is accepted (so a stale or ended interview gets a plain
-    error status); then come the engine's `token` pieces as it words the next question, and
-    last the `question` (or `done`) line. A client that leaves does not stop the step.
+    error status); then a `topic` line as soon as the next question's topic is planned (with
+    the panel's status), the engine's `token` pieces as it words it, and last the `question`
+    (or `done`) line. A client that leaves does not stop the step. `drop`: the step answers
+    the question, so the draft kept for it goes.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict | None] = asyncio.Queue()
@@ -248,6 +376,11 @@ async def _step(
     def put(event: dict | None) -> None:
         with contextlib.suppress(RuntimeError):  # the server shut down mid-step
             loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    def announce(interview: Interview, action: Any) -> None:
+        topic = action.asked_topic
+        status = status_json(interview, asking=topic)
+        put({"type": "topic", "topic": topic, "topic_title": topic_title(topic), "status": status})
 
     def work(interview: Interview) -> None:
         try:
@@ -261,10 +394,14 @@ async def _step(
                 )
             put({"type": "accepted"})
             interview.on_token = lambda piece: put({"type": "token", "text": piece})
+            interview.on_question = lambda action: announce(interview, action)
             try:
                 act(interview)
             finally:
                 interview.on_token = None
+                interview.on_question = None
+                if drop and _answered(interview, pending.seq):
+                    interview.store.drop_draft(interview.session.id, pending.seq)
             put(step_json(interview))
         except Exception as exc:
             if not isinstance(exc, ICPError):
@@ -292,6 +429,12 @@ async def _step(
             yield json.dumps(event, ensure_ascii=False) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _answered(interview: Interview, seq: int) -> bool:
+    """Whether something was stored after the question `seq` (the answer, at least)."""
+    turns = interview.store.turns(interview.session.id)
+    return bool(turns) and turns[-1].seq > seq
 
 
 def _observed(future: asyncio.Future) -> None:

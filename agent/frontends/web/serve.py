@@ -45,6 +45,40 @@ def link(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
+def machine_addresses() -> list[str]:
+    """This machine's IPv4 addresses other machines can reach it at (not loopback), found
+    without sending anything: the interfaces' addresses on Linux, else the host name's."""
+    found: list[str] = []
+    try:
+        import fcntl
+        import struct
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            for _, name in socket.if_nameindex():
+                packed = struct.pack("256s", name.encode()[:15])
+                try:
+                    reply = fcntl.ioctl(probe.fileno(), 0x8915, packed)  # SIOCGIFADDR
+                except OSError:
+                    continue  # an interface without an IPv4 address
+                found.append(socket.inet_ntoa(reply[20:24]))
+    except (ImportError, OSError, AttributeError):  # not Linux: ask the resolver's files
+        try:
+            found = socket.gethostbyname_ex(socket.gethostname())[2]
+        except OSError:
+            found = []
+    usable = [a for a in found if not a.startswith(("127.", "169.254.", "0."))]
+    return list(dict.fromkeys(usable))
+
+
+def links(host: str, port: int, token: str) -> list[str]:
+    """Every link to print: this computer's first, then, when listening on every address,
+    one per address of the machine, for the colleague on the same network."""
+    out = [link(host, port, token)]
+    if host in ("0.0.0.0", "", "::"):
+        out += [link(address, port, token) for address in machine_addresses()]
+    return out
+
+
 def server(app: Any) -> Any:
     """A quiet uvicorn server for the app; `.run(sockets=[...])` serves until stopped."""
     import uvicorn
@@ -84,7 +118,8 @@ def run_server(
     sock = bind(host, port)
     port = sock.getsockname()[1]
     token = new_token()
-    url = link(host, port, token)
+    urls = links(host, port, token)
+    url = urls[0]
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"warning: listening on {host}, not only this computer: anyone who can reach "
@@ -92,7 +127,20 @@ def run_server(
             "is still required, but traffic is plain HTTP.",
             file=err,
         )
-    print(url, file=out, flush=True)
+    print("\n".join(urls), file=out, flush=True)
+    if len(urls) > 1:
+        others = "the second one" if len(urls) == 2 else "one of the others"
+        print(
+            f"icp serve: the first link is for this computer; from another machine on your "
+            f"network open {others} (the same link with this machine's address).",
+            file=err,
+        )
+    elif host in ("0.0.0.0", "", "::"):
+        print(
+            "icp serve: found no network address for this machine: from another machine, "
+            "open the link with 127.0.0.1 replaced by this machine's address.",
+            file=err,
+        )
     print(
         "icp serve: open the link above (Ctrl-C stops; every answer is saved as it is sent).",
         file=err,

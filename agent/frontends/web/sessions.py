@@ -38,14 +38,14 @@ class Worker:
     def _loop(self) -> None:
         store = Store()  # opened, used and closed in this thread only
         interview: Interview | None = None
-        seen = -1  # the last turn this interview wrote or read
+        seen: tuple[int, int] = (-1, -1)  # the last turn and version it wrote or read
         try:
             while (job := self._next()) is not None:
                 act, future = job
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
-                    last = _last_seq(store, self.sid)
+                    last = _mark(store, self.sid)
                     if interview is None or last != seen:  # new, or written to from elsewhere
                         interview = self._open(store)
                     future.set_result(act(interview))
@@ -54,7 +54,7 @@ class Worker:
                     future.set_exception(exc)
                     if isinstance(exc, NotFound) and self.pool.retire(self):
                         return  # no such interview: do not keep a thread for it
-                seen = _last_seq(store, self.sid)
+                seen = _mark(store, self.sid)
         finally:
             if interview is not None:
                 with contextlib.suppress(Exception):  # keeps a finished background extraction
@@ -117,6 +117,13 @@ class Interviews:
             worker.thread.join(timeout)
 
 
-def _last_seq(store: Store, sid: str) -> int:
-    turns = store.turns(sid)
-    return turns[-1].seq if turns else 0
+def _mark(store: Store, sid: str) -> tuple[int, int]:
+    """The last turn and the latest profile version: a change in either (another process,
+    the joint review) means the interview must be read again."""
+    turn = store.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM turns WHERE session_id = ?", (sid,)
+    ).fetchone()[0]
+    version = store.db.execute(
+        "SELECT COALESCE(MAX(version), 0) FROM profiles WHERE session_id = ?", (sid,)
+    ).fetchone()[0]
+    return turn, version

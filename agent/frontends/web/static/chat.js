@@ -2,9 +2,17 @@
 "use strict";
 
 (() => {
+  // The front page: one click on Start starts one interview (the server also knows the form).
+  const newForm = document.getElementById("new-form");
+  if (newForm) {
+    newForm.addEventListener("submit", () => {
+      setTimeout(() => { document.getElementById("start").disabled = true; }, 0);
+    });
+  }
   const root = document.getElementById("chat");
   if (!root) return;
   const $ = (id) => document.getElementById(id);
+  const formToken = document.querySelector('meta[name="icp-form"]').content;
   const sid = root.dataset.sid;
   const max = Number(root.dataset.max);
   let seq = root.dataset.seq ? Number(root.dataset.seq) : null;
@@ -25,28 +33,52 @@
   const qPreface = $("q-preface");
   const qText = $("q-text");
   const transcript = $("transcript");
-  const labels = { covered: "Covered", vague: "Vague", declined: "Declined", pending: "Not yet" };
+  const note = $("note");
   const coarse = window.matchMedia("(pointer: coarse)").matches;
   let busy = false;
 
-  // A draft survives a closed tab: kept per question in this browser only.
-  const draftKey = () => `icp-draft-${sid}-${seq}`;
-  const saveDraft = () => {
+  // A draft is never lost: kept on the server per interview (another browser, or the page on a
+  // new port after a restart, still has it) and in this browser as a fallback.
+  const draftKey = `icp-draft-${sid}`;
+  let draftTimer = null;
+  let draftChain = Promise.resolve();
+  const keepLocal = () => {
     try {
-      if (box.value) localStorage.setItem(draftKey(), box.value);
-      else localStorage.removeItem(draftKey());
-    } catch (_) { /* storage may be off; the draft is only a convenience */ }
+      if (box.value) localStorage.setItem(draftKey, box.value);
+      else localStorage.removeItem(draftKey);
+    } catch (_) { /* storage may be off */ }
   };
+  const putDraft = () => {
+    draftTimer = null;
+    const body = JSON.stringify({ seq, text: box.value });
+    draftChain = draftChain.then(() => fetch(`/api/s/${encodeURIComponent(sid)}/draft`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json", "X-ICP-Form": formToken },
+      credentials: "same-origin",
+      body,
+    }).then(async (r) => {
+      if (r.status === 403) showError((await r.json()).error);
+    }).catch(() => { /* offline for a moment: the local copy stays */ }));
+    return draftChain;
+  };
+  const saveDraft = () => {
+    keepLocal();
+    if (draftTimer) clearTimeout(draftTimer);
+    draftTimer = setTimeout(putDraft, 700);
+  };
+  const flushDraft = () => (draftTimer ? (clearTimeout(draftTimer), putDraft()) : draftChain);
   const loadDraft = () => {
-    try { box.value = localStorage.getItem(draftKey()) || ""; } catch (_) { box.value = ""; }
+    if (box.value) return; // the server's draft, rendered into the box
+    try { box.value = localStorage.getItem(draftKey) || ""; } catch (_) { /* off */ }
   };
 
   const grow = () => {
     box.style.height = "auto";
     box.style.height = `${Math.min(box.scrollHeight + 2, window.innerHeight * 0.5)}px`;
   };
+  const length = (text) => [...text].length; // code points, as the server counts: an emoji is one
   const count = () => {
-    const n = box.value.length;
+    const n = length(box.value);
     counter.hidden = n < max * 0.8;
     counter.textContent = `${n.toLocaleString()} / ${max.toLocaleString()} characters`;
     counter.classList.toggle("over", n > max);
@@ -55,8 +87,10 @@
   const hideError = () => { errorBox.hidden = true; errorBox.textContent = ""; };
   const setBusy = (on) => {
     busy = on;
-    for (const el of [send, skip, wrap, box]) if (el) el.disabled = on;
+    for (const el of [send, skip, wrap, $("undo")]) if (el) el.disabled = on;
+    box.readOnly = on; // readable and focusable while the next question comes
     form.setAttribute("aria-busy", on ? "true" : "false");
+    current.setAttribute("aria-busy", on ? "true" : "false");
   };
   const toBottom = () => window.scrollTo({ top: document.body.scrollHeight });
 
@@ -82,6 +116,7 @@
     transcript.append(li);
   };
   const EVENTS = { skip: "Skipped this topic", "wrap-up": "Asked to wrap up" };
+  const undoRow = $("undo-row");
 
   // The answered question and the answer move up into the transcript.
   const archive = (action, answer) => {
@@ -91,25 +126,58 @@
     else bubble("event", EVENTS[action]);
     qPreface.hidden = true;
     qPreface.textContent = "";
-    qTopic.textContent = "";
+    if (undoRow) undoRow.hidden = true;
     qText.textContent = "Thinking";
     current.classList.add("thinking");
   };
+
+  // Minutes left tick down between answers: the clock (until the idle cap) and the current
+  // question's share of the respondent's pace; the rest waits for the next answer.
+  let timer = null;
+  let timerSince = Date.now();
+  const readTimer = () => {
+    const d = progress.dataset;
+    if (d.clock === undefined) return null;
+    return { clock: +d.clock, idle: +d.idle, current: +d.current, after: +d.after };
+  };
+  const showMinutes = () => {
+    if (!timer) return;
+    const t = (Date.now() - timerSince) / 1000;
+    const clock = timer.clock - Math.min(t, Math.max(timer.idle, 0));
+    const paced = timer.after + Math.max(timer.current - t, 0);
+    const left = Math.max(0, Math.min(clock, paced)) / 60;
+    const shown = String(left < 1 && left > 0 ? "<1" : Math.round(left));
+    $("minutes-left").textContent = shown;
+    $("minutes-big").textContent = shown;
+    const total = Number($("time-used").max);
+    $("time-used").value = Math.max(0, total - left);
+  };
+  timer = readTimer();
+  setInterval(showMinutes, 5000);
 
   const updatePanel = (status) => {
     for (const li of document.querySelectorAll("#sections .sec")) {
       const s = status.sections[li.dataset.key];
       if (!s) continue;
-      li.className = `sec ${s.status}${li.dataset.key === status.current ? " now" : ""}`;
-      li.querySelector(".sec-status").textContent = labels[s.status] || s.status;
+      li.className = `sec ${s.state}`;
+      li.querySelector(".sec-status").textContent = s.label;
     }
-    const left = String(Math.round(status.minutes_left));
-    $("minutes-left").textContent = left;
-    $("minutes-big").textContent = left;
     $("covered").textContent = String(status.covered);
-    $("time-used").value = status.minutes_total - status.minutes_left;
+    if (status.timer) {
+      timer = status.timer;
+      timerSince = Date.now();
+      showMinutes();
+    }
+    const pace = $("pace");
+    if (pace && status.questions_left !== undefined) {
+      const q = status.questions_left;
+      const a = status.answers;
+      pace.textContent = `At your pace, about ${q} more question${q === 1 ? "" : "s"} · ` +
+        `${a} answer${a === 1 ? "" : "s"} so far`;
+    }
   };
 
+  let canUndo = false;
   const showQuestion = (q, status) => {
     seq = q.seq;
     root.dataset.seq = String(seq);
@@ -120,13 +188,21 @@
     qPreface.hidden = !q.preface;
     qText.textContent = q.text; // the final wording replaces whatever streamed
     updatePanel(status);
+    if (undoRow) undoRow.hidden = !canUndo;
     loadDraft();
+    if (box.value) saveDraft(); // text kept through Skip or Wrap up: now for this question
     grow();
     count();
   };
 
   let streamed = false;
   const handle = (event) => {
+    if (event.type === "topic") { // the next question's topic, before it is worded
+      qTopic.textContent = event.topic_title;
+      current.dataset.topic = event.topic || "";
+      updatePanel(event.status);
+      return false;
+    }
     if (event.type === "token") {
       if (!streamed) {
         streamed = true;
@@ -137,6 +213,7 @@
       return false;
     }
     if (event.type === "question") {
+      canUndo = Boolean(event.can_undo);
       showQuestion(event.question, event.status);
       return true;
     }
@@ -173,19 +250,23 @@
     return finished;
   };
 
+  const post = (path, payload) => fetch(`/api/s/${encodeURIComponent(sid)}/${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-ICP-Form": formToken },
+    credentials: "same-origin",
+    body: JSON.stringify({ ...payload, seq }),
+  });
+
   const step = async (action, payload) => {
     if (busy) return;
     hideError();
+    note.textContent = "";
     setBusy(true);
     const answer = payload.answer;
     let response;
     try {
-      response = await fetch(`/api/s/${encodeURIComponent(sid)}/${action}`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        credentials: "same-origin",
-        body: JSON.stringify({ ...payload, seq }),
-      });
+      await flushDraft();
+      response = await post(action, payload);
     } catch (_) {
       setBusy(false);
       showError("Could not reach icp serve: is it still running? Your answer is still in the box.");
@@ -201,8 +282,12 @@
       box.focus();
       return;
     }
-    try { localStorage.removeItem(draftKey()); } catch (_) { /* ignore */ }
-    box.value = "";
+    if (action === "answer") {
+      box.value = "";
+      keepLocal();
+    } else if (box.value.trim()) {
+      note.textContent = "Your unsent text is still in the box.";
+    }
     grow();
     count();
     archive(action, answer);
@@ -221,8 +306,8 @@
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    if (box.value.length > max) {
-      showError(`That answer is ${box.value.length.toLocaleString()} characters; the limit is ` +
+    if (length(box.value) > max) {
+      showError(`That answer is ${length(box.value).toLocaleString()} characters; the limit is ` +
         `${max.toLocaleString()}. Shorten it, or send it in two parts.`);
       return;
     }
@@ -242,11 +327,47 @@
   });
   box.addEventListener("input", () => { grow(); count(); saveDraft(); });
   skip.addEventListener("click", () => step("skip", {}));
-  wrap.addEventListener("click", () => step("wrap-up", {}));
+  const confirmBox = $("wrap-confirm");
+  const askWrap = (open) => {
+    confirmBox.hidden = !open;
+    wrap.setAttribute("aria-expanded", String(open));
+    (open ? $("wrap-yes") : wrap).focus();
+  };
+  wrap.addEventListener("click", () => askWrap(confirmBox.hidden));
+  $("wrap-no").addEventListener("click", () => askWrap(false));
+  $("wrap-yes").addEventListener("click", () => {
+    confirmBox.hidden = true;
+    wrap.setAttribute("aria-expanded", "false");
+    step("wrap-up", {});
+  });
+  const undo = $("undo");
+  if (undo) {
+    undo.addEventListener("click", async () => {
+      if (busy) return;
+      hideError();
+      setBusy(true);
+      try {
+        await flushDraft();
+        const response = await post("undo-wrap-up", {});
+        if (!response.ok) {
+          let message = `The server said ${response.status}.`;
+          try { message = (await response.json()).error || message; } catch (_) { /* */ }
+          showError(message);
+          setBusy(false);
+          return;
+        }
+        window.location.reload(); // the transcript shows the wrap-up and its undo
+      } catch (_) {
+        showError("Could not reach icp serve: is it still running?");
+        setBusy(false);
+      }
+    });
+  }
 
   loadDraft();
   grow();
   count();
   toBottom();
   box.focus();
+  showMinutes();
 })();

@@ -42,6 +42,8 @@ class NumberWords(BaseModel):
     kinds: dict[str, list[str]]
     leads: Leads
     range_words: list[str]
+    rate_words: list[str]
+    currency_codes: list[str]
     open_end: OpenEnd
     blank: frozenset[str]
     approximately: list[str]
@@ -55,9 +57,10 @@ class NumberWords(BaseModel):
     def quantity(self) -> re.Pattern[str]:
         """A number or range in running text, with what it counts."""
         number = (
-            r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\b"  # "one", not the end of "phone"
-            + alternation(self.words)
-            + r"\b)"
+            r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,200.50
+            r"|\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![\d.])"  # 1.200,50 and 5.000
+            r"|\d+(?:[.,]\d+)?"  # 2.5, 2,5
+            r"|\b" + alternation(self.words) + r"\b)"  # "one", not the end of "phone"
         )
         scale = rf"(?:\s?{alternation(self.text_scales)}\b)?"
         chat = alternation(self.chat_units, escape=False)
@@ -65,14 +68,23 @@ class NumberWords(BaseModel):
         leads = self.leads.range + self.leads.at_least + self.leads.at_most + self.leads.about
         lead = alternation([w + " " for w in leads]).replace(r"\ ", r"\s+")
         sign = f"[{CURRENCY_SIGNS}]"
+        after = rf"(?:\s?(?:{sign}|{alternation(self.currency_codes)}\b))"  # "6 €", "80k USD"
         to = alternation(["-", "–", "—", *self.range_words])
         return re.compile(
             rf"(?P<lead>{lead})?"
             rf"(?P<cur>{sign})?\s?(?P<a>{number})(?P<asc>{scale})"
             rf"(?:\s?{to}\s?(?P<cur2>{sign})?(?P<b>{number})(?P<bsc>{scale}))?"
-            rf"(?P<plus>\+)?"
-            rf"(?:\s?(?P<unit>(?:[a-z-]+\s){{0,2}}?{unit}))?",
+            rf"(?P<cur3>{after})?(?P<plus>\+)?"
+            rf"(?:\s?(?P<slash>/)?\s?(?P<unit>(?:[a-z-]+\s){{0,2}}?{unit}))?",
             re.IGNORECASE,
+        )
+
+    @cached_property
+    def rate(self) -> re.Pattern[str]:
+        """A unit ending in a rate: "hires a year", "per month"; group 1 is what is counted."""
+        durations = alternation(self.durations)
+        return re.compile(
+            rf"^(?:(.*?)\s+)?{alternation(self.rate_words)}\s+{durations}s?$", re.IGNORECASE
         )
 
     @cached_property
@@ -114,7 +126,8 @@ class NumberWords(BaseModel):
     def cell_number(self) -> re.Pattern[str]:
         """One number in a cell, with its scale: "1,200", "1.2k", "5 million"."""
         return re.compile(
-            r"(?P<n>\d{1,3}(?:[ ,]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)\s*"
+            r"(?P<n>\d{1,3}(?:[ ,]\d{3})+(?:\.\d+)?|\d{1,3}(?:[ .]\d{3})+(?:,\d+)?"
+            r"|\d+(?:[.,]\d+)?|[.,]\d+)\s*"
             rf"(?P<s>{alternation(self.scales)})?(?![a-z])",
             re.IGNORECASE,
         )

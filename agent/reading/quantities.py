@@ -28,10 +28,20 @@ def _text_number(word: str, scale: str, numbers: NumberWords) -> float | None:
         value = float(numbers.words[word])
     else:
         try:
-            value = float(word.replace(",", ""))
+            value = digits_value(word)
         except ValueError:
             return None
     return scaled(value, scale, numbers)
+
+
+def digits_value(digits: str) -> float:
+    """A number as typed: "1,200.50" and "1.200,50" are 1200.5, "5.000" is 5000, "2,5" is 2.5."""
+    digits = digits.replace(" ", "")
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits):
+        return float(digits.replace(",", ""))
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", digits):  # European
+        return float(digits.replace(".", "").replace(",", "."))
+    return float(digits.replace(",", "."))
 
 
 def find_quantities(text: str, pack: Pack | None = None) -> list[Quantity]:
@@ -40,19 +50,29 @@ def find_quantities(text: str, pack: Pack | None = None) -> list[Quantity]:
     leads = numbers.leads
     out = []
     for m in numbers.quantity.finditer(text):
-        a = _text_number(m["a"], m["asc"] or "", numbers)
+        # A scale said once covers the range: "10 to 50 million" is 10M to 50M.
+        a = _text_number(m["a"], m["asc"] or m["bsc"] or "", numbers)
         b = _text_number(m["b"], m["bsc"] or m["asc"] or "", numbers) if m["b"] else None
         unit = (m["unit"] or "").strip()
         open_end = numbers.open_unit.match(unit)  # "three or more subsidiaries" is 3 and up
         unit = unit[open_end.end() :] if open_end else unit
-        currency = m["cur"] or m["cur2"]
+        currency = m["cur"] or m["cur2"] or (m["cur3"] or "").strip()
         word_number = m["a"].lower() in numbers.words
         if a is None or (m["b"] and b is None) or (word_number and not unit and not b):
             continue
         if not unit and not currency and not m["asc"] and not b and a < 10 and "%" not in m[0]:
             continue  # a lone small digit says nothing measurable
         base = unit.split()[-1].lower().rstrip("s") if unit else ""
-        kind, scale = _kind(base, currency, unit, numbers)
+        rate = numbers.rate.match(unit) if unit else None
+        if m["slash"] or rate:  # "3 hires a year", "$30k per year", "50/yr": a rate, no duration
+            counted = (rate.group(1) or "") if rate else ""
+            scaled_up = bool(m["asc"] or m["bsc"])
+            kind = "money" if currency or scaled_up else ("count" if counted else "other")
+            if kind == "money" and numbers.revenue.search(text):
+                kind = "revenue"
+            scale = 1
+        else:
+            kind, scale = _kind(base, currency, unit, numbers)
         low, high = (min(a, b), max(a, b)) if b is not None else (a, a)  # "50-20" is 20-50
         lead = " ".join((m["lead"] or "").lower().split())
         if lead in leads.at_least or m["plus"]:
@@ -132,10 +152,7 @@ def parse_number(text: str, pack: Pack | None = None) -> tuple[float | None, flo
 
 
 def _cell_value(digits: str) -> float:
-    digits = digits.replace(" ", "")
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits):
-        return float(digits.replace(",", ""))
-    return float(digits.replace(",", "."))  # "1,5" is a decimal comma
+    return digits_value(digits.replace(" ", ""))  # "1 200" typed with a space too
 
 
 def sizes(item: Item, pack: Pack | None = None) -> list[tuple[str, float | None, float | None]]:

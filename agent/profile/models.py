@@ -309,6 +309,13 @@ class Profile(BaseModel):
         """Return the section for a canonical key."""
         return self.sections[key]
 
+    def usable(self) -> Profile:
+        """A copy holding only the items a summary or a rule may rest on (`Item.usable`)."""
+        copy = self.model_copy(deep=True)
+        for section in copy.sections.values():
+            section.items = [item for item in section.items if item.usable]
+        return copy
+
     def items_of(self, key: str) -> list[Item]:
         """The items of a section, or of Unsorted."""
         return self.unsorted if key == UNSORTED else self.sections[key].items

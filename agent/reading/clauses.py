@@ -49,8 +49,10 @@ def positive(text: str) -> str:
 
 
 def fit_part(item: Item) -> Item:
-    """The item as a positive rule may read it: without the clauses that exclude, nor the
-    numbers said in them."""
+    """The item as a positive rule may read it: without the clauses that exclude, nor what it
+    denies ("no Procore at most of them"), nor the numbers said in them."""
+    if item.negations:
+        item = _undenied(item)
     parts = clauses(item.text)
     if not any(excludes(c.text) for c in parts):
         return item
@@ -65,6 +67,19 @@ def fit_part(item: Item) -> Item:
 
     kept = [q for q in item.quantities if not excluded(q.text)]
     return item.model_copy(update={"text": positive(item.text) or " ", "quantities": kept})
+
+
+def _undenied(item: Item) -> Item:
+    """The item without the phrases it denies, nor the numbers said in them."""
+    text, denied = item.text, []
+    for phrase in item.negations:
+        pattern = r"\s+".join(re.escape(w) for w in phrase.split())
+        found = re.search(pattern, text, re.IGNORECASE)
+        if found:
+            denied.append(found.group(0))
+            text = text[: found.start()] + " " + text[found.end() :]
+    kept = [q for q in item.quantities if not any(q.text in d for d in denied)]
+    return item.model_copy(update={"text": " ".join(text.split()) or " ", "quantities": kept})
 
 
 def condition(text: str) -> str:

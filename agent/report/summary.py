@@ -192,24 +192,38 @@ class Summary(BaseModel):
     open_questions: list[OpenQuestion]
     checklist: list[str]
     overview: list[SummaryLine] = []  # from the llm engine's synthesis, when it ran
+    check_by_hand: list[tuple[str, Item]] = []  # (section title, item) read with doubt
+    unsorted: list[Item] = []  # statements no section took
 
 
 def summarize(profile: Profile) -> Summary:
-    """Derive the report's summary, role map, coverage and open questions from a profile."""
-    sec = profile.sections
-    company = sec["company_profile"].items
+    """Derive the report's summary, role map, coverage and open questions from a profile.
+
+    The one-page summary, the negative personas, the role map and the language bank rest only
+    on items read with certainty and not corrected later; the others are listed to check by
+    hand, with their quotes, beside the statements no section took (Unsorted).
+    """
+    usable = {key: [i for i in s.items if i.usable] for key, s in profile.sections.items()}
+    company = usable["company_profile"]
     who = [i for i in company if i.concrete] or top(company, 3)
+    doubtful = [
+        (SECTION_TITLES[key], item)
+        for key, item in profile.all_items()
+        if not item.certain and not item.retracted
+    ]
     return Summary(
-        who_we_sell_to=who + top(sec["technographics"].items, 2),
-        top_triggers=top(sec["buying_triggers"].items, 3),
-        top_criteria=top(sec["evaluation_criteria"].items, 3),
-        never_target=list(sec["exclusions"].items),
-        negative_personas=[persona(i) for i in sec["exclusions"].items],
-        committee=committee(sec["buying_committee"].items),
-        language_bank=list(sec["customer_language"].items),
-        coverage=[coverage(key, sec[key]) for key in SECTION_KEYS],
+        who_we_sell_to=who + top(usable["technographics"], 2),
+        top_triggers=top(usable["buying_triggers"], 3),
+        top_criteria=top(usable["evaluation_criteria"], 3),
+        never_target=list(usable["exclusions"]),
+        negative_personas=[persona(i) for i in usable["exclusions"]],
+        committee=committee(usable["buying_committee"]),
+        language_bank=list(usable["customer_language"]),
+        coverage=[coverage(key, profile.sections[key]) for key in SECTION_KEYS],
         open_questions=open_questions(profile),
         checklist=checklist(),
+        check_by_hand=doubtful,
+        unsorted=list(profile.unsorted),
     )
 
 

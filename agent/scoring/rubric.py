@@ -78,9 +78,18 @@ def _concrete_first(items: list[Item]) -> list[Item]:
 
 
 def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
-    """The rubric a profile implies; items nothing can check are listed for manual review."""
+    """The rubric a profile implies; items nothing can check are listed for manual review.
+
+    Only items read with certainty and not corrected later make rules (`Profile.usable`).
+    """
+    doubtful = [
+        f"{SECTION_TITLES[key]} (read with doubt): {item.text}"
+        for key, item in profile.all_items()
+        if not item.certain and not item.retracted
+    ]
+    profile = profile.usable()
     cfg = settings()
-    drafts, manual = _firmographic(profile), []
+    drafts, manual = _firmographic(profile), list(doubtful)
     drafts += _named(profile, "technographics", "technology", manual)
     drafts += _triggers(profile, manual)
     drafts += _named(profile, "channels", "channel", manual)

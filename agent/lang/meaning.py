@@ -19,6 +19,7 @@ class MeaningWords(BaseModel):
 
     discourse: frozenset[str]
     spellings: dict[str, str]
+    inflections: list[str]
     done: frozenset[str]
     done_phrases: list[str]
     dont_know: frozenset[str]
@@ -44,6 +45,16 @@ class MeaningWords(BaseModel):
     @classmethod
     def _lowered(cls, words: list) -> frozenset[str]:
         return lowered(words)
+
+    def talk(self, word: str) -> bool:
+        """Whether a word is one of the discourse words, or an inflection of one ("coming")."""
+        if word in self.discourse:
+            return True
+        for ending in self.inflections:
+            stem = word.removesuffix(ending)
+            if stem != word and (stem in self.discourse or stem + "e" in self.discourse):
+                return True
+        return False
 
     @cached_property
     def done_re(self) -> re.Pattern[str]:
@@ -84,7 +95,7 @@ class MeaningWords(BaseModel):
     def replacing_re(self) -> re.Pattern[str]:
         """A correction inside a statement, after a comma or a dash."""
         marker = alternation(self.replacing, escape=False)
-        return re.compile(rf"\s*[,;–—-]\s*{marker}\s+", re.IGNORECASE)
+        return re.compile(rf"\s*(?:[,;–—-]|\.\.\.|…)\s*{marker}\s+", re.IGNORECASE)
 
     @cached_property
     def correcting_re(self) -> re.Pattern[str]:

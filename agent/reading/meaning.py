@@ -70,14 +70,20 @@ def tokens(text: str, words: MeaningWords) -> list[str]:
 
 
 def _named(text: str, pack: Pack) -> bool:
-    """A number, a name or quoted words: something definite, whatever the other words are."""
-    return bool(find_quotes(text) or find_quantities(text, pack) or find_entities(text, pack))
+    """A number, a name or quoted words: something definite, whatever the other words are. A
+    capitalised talk word ("my English is clear") names nothing."""
+    if find_quotes(text) or find_quantities(text, pack):
+        return True
+    return any(
+        e.isupper() or " " in e or not pack.meaning.talk(e.lower())  # "US", "IT" are names
+        for e in find_entities(text, pack)
+    )
 
 
 def _contentful(text: str, pack: Pack) -> list[str]:
     """The words of a statement that are not talk about the talk."""
     words = pack.meaning
-    return [w for w in tokens(text, words) if w not in words.discourse]
+    return [w for w in tokens(text, words) if not words.talk(w)]
 
 
 def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
@@ -96,9 +102,17 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
     if not named and not content and not excluding:
         return Meaning(span, _non_answer(text, pack), span)
-    if not named and len(content) <= 1 and pack.guide.dont_know_re.search(normalise(text)):
+    if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
     return _content(span, pack, topic)
+
+
+def _declines(text: str, pack: Pack) -> bool:
+    """ "I couldn't tell you, that's not something we've looked at": a don't-know phrase and
+    no cue that would make the rest a fact."""
+    if not pack.guide.dont_know_re.search(normalise(text)):
+        return False
+    return max(section_scores(text, pack.guide).values()) < DEFINING
 
 
 def _non_answer(text: str, pack: Pack) -> Act:
@@ -171,6 +185,7 @@ def _corrected(text: str, words: MeaningWords) -> tuple[str, bool]:
     before, after = text[: found.start()], text[found.end() :]
     if not after.strip():
         return text, False
+    head, comma, rest = after.partition(",")  # "Agvance, nearly all of them": Agvance replaces
     first = after.split()[0]
     at = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(first)}(?!\w)", before, re.I)]
     if at:
@@ -179,7 +194,14 @@ def _corrected(text: str, words: MeaningWords) -> tuple[str, bool]:
     new = re.match(r"\d+(?:[.,]\d+)*", after)
     if numbers and new:
         old = numbers[-1]
-        return before[: old.start()] + new.group(0) + before[old.end() :], False
+        said = before[: old.start()] + new.group(0) + before[old.end() :]
+        return said + (comma + rest if comma else ""), False
+    replaced = before.split()
+    cut = len(head.split())
+    if words.talk(first.lower().strip(",.")):  # "actually no, it's after harvest": a clause
+        return after, False
+    if 0 < cut < len(replaced):
+        return " ".join([*replaced[:-cut], head.strip()]) + comma + rest, False
     return after, False
 
 
@@ -219,8 +241,23 @@ def _elsewhere(text: str, pack: Pack) -> bool:
 
 
 def read_answer(answer: str, pack: Pack, topic: str | None = None) -> list[Meaning]:
-    """Every statement of an answer, read."""
-    return [read_meaning(span, pack, topic) for span in split_statements(answer, pack)]
+    """Every statement of an answer, read. A statement right after a don't-know that names
+    nothing and has no cue of its own explains the don't-know ("I couldn't tell you. That's one
+    of those things I keep meaning to track."), so it is one too."""
+    out: list[Meaning] = []
+    for span in split_statements(answer, pack):
+        meaning = read_meaning(span, pack, topic)
+        if meaning.says and out and out[-1].act == "dont_know" and _explains(span.text, pack):
+            meaning = Meaning(span, "dont_know", span)
+        out.append(meaning)
+    return out
+
+
+def _explains(text: str, pack: Pack) -> bool:
+    """Names nothing and has no cue of its own: it only goes on about what came before."""
+    if _named(text, pack):
+        return False
+    return max(section_scores(text, pack.guide).values()) < DEFINING
 
 
 def answer_act(meanings: list[Meaning]) -> Act:

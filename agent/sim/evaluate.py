@@ -87,13 +87,21 @@ def _comparable(text: str) -> str:
     return " " + " ".join(re.findall(r"\w+", text.casefold())) + " "
 
 
+GLUED_WORDS = 4  # a remark this long inside an item's evidence was glued onto it
+
+
 def polluted(item_quotes: list[str], non_answers: list[str]) -> bool:
-    """True when an item's evidence is, or holds, words that answered nothing."""
-    said = [_comparable(n) for n in non_answers if len(n.strip()) >= 3]
+    """True when an item's evidence is made of words that answered nothing, or holds such a
+    remark of GLUED_WORDS words or more ("...in Texas. Anyway, that's how it goes."). A short
+    filler inside a sentence with content ("you know", "honestly") does not count."""
+    said = [_comparable(n) for n in non_answers if n.strip()]
     for quote in item_quotes:
         q = _comparable(quote)
-        if any(n.strip() and (n in q or q in n) for n in said):
-            return True
+        for n in said:
+            if not n.strip():
+                continue
+            if q in n or (n in q and len(n.split()) >= GLUED_WORDS):
+                return True
     return False
 
 

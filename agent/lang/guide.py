@@ -63,6 +63,12 @@ class SectionGuide(BaseModel):
     max_probes: int | None = None
     cues: Cues
     facets: list[Facet]
+    asked: list[str] = Field(default_factory=list)  # how an interviewer asks about it
+
+    @cached_property
+    def asked_re(self) -> re.Pattern[str]:
+        """Compiled phrasings of a question on this section."""
+        return _regex(self.asked)
 
     @cached_property
     def defining(self) -> re.Pattern[str]:

@@ -16,7 +16,7 @@ from agent.lang import DEFAULT, load_pack
 from agent.lang.guide import Guide
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, Profile
-from agent.reading.sections import section_scores
+from agent.reading.sections import DEFINING, section_scores
 from agent.reading.terms import vocabulary
 from agent.store.db import SessionInfo, Store, Turn
 
@@ -71,8 +71,11 @@ def guess_topic(question: str, guide: Guide) -> str | None:
         @lru_cache(maxsize=4096)
         def guesser(text: str) -> str | None:
             words = _words(text)
+            asked = {
+                key: DEFINING * bool(s.asked_re.search(text)) for key, s in guide.sections.items()
+            }
             scores = {
-                key: score + len(words & vocabulary[key])
+                key: score + len(words & vocabulary[key]) + asked[key]
                 for key, score in section_scores(text, guide).items()
             }
             ranked = sorted(scores, key=scores.__getitem__, reverse=True)

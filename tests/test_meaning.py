@@ -1,0 +1,221 @@
+"""Reading what was meant: non-answers, questions back, polarity, denials, corrections, content
+kept after a hedge, Unsorted, and what the summary and the rules may rest on."""
+
+import pytest
+
+from agent.engines.offline import file_answer
+from agent.interview.loop import Interview
+from agent.interview.pipeline import merge, merge_answer
+from agent.lang import load_pack
+from agent.profile.models import UNSORTED, Profile
+from agent.quarterly.reextract import guess_topic
+from agent.reading.meaning import answer_act, read_answer
+from agent.reading.quantities import find_quantities
+from agent.report.summary import summarize
+from agent.scoring.rubric import derive
+
+PACK = load_pack()
+
+
+def filed(answer: str, topic: str | None, turn: int = 3) -> Profile:
+    profile = Profile()
+    for section, item in file_answer(answer, turn, topic, PACK):
+        merge(profile, section, item)
+    return profile
+
+
+def texts(profile: Profile, key: str) -> list[str]:
+    return [i.text for i in profile.items_of(key)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "act"),
+    [
+        ("yeah thats pretty much it", "done"),
+        ("Nothing further.", "done"),
+        ("this is all what I know about it", "done"),
+        ("Drawing a blank beyond that", "done"),
+        ("More I cannot say about this.", "done"),
+        ("That's about it.", "done"),
+        ("idk tbh", "dont_know"),
+        ("Man, I honestly couldn't tell you, that's not something we've ever looked at.", "dont_know"),
+        ("Gosh, I couldn't tell you. That's one of those things I keep meaning to track.", "dont_know"),
+        ("hm no idea tbh, would have to dig thru hubspot for that one", "dont_know"),
+        ("Do you mean on price or on product?", "question_back"),
+        ("like which ones, too big or just bad fits?", "question_back"),
+        ("Meaning?", "question_back"),
+        ("don't get me started on that", "aside"),
+        ("So here's a story.", "aside"),
+        ("Top three:", "aside"),
+        ("I hope my English is clear enough.", "aside"),
+        ("It depends.", "aside"),
+        ("Tough to say, it varies. Two to five months usually, because legal is slow.", "content"),
+        ("Not sure of the exact figure, but roughly six weeks.", "content"),
+    ],
+)
+def test_what_an_answer_does_whatever_its_wording(answer, act):
+    assert answer_act(read_answer(answer, PACK, "sales_cycle")) == act
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "yeah thats pretty much it",
+        "Nothing more is coming in my mind.",
+        "Drawing a blank beyond that",
+        "don't get me started on that",
+        "So here's a story.",
+        "Top three:",
+        "Do you mean on price or on product?",
+    ],
+)
+def test_non_answers_are_never_items(answer):
+    profile = filed(answer, "buying_triggers")
+    assert profile.all_items() == [] and profile.unsorted == []
+
+
+def test_a_remark_is_not_glued_onto_the_fact_before_it():
+    profile = filed("Mostly 3PLs in Texas. Anyway, that's how it goes.", "company_profile")
+    assert texts(profile, "company_profile") == ["Mostly 3PLs in Texas."]
+
+
+def test_a_hedge_before_content_keeps_the_content():
+    profile = filed(
+        "Tough to say, it varies. Two to five months usually, because legal is slow.",
+        "sales_cycle",
+    )
+    (item,) = profile.sections["sales_cycle"].items
+    assert item.text.startswith("Two to five months")
+    assert [(q.kind, q.low, q.high) for q in item.quantities] == [("duration", 60, 150)]
+    six = filed("Not sure of the exact figure, but roughly six weeks", "sales_cycle")
+    assert texts(six, "sales_cycle") == ["Roughly six weeks"]
+    why = filed("No clue why, but the quickest buyers already measure water.", "sales_cycle")
+    assert texts(why, "sales_cycle") == ["The quickest buyers already measure water."]
+
+
+def test_an_answer_to_the_exclusion_question_is_an_exclusion_whatever_its_cues():
+    profile = filed("Anyone running SAP, the integration is too heavy.", "exclusions")
+    assert texts(profile, "exclusions") and not profile.sections["technographics"].items
+    segment = filed("Big hospital systems. Procurement takes a year.", "exclusions")
+    assert len(segment.sections["exclusions"].items) == 1
+    other = filed("The owner signs off though.", "exclusions")  # clearly about something else
+    assert texts(other, "buying_committee") == ["The owner signs off though."]
+
+
+def test_a_target_trait_never_goes_under_never_target():
+    profile = filed(
+        "Our sweet spot is 5 to 20 locations; a single site is too small.", "company_profile"
+    )
+    assert profile.sections["company_profile"].items
+    assert not profile.sections["exclusions"].items
+    excluded = filed("We never sell to agencies, they churn.", "channels")
+    assert texts(excluded, "exclusions") == ["We never sell to agencies, they churn."]
+
+
+def test_what_a_statement_denies_becomes_no_rule():
+    profile = filed("No Salesforce at most of them, it's all HubSpot.", "technographics")
+    (item,) = profile.sections["technographics"].items
+    assert item.negations == ["No Salesforce at most of them"]
+    terms = [t for r in derive(profile).rules for t in r.any_of or []]
+    assert "HubSpot" in terms and "Salesforce" not in terms
+
+
+def test_a_correction_inside_a_statement_replaces_the_retracted_words():
+    profile = filed(
+        "Mostly the Northeast, sorry, I mean the Mid-Atlantic. 300 to 800 employees.",
+        "company_profile",
+    )
+    said = " ".join(texts(profile, "company_profile"))
+    assert "Mid-Atlantic" in said and "Northeast" not in said
+    (first, _) = profile.sections["company_profile"].items
+    assert first.evidence[0].quote.startswith("Mostly the Northeast, sorry")  # as said
+    reps = filed("We have about 50 reps, I mean 80.", "company_profile")
+    assert texts(reps, "company_profile") == ["We have about 80 reps"]
+
+
+def test_a_sentence_taking_back_the_one_before_retracts_it():
+    profile = filed("They all run NetSuite. Sorry, I mean Sage Intacct.", "technographics")
+    old, new = profile.sections["technographics"].items
+    assert old.retracted and old.corrected_by == new.id and not new.retracted
+    terms = [t for r in derive(profile).rules for t in r.any_of or []]
+    assert "NetSuite" not in terms and "Sage Intacct" in terms
+
+
+def test_a_taken_back_channel_is_denied():
+    profile = filed(
+        "We go to the Workboat Show, well, we stopped going last year.", "channels"
+    )
+    (item,) = profile.sections["channels"].items
+    assert item.negations
+    terms = [t for r in derive(profile).rules for t in r.any_of or []]
+    assert not any("Workboat" in t for t in terms)
+
+
+def test_a_correction_at_the_closing_supersedes_the_earlier_item():
+    profile = filed("Our sweet spot is 3 to 8 chairs.", "company_profile", turn=3)
+    answer = "Actually, the sweet spot is 5 to 12 chairs."
+    items = list(file_answer(answer, 9, "close", PACK))
+    merge_answer(profile, items, answer, 9, "close", PACK)
+    old, new = profile.sections["company_profile"].items
+    assert old.retracted and old.corrected_by == new.id
+    assert [q.low for q in new.quantities] == [5]
+
+
+def test_content_no_section_takes_waits_in_unsorted():
+    profile = filed("We also see a lot of interest from Canada lately.", "close")
+    assert texts(profile, UNSORTED) == ["We also see a lot of interest from Canada lately."]
+
+
+def test_doubtful_and_corrected_items_stay_out_of_the_summary_and_the_rules():
+    profile = filed("Maybe 3PLs with 200 employees, I'm not sure.", "company_profile")
+    (guess,) = profile.sections["company_profile"].items
+    assert not guess.certain
+    summary = summarize(profile)
+    assert summary.who_we_sell_to == [] and [i for _, i in summary.check_by_hand] == [guess]
+    rubric = derive(profile)
+    assert not rubric.rules and any("read with doubt" in m for m in rubric.manual)
+    assert filed("Maybe agencies, I'm not sure.", "company_profile").all_items() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "low", "high"),
+    [
+        ("from 300 until 5.000 employees", "employees", 300, 5000),
+        ("revenue of 10 to 50 million a year", "revenue", 10e6, 50e6),
+        ("about 15 % of them", "percent", 15, 15),
+        ("6 € per machine", "money", 6, 6),
+        ("3 hires a yr", "count", 3, 3),
+        ("1.200,50 € per year", "money", 1200.5, 1200.5),
+        ("two to five months", "duration", 60, 150),
+        ("80k USD", "money", 80000, 80000),
+    ],
+)
+def test_numbers_in_any_common_style(text, kind, low, high):
+    (q,) = find_quantities(text, PACK)
+    assert (q.kind, q.low, q.high) == (kind, low, high)
+
+
+def test_the_interviewer_clarifies_a_question_asked_back(store, engine):
+    interview = Interview.start(store, engine, company="Acme")
+    interview.answer("We sell yard software.")
+    asked = interview.question
+    assert asked.topic == "company_profile"
+    interview.answer("Do you mean the railroads or the plants that own yards?")
+    again = interview.question
+    assert again.topic == "company_profile" and asked.text in again.text
+    assert again.text.startswith("Either one")
+    assert interview.profile.all_items() == []
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Why did you choose us?", "evaluation_criteria"),
+        ("Who ran the evaluation and who signed?", "buying_committee"),
+        ("What almost stopped you from buying?", "objections"),
+        ("How long did the process take?", "sales_cycle"),
+        ("What has changed since you went live?", "value_outcomes"),
+    ],
+)
+def test_an_imported_calls_questions_set_the_topic(question, topic):
+    assert guess_topic(question, PACK.guide) == topic

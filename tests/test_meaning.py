@@ -38,8 +38,11 @@ def texts(profile: Profile, key: str) -> list[str]:
         ("More I cannot say about this.", "done"),
         ("That's about it.", "done"),
         ("idk tbh", "dont_know"),
-        ("Man, I honestly couldn't tell you, that's not something we've ever looked at.", "dont_know"),
-        ("Gosh, I couldn't tell you. That's one of those things I keep meaning to track.", "dont_know"),
+        ("Man, I honestly couldn't tell you, that's not something we ever looked at.", "dont_know"),
+        (
+            "Gosh, I couldn't tell you. It's one of those things I keep meaning to track.",
+            "dont_know",
+        ),
         ("hm no idea tbh, would have to dig thru hubspot for that one", "dont_know"),
         ("Do you mean on price or on product?", "question_back"),
         ("like which ones, too big or just bad fits?", "question_back"),
@@ -142,9 +145,7 @@ def test_a_sentence_taking_back_the_one_before_retracts_it():
 
 
 def test_a_taken_back_channel_is_denied():
-    profile = filed(
-        "We go to the Workboat Show, well, we stopped going last year.", "channels"
-    )
+    profile = filed("We go to the Workboat Show, well, we stopped going last year.", "channels")
     (item,) = profile.sections["channels"].items
     assert item.negations
     terms = [t for r in derive(profile).rules for t in r.any_of or []]

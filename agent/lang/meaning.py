@@ -19,6 +19,7 @@ class MeaningWords(BaseModel):
 
     discourse: frozenset[str]
     spellings: dict[str, str]
+    speaker: frozenset[str]
     inflections: list[str]
     done: frozenset[str]
     done_phrases: list[str]
@@ -40,7 +41,14 @@ class MeaningWords(BaseModel):
     contrast: list[str]
 
     @field_validator(
-        "discourse", "done", "dont_know", "decline", "opener", "scope_ends", mode="before"
+        "discourse",
+        "done",
+        "dont_know",
+        "decline",
+        "opener",
+        "scope_ends",
+        "speaker",
+        mode="before",
     )
     @classmethod
     def _lowered(cls, words: list) -> frozenset[str]:

@@ -19,7 +19,7 @@ from typing import Literal
 from agent.lang import Pack
 from agent.lang.meaning import MeaningWords
 from agent.reading.quantities import find_quantities
-from agent.reading.sections import DEFINING, section_scores
+from agent.reading.sections import DEFINING, STRONG, section_scores
 from agent.reading.statements import Span, find_entities, find_quotes, normalise, split_statements
 from agent.reading.terms import find_terms
 
@@ -30,6 +30,7 @@ NON_ANSWERS = frozenset({"done", "dont_know", "decline", "opener", "header", "as
 HEADER_WORDS = 6  # a list header is short: "Top three:", "A few things:"
 SHORT_QUESTION = 4  # "Like what?", "Meaning?": a question back however it is worded
 SCOPE_WORDS = 10  # a negation denies at most this many words after it
+REMARK_WORDS = 3  # a remark about the speaker has at most this many words of content
 _TOKEN = re.compile(r"[\w'’/-]+")
 _CLAUSE_END = re.compile(r"[.,;:!?()]")
 
@@ -72,8 +73,10 @@ def tokens(text: str, words: MeaningWords) -> list[str]:
 def _named(text: str, pack: Pack) -> bool:
     """A number, a name or quoted words: something definite, whatever the other words are. A
     capitalised talk word ("my English is clear") names nothing."""
-    if find_quotes(text) or find_quantities(text, pack):
+    if find_quotes(text):
         return True
+    if any(not (q.low == q.high == 1) for q in find_quantities(text, pack)):
+        return True  # a number; "one customer" alone is no fact
     return any(
         e.isupper() or " " in e or not pack.meaning.talk(e.lower())  # "US", "IT" are names
         for e in find_entities(text, pack)
@@ -104,7 +107,22 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
         return Meaning(span, _non_answer(text, pack), span)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
+    if not named and not excluding and _remark(text, content, pack):
+        return Meaning(span, "aside", span)
     return _content(span, pack, topic)
+
+
+def _remark(text: str, content: list[str], pack: Pack) -> bool:
+    """A remark about the speaker or an unfinished opener: "I talk to these people every day,
+    so I have opinions.", "That one still makes me laugh.", "Funny thing, just last month..."
+    It names nothing and has no strong cue for any section, and few words of content."""
+    if max(section_scores(text, pack.guide).values()) >= STRONG:
+        return False
+    words = pack.meaning
+    said = tokens(text, words)
+    about_me = bool(said) and (said[0] in words.speaker or bool(set(said) & words.speaker))
+    trailing = text.rstrip().endswith(("...", "…"))
+    return (about_me or trailing) and len(content) <= REMARK_WORDS
 
 
 def _declines(text: str, pack: Pack) -> bool:
@@ -120,6 +138,8 @@ def _non_answer(text: str, pack: Pack) -> Act:
     said = set(tokens(text, words))
     if words.done_re.search(normalise(text)) or pack.guide.exhausted_re.search(normalise(text)):
         return "done"
+    if pack.guide.dont_know_re.search(normalise(text)):
+        return "dont_know"
     for act, markers in (
         ("done", words.done),
         ("dont_know", words.dont_know),

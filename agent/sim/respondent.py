@@ -280,5 +280,5 @@ class SimulatedRespondent:
             filler = rng.choice(persona.openers or words()["filler"])
             aside = rng.choice(persona.asides or words()["asides"])
             self.non_answers += [filler.strip(), aside.strip()]
-            return filler + text + aside
+            return f"{filler.strip()} {text} {aside.strip()}"
         return text

@@ -138,6 +138,8 @@ def _non_answer(text: str, pack: Pack) -> Act:
     said = set(tokens(text, words))
     if words.done_re.search(normalise(text)) or pack.guide.exhausted_re.search(normalise(text)):
         return "done"
+    if said & words.done:
+        return "done"  # "More I cannot say about this."
     if pack.guide.dont_know_re.search(normalise(text)):
         return "dont_know"
     for act, markers in (

@@ -78,7 +78,8 @@ def _named(text: str, pack: Pack) -> bool:
     if any(not (q.low == q.high == 1) for q in find_quantities(text, pack)):
         return True  # a number; "one customer" alone is no fact
     return any(
-        e.isupper() or " " in e or not pack.meaning.talk(e.lower())  # "US", "IT" are names
+        (e.isupper() or " " in e or not pack.meaning.talk(e.lower()))  # "US", "IT" are names
+        and not pack.reading.title.fullmatch(e)  # "our CTO" is someone, not a definite fact
         for e in find_entities(text, pack)
     )
 
@@ -116,9 +117,11 @@ def _remark(text: str, content: list[str], pack: Pack) -> bool:
     """A remark about the speaker or an unfinished opener: "I talk to these people every day,
     so I have opinions.", "That one still makes me laugh.", "Funny thing, just last month..."
     It names nothing and has no strong cue for any section, and few words of content."""
+    words = pack.meaning
     if max(section_scores(text, pack.guide).values()) >= STRONG:
         return False
-    words = pack.meaning
+    if words.replacing_re.search(normalise(text)) or words.correcting_re.match(normalise(text)):
+        return False  # "the northeast, sorry, I mean the mid-atlantic" corrects a fact
     said = tokens(text, words)
     about_me = bool(said) and (said[0] in words.speaker or bool(set(said) & words.speaker))
     trailing = text.rstrip().endswith(("...", "…"))

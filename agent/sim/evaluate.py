@@ -147,8 +147,7 @@ def precision(
     live = [i for i in items if not i.retracted]
     corrected = [f for _, f in facts if f.retracted]
     honoured = sum(
-        not any(_comparable(r) in _comparable(i.text) for r in f.retracted for i in live)
-        for f in corrected
+        not any(_claims(i, r) for r in f.retracted for i in live) for f in corrected
     )
     unsorted = profile.unsorted
     everything = " ".join(i.text for i in [*items, *unsorted])
@@ -173,6 +172,14 @@ def precision(
         "loops_after_done": loops,
         "counters_ignored": ignored,
     }
+
+
+def _claims(item, term: str) -> bool:
+    """True when an item still claims a term: in its text, and not in what it denies."""
+    said = _comparable(item.text)
+    if _comparable(term) not in said:
+        return False
+    return not any(_comparable(term) in _comparable(n) for n in item.negations)
 
 
 def _same_term(rule_term: str, term: str) -> bool:

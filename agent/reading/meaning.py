@@ -70,7 +70,7 @@ def tokens(text: str, words: MeaningWords) -> list[str]:
     return out
 
 
-def _named(text: str, pack: Pack) -> bool:
+def _named(text: str, pack: Pack, titles: bool = True) -> bool:
     """A number, a name or quoted words: something definite, whatever the other words are. A
     capitalised talk word ("my English is clear") names nothing."""
     if find_quotes(text):
@@ -79,7 +79,7 @@ def _named(text: str, pack: Pack) -> bool:
         return True  # a number; "one customer" alone is no fact
     return any(
         (e.isupper() or " " in e or not pack.meaning.talk(e.lower()))  # "US", "IT" are names
-        and not pack.reading.title.fullmatch(e)  # "our CTO" is someone, not a definite fact
+        and (titles or not pack.reading.title.fullmatch(e))  # "IT does." names someone
         for e in find_entities(text, pack)
     )
 
@@ -108,7 +108,7 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
         return Meaning(span, _non_answer(text, pack), span)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
-    if not named and not excluding and _remark(text, content, pack):
+    if not _named(text, pack, titles=False) and not excluding and _remark(text, content, pack):
         return Meaning(span, "aside", span)
     return _content(span, pack, topic)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from agent.interview.contract import Context, Engine, Wording
+from agent.interview.contract import FOLLOW_UP, Context, Engine, Wording
 from agent.interview.planner import Action
 from agent.interview.recap import short, summary_lines
 from agent.lang import Pack, load_pack
@@ -38,6 +38,9 @@ class OfflineEngine(Engine):
         if action.kind == "open":
             return Wording(render(spec.opening))
         probe = action.probe
+        if probe == FOLLOW_UP:  # an engine's follow-up on the respondent's own words
+            template = guide.probes["generic"]
+            return Wording(render(template, phrase=short(action.phrase), noun=spec.noun))
         if probe == "hedge":
             general = guide.probes.get(action.hedge, guide.probes["generic"])
             template = spec.hedge if spec.hedge and action.hedge != "depends" else general

@@ -22,6 +22,7 @@ SECTION_KEYS: tuple[str, ...] = (  # identifiers: the canonical section keys
     "sales_cycle",
 )
 
+
 class _SectionTitles(Mapping[str, str]):
     """Section titles in the default language pack, read on first use (`labels.yaml`)."""
 

@@ -49,6 +49,8 @@ class Context:
 # A move an engine may propose besides the planner's candidates: a follow-up quoting the
 # respondent's last answer (`Action.phrase`), in the section being asked about.
 FOLLOW_UP = "follow"
+# The closing's one follow-up, asked when the respondent corrects the summary.
+CORRECTION = "correction"
 
 
 class Engine(ABC):

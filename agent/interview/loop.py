@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent.errors import ICPError, InputError
-from agent.interview.contract import FOLLOW_UP, Context, Engine, Wording
+from agent.interview.contract import CORRECTION, FOLLOW_UP, Context, Engine, Wording
 from agent.interview.pipeline import Pipeline
 from agent.interview.planner import (
     Action,
@@ -16,12 +16,13 @@ from agent.interview.planner import (
     questions_left,
 )
 from agent.interview.question import Question, answer_seconds
+from agent.interview.recap import rating
 from agent.interview.recovery import Recovery
 from agent.interview.strategy import FirstInterview, Strategy, strategy_for
 from agent.lang import DEFAULT, load_pack
 from agent.profile.drift import Drift
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
-from agent.reading.statements import clean_answer
+from agent.reading.statements import clean_answer, normalise
 from agent.store.db import SessionInfo, Store, Turn
 
 MAX_ANSWER_CHARS = 200_000
@@ -56,6 +57,7 @@ class Interview(Recovery):
         self.strategy = strategy or strategy_for(session)
         self.pipeline = Pipeline(engine, self.pack)
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
+        self.rating: int | None = None  # the respondent's 1-4 rating of the closing summary
         engine.bind(store, session.id)
 
     @classmethod
@@ -196,10 +198,15 @@ class Interview(Recovery):
         state.active_seconds += answer_seconds(self.question, turn)
         actions: list[Action]
         if state.phase == "closing":  # the answer to the closing question: file it, then end
+            corrected = False
             if turn.kind != "command":
-                self.pipeline.file(self.profile, turn, "close", self.context())
-            state.phase = "done"
-            actions = []
+                corrected = self._closing_answer(turn)
+            followed = state.last is not None and state.last.probe == CORRECTION
+            if corrected and not followed and state.questions < self.guide.max_questions:
+                actions = [Action(kind="close", probe=CORRECTION)]  # one follow-up on it
+            else:
+                state.phase = "done"
+                actions = []
         elif turn.kind == "command":
             actions = strategy.wrap_up(self) if turn.text == "/done" else strategy.skip(self)
         elif state.phase == "intro":
@@ -211,6 +218,18 @@ class Interview(Recovery):
             actions = strategy.after(self, filed)
         strategy.statuses(self)
         self._ask(actions, after_seq=turn.seq)
+
+    def _closing_answer(self, turn: Turn) -> bool:
+        """File an answer to the closing summary; True when it corrects the summary (a
+        correction noted in a section, a correction cue, or a rating of 1 or 2)."""
+        notes = sum(len(s.notes) for s in self.profile.sections.values())
+        self.pipeline.file(self.profile, turn, "close", self.context())
+        given = rating(turn.text)
+        if given is not None:
+            self.rating = given
+        noted = sum(len(s.notes) for s in self.profile.sections.values()) > notes
+        cue = bool(self.guide.correction_re.search(normalise(turn.text)))
+        return noted or cue or (given is not None and given <= 2)
 
     def _word(self, action: Action, context: Context) -> Wording:
         """A scripted question as written; any other worded by the engine."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from agent.lang import Pack
 from agent.reading.sections import classify
 from agent.reading.statements import find_entities, normalise
-from agent.reading.terms import content_words, fold
+from agent.reading.terms import content_words, fold, vocabulary
 
 if TYPE_CHECKING:
     from agent.engines.llm.engine import NewItem
@@ -33,8 +33,25 @@ def numbers(text: str) -> set[str]:
 
 
 def _names(text: str, pack: Pack) -> list[str]:
-    """Proper nouns in a claim: named companies, tools, places, people."""
-    return [name for name in find_entities(text, pack) if not name.isdigit()]
+    """Proper nouns in a claim: named companies, tools, places, people. Ordinary words that
+    start a clause ("No", "The"), role titles and short acronyms of functions ("AP", "CRM")
+    are not names."""
+    vocab = vocabulary()
+    common = vocab.stopwords | vocab.openers | vocab.articles | {fold(r) for r in vocab.roles}
+    out = []
+    for entity in find_entities(text, pack):
+        words = [
+            w
+            for w in re.findall(r"[\w&'’-]+", entity)
+            if fold(w) not in common and not w.isdigit() and not (w.isupper() and len(w) <= 3)
+        ]
+        at = text.find(entity)
+        opens = at == 0 or text[:at].rstrip().endswith((".", "!", "?", ":", ";"))
+        if opens and len(words) > 1 and words[0] == entity.split()[0] and words[0][1:].islower():
+            words = words[1:]  # "Runs NetSuite": a verb capitalised because it opens the text
+        if words:
+            out.append(" ".join(words))
+    return out
 
 
 def _said(name: str, source: str) -> bool:
@@ -51,14 +68,19 @@ def unsupported(text: str, source: str, pack: Pack) -> list[str]:
 
 
 def fits(section: str, quotes: str, topic: str | None, pack: Pack) -> bool:
-    """Whether the quotes can belong to the section: it is the question's topic, the guide's cues
-    for it appear in them, or the rules would file them there."""
+    """Whether the quotes can belong to the section: it is the question's topic, a cue of the
+    section appears in them, or the rules do not file them firmly somewhere else. (The model
+    is there to file what the rules' cues miss; it may not move a statement the rules read as
+    plainly about another section.)"""
     if section in (topic, "customer_language"):
         return True
     spec = pack.guide.sections[section]
     text = normalise(quotes)
     cues = (spec.defining, spec.strong, spec.weak, *(f.pattern for f in spec.facets))
-    return any(p.search(text) for p in cues) or classify(quotes, topic, pack.guide) == section
+    if any(p.search(text) for p in cues):
+        return True
+    elsewhere = classify(quotes, None, pack.guide)
+    return elsewhere is None or elsewhere == section
 
 
 def item_problems(new: NewItem, answer: str, topic: str | None, pack: Pack) -> list[str]:
@@ -110,7 +132,7 @@ def synthesis_problems(
     ):
         for index, entry in enumerate(entries):
             refs = [r for r in entry.refs if r in items]
-            text = " ".join(
+            text = ". ".join(
                 str(getattr(entry, name, "")) for name in ("text", "criterion", "name", "why")
             )
             problems = []

@@ -141,6 +141,7 @@ class ModelClient:
         abandoned (`Slow`), and so is one whose rest takes more than `tail` seconds after it;
         the call runs on a daemon thread, so an abandoned call never holds up the interview.
         """
+        model = self.capped(max_tokens)  # created (imports and all) before the clock starts
         started, sink = time.perf_counter(), on_piece
         full = _Streamed()
         pieces: queue.Queue = queue.Queue()
@@ -148,7 +149,6 @@ class ModelClient:
 
         def produce() -> None:
             try:
-                model = self.capped(max_tokens)
                 for chunk in model.stream(messages, config={"tags": [f"icp:{purpose}"]}):
                     if abandoned.is_set():
                         return

@@ -186,7 +186,8 @@ def _status(exc: BaseException) -> int | None:
         getattr(exc, "status", None),
         getattr(getattr(exc, "response", None), "status_code", None),
     ):
-        if isinstance(value, int) and 100 <= value < 600:
+        # An error status, not the 200 of a good response whose parsing failed.
+        if isinstance(value, int) and 400 <= value < 600:
             return value
     return None
 

@@ -55,10 +55,11 @@ class Breaker:
         """A call failed; True when that starts an outage."""
         with self._lock:
             self.failures += 1
-            if self.opened is not None:  # the probe failed: wait longer before the next one
-                self.opened, self.probing = self.clock(), False
-                self.cooldown = min(self.cooldown * 2, MAX_COOLDOWN_SECONDS)
-                return False
+            if self.opened is not None:
+                if self.probing:  # the probe failed: wait longer before the next one
+                    self.opened, self.probing = self.clock(), False
+                    self.cooldown = min(self.cooldown * 2, MAX_COOLDOWN_SECONDS)
+                return False  # else a call that started before the outage was noticed
             if self.failures >= self.threshold:
                 self.opened = self.clock()
                 return True

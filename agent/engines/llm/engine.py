@@ -275,7 +275,7 @@ class LLMEngine(Engine):
     def extract(self, answer: str, turn: int, topic: str | None, context: Context) -> Found:
         """The offline items now (the floor); the model's additions arrive via settle()."""
         floor = self.offline.extract(answer, turn, topic, context)
-        if not self.breaker.allow():
+        if self.breaker.open:  # during an outage the next question probes, not this
             return floor
         question = next(
             (t.text for t in reversed(context.recent) if t.kind == "question" and t.seq < turn), ""

@@ -191,3 +191,17 @@ def test_the_model_may_follow_up_on_a_phrase_once_and_only_on_what_was_said(stor
     assert "words nobody said" not in third.text  # a quote that is not in the answer
     fourth = interview.answer("Not sure.")
     assert "never offered" not in fourth.text  # a move outside the plan's
+
+
+def test_the_report_marks_the_models_paraphrases(store):
+    interview = run(store, LLMEngine(settings(), model=fake()))
+    paraphrased = [i for _, i in interview.profile.all_items() if i.source == "llm"]
+    assert paraphrased and all(i.text.startswith("Noted:") for i in paraphrased)
+    bundle = load_bundle(store, interview.session.id)
+    md = render(bundle.profile, bundle.session, bundle.turns, "md", bundle.usage).decode()
+    html = render(bundle.profile, bundle.session, bundle.turns, "html", bundle.usage).decode()
+    lines = [line for line in md.splitlines() if line.startswith("- Noted:")]
+    assert lines and all("*(model's paraphrase)*" in line for line in lines)
+    assert "model's paraphrase" in html
+    offline = [line for line in md.splitlines() if "paraphrase" in line and "Noted:" not in line]
+    assert offline == []

@@ -171,7 +171,8 @@ def test_the_model_may_follow_up_on_a_phrase_once_and_only_on_what_was_said(stor
         [
             "Model question 1: what do you sell?",
             "MOVE: 1\nQUOTE:\nACK:\nQUESTION: Which companies are your best customers?",
-            'MOVE: F\nQUOTE: run NetSuite\nACK: Thanks, that is clear.\nQUESTION: Why "run NetSuite" in particular?',
+            "MOVE: F\nQUOTE: run NetSuite\nACK: Thanks, that is clear.\n"
+            'QUESTION: Why "run NetSuite" in particular?',
             "MOVE: F\nQUOTE: a new CFO\nACK:\nQUESTION: What did the new CFO change first?",
             'MOVE: F\nQUOTE: words nobody said\nACK:\nQUESTION: About "words nobody said"?',
             "MOVE: 7\nQUOTE:\nACK:\nQUESTION: A move the plan never offered?",

@@ -202,7 +202,8 @@ class Interview(Recovery):
             if turn.kind != "command":
                 corrected = self._closing_answer(turn)
             followed = state.last is not None and state.last.probe == CORRECTION
-            if corrected and not followed and state.questions < self.guide.max_questions:
+            first = not self.strategy.kind  # a review's closing asks what changed: no follow-up
+            if corrected and first and not followed and state.questions < self.guide.max_questions:
                 actions = [Action(kind="close", probe=CORRECTION)]  # one follow-up on it
             else:
                 state.phase = "done"

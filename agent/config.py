@@ -22,38 +22,56 @@ KEYS: dict[str, tuple[type, str]] = {  # identifiers: setting names
     "base_url": (str, "OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)"),
     "api_key": (str, "API key (else OPENAI_API_KEY or the provider's own variable)"),
     "timeout": (float, "seconds per model request (default 60)"),
+    "first_token_timeout": (float, "seconds to the question's first token, then the draft (8)"),
+    "extract_wait": (float, "seconds the next question waits for the last extraction (2)"),
+    "context_tokens": (int, "the model's context window in tokens, when it is small (4096)"),
     "max_retries": (int, "retries for connection errors, 429 and 5xx (default 2)"),
     "price_input": (float, "USD per million prompt tokens, for cost estimates"),
     "price_output": (float, "USD per million completion tokens, for cost estimates"),
 }
 
-# Providers LangChain's init_chat_model knows; anything else before a colon is a model name.
-PROVIDERS = frozenset(  # identifiers: LangChain provider names
-    [
-        "openai",
-        "azure_openai",
-        "anthropic",
-        "google_genai",
-        "google_vertexai",
-        "google_anthropic_vertex",
-        "bedrock",
-        "bedrock_converse",
-        "cohere",
-        "fireworks",
-        "together",
-        "mistralai",
-        "huggingface",
-        "groq",
-        "ollama",
-        "deepseek",
-        "xai",
-        "perplexity",
-        "ibm",
-        "nvidia",
-        "azure_ai",
-        "upstage",
-    ]
-)
+# Providers LangChain's init_chat_model knows, each with the environment variables that hold
+# its key (the first one set wins) and the extra that installs its LangChain package. A provider
+# with no key variable authenticates another way (a local server, cloud credentials).
+PROVIDERS: dict[str, tuple[tuple[str, ...], str]] = {  # identifiers: provider, key vars, extra
+    "openai": (("OPENAI_API_KEY",), ""),
+    "azure_openai": (("AZURE_OPENAI_API_KEY",), ""),
+    "anthropic": (("ANTHROPIC_API_KEY",), "anthropic"),
+    "google_genai": (("GOOGLE_API_KEY", "GEMINI_API_KEY"), "google"),
+    "google_vertexai": ((), "google-vertexai"),  # application default credentials
+    "google_anthropic_vertex": ((), "google-vertexai"),
+    "bedrock": ((), "aws"),  # AWS_PROFILE or AWS_ACCESS_KEY_ID, read by boto3
+    "bedrock_converse": ((), "aws"),
+    "cohere": (("COHERE_API_KEY",), "cohere"),
+    "fireworks": (("FIREWORKS_API_KEY",), "fireworks"),
+    "together": (("TOGETHER_API_KEY",), "together"),
+    "mistralai": (("MISTRAL_API_KEY",), "mistral"),
+    "huggingface": (("HUGGINGFACEHUB_API_TOKEN", "HF_TOKEN"), "huggingface"),
+    "groq": (("GROQ_API_KEY",), "groq"),
+    "ollama": ((), "ollama"),  # a local server: no key
+    "deepseek": (("DEEPSEEK_API_KEY",), "deepseek"),
+    "xai": (("XAI_API_KEY",), "xai"),
+    "perplexity": (("PPLX_API_KEY", "PERPLEXITY_API_KEY"), "perplexity"),
+    "ibm": (("WATSONX_APIKEY",), "ibm"),
+    "nvidia": (("NVIDIA_API_KEY",), "nvidia"),
+    "azure_ai": (("AZURE_AI_API_KEY",), "azure-ai"),
+    "upstage": (("UPSTAGE_API_KEY",), "upstage"),
+}
+# Extras this project declares in pyproject.toml (the others name LangChain's own package).
+EXTRAS = frozenset(["anthropic", "google", "mistral", "ollama"])  # identifiers: extras
+
+
+def key_variables(provider: str) -> tuple[str, ...]:
+    """The environment variables that hold a provider's key."""
+    return PROVIDERS.get(provider, ((f"{provider.upper()}_API_KEY",), ""))[0]
+
+
+def install_hint(provider: str) -> str:
+    """How to install a provider's LangChain package."""
+    extra = PROVIDERS.get(provider, ((), ""))[1]
+    if extra in EXTRAS:
+        return f"pip install 'icp-interview[{extra}]'"
+    return f"pip install langchain-{(extra or provider).replace('_', '-')}"
 
 
 def config_path() -> Path:
@@ -156,6 +174,9 @@ class ModelSettings:
     max_retries: int = 2
     price_input: float | None = None
     price_output: float | None = None
+    first_token_timeout: float = 8.0
+    extract_wait: float = 2.0
+    context_tokens: int | None = None
 
     @property
     def model(self) -> str:
@@ -164,8 +185,9 @@ class ModelSettings:
 
     @property
     def configured(self) -> bool:
-        """True when a key or a server was given, so a model call can be attempted."""
-        return bool(self.api_key or self.base_url)
+        """True when a key or a server was given, or the provider needs no key, so a model
+        call can be attempted."""
+        return bool(self.api_key or self.base_url or not key_variables(self.provider))
 
     def describe(self) -> str:
         """One line naming the model, the server and where the key came from (masked)."""
@@ -188,10 +210,12 @@ def resolve(model: str | None = None, base_url: str | None = None) -> ModelSetti
     """Settings from flags, then environment variables, then the config file, then defaults."""
     data = load()
     provider, name = split_model(model or data.get("model") or DEFAULT_MODEL)
-    env_prefix = provider.upper()
-    base = base_url or os.environ.get(f"{env_prefix}_BASE_URL") or data.get("base_url")
-    var = f"{env_prefix}_API_KEY"
-    key, source = (os.environ[var], var) if os.environ.get(var) else (None, "")
+    base = base_url or os.environ.get(f"{provider.upper()}_BASE_URL") or data.get("base_url")
+    key, source = None, ""
+    for var in key_variables(provider):
+        if os.environ.get(var):
+            key, source = os.environ[var], var
+            break
     if key is None and data.get("api_key"):
         key, source = data["api_key"], str(config_path())
     return ModelSettings(
@@ -204,6 +228,9 @@ def resolve(model: str | None = None, base_url: str | None = None) -> ModelSetti
         max_retries=int(data.get("max_retries", 2)),
         price_input=data.get("price_input"),
         price_output=data.get("price_output"),
+        first_token_timeout=float(data.get("first_token_timeout", 8.0)),
+        extract_wait=float(data.get("extract_wait", 2.0)),
+        context_tokens=data.get("context_tokens"),
     )
 
 

@@ -54,8 +54,7 @@ class RoutedFake(GenericFakeChatModel):
 
 
 TASKS = {
-    "Your task: write the next interview question": "question",
-    "Your task: close the interview": "close",
+    "Your task: choose the next move": "question",
     "Your task: extract": "extract",
     "Your task: turn the finished profile": "synthesis",
 }
@@ -79,6 +78,12 @@ def data_blocks(text: str) -> list[str]:
         return []
     name = tag.group(1)
     return re.findall(rf"<{name}[^>]*>\n(.*?)\n</{name}>", text, flags=re.DOTALL)
+
+
+def topic_of(messages: list[BaseMessage]) -> str | None:
+    """The section an extraction prompt says is being discussed."""
+    m = re.search(r"Topic being discussed: (\w+)\.", messages[1].content)
+    return None if not m or m.group(1) == "none" else m.group(1)
 
 
 def answer_of(messages: list[BaseMessage]) -> str:

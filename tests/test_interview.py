@@ -299,7 +299,11 @@ def test_a_correction_to_the_closing_summary_is_filed_and_noted_for_the_team(sto
     interview.answer("Independent practices with 3 to 8 chairs.")
     question = interview.wrap_up()
     assert question is not None and question.topic == "close"
-    interview.answer("Actually, the sweet spot is 5 to 12 chairs. Study clubs refer us.")
+    follow_up = interview.answer(
+        "Actually, the sweet spot is 5 to 12 chairs. Study clubs refer us."
+    )
+    assert follow_up.topic == "close" and "instead" in follow_up.text  # one follow-up on it
+    assert interview.answer("Our last one had nine chairs and two hygienists.") is None
     assert interview.done
     profile = interview.profile
     fit = [i.text for i in profile.sections["company_profile"].items]
@@ -349,3 +353,31 @@ def test_a_correction_with_no_cue_goes_where_the_words_it_corrects_are(store, en
     fit = interview.profile.sections["company_profile"]
     assert [i.text for i in fit.items][-1] == "It should be 5 to 12 chairs, not 3 to 8."
     assert len(fit.notes) == 1 and "5 to 12 chairs" in fit.notes[0]
+
+
+def test_the_closing_summary_states_ranges_tools_and_exclusions_and_is_rated(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell accounts-payable automation to finance teams.")
+    for answer in [
+        "Our best customers have 200 to 1,000 employees and about $50M in revenue.",
+        "They run NetSuite or Sage Intacct, with Salesforce for the CRM.",
+    ]:
+        interview.answer(answer)
+    closing = interview.wrap_up()
+    assert closing.topic == "close" and "1 (not at all) to 4 (exactly)" in closing.text
+    assert "200 to 1,000 employees" in closing.preface
+    assert "NetSuite" in closing.preface and "Sage Intacct" in closing.preface
+    assert interview.answer("3, that is about right.") is None  # no correction: no follow-up
+    assert interview.done and interview.rating == 3
+    assert store.last_step(interview.session.id).meta["closing_rating"] == 3
+
+
+def test_a_low_rating_gets_one_follow_up_and_only_one(store, engine):
+    interview = Interview.start(store, engine)
+    interview.answer("We sell recall software to dental practices.")
+    interview.answer("Independent practices with 3 to 8 chairs.")
+    interview.wrap_up()
+    follow_up = interview.answer("2")
+    assert follow_up is not None and follow_up.topic == "close"
+    assert interview.answer("2. Actually, group practices buy too.") is None
+    assert interview.done

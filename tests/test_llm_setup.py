@@ -15,7 +15,7 @@ from agent.engines.llm.doctor import run_doctor
 from agent.errors import InputError
 from tests import respx_httpx2  # noqa: F401  (registers the httpcore2 mocker)
 from tests.conftest import icp
-from tests.respx_httpx2 import error, sse
+from tests.respx_httpx2 import completion, error, sse
 
 BASE = "http://llm.test/v1"
 
@@ -106,34 +106,58 @@ def checks(**kwargs) -> dict:
     return {c.name: c for c in run_doctor(base_url=BASE, **kwargs)}
 
 
-def test_doctor_all_green_with_one_streamed_structured_call(server):
-    server.mock(side_effect=[sse(['{"answer"', ': "ok"}'])])
+DENTRIX = {
+    "items": [
+        {
+            "section": "technographics",
+            "text": "Most run Dentrix",
+            "quotes": ["most of them run Dentrix"],
+            "concrete": True,
+            "said_by": "",
+        }
+    ]
+}
+
+
+def reply(stream, structured):
+    """A server answering streamed (question) and structured (extraction) calls."""
+
+    def answer(request):
+        body = json.loads(request.content)
+        return stream(body) if body.get("stream") else structured(body)
+
+    return answer
+
+
+def test_doctor_runs_the_engines_question_and_extraction(server):
+    question = sse(["MOVE: 1\nQUESTION: What ", "do you sell?"])
+    server.mock(side_effect=reply(lambda b: question, lambda b: completion(json.dumps(DENTRIX))))
     found = checks()
     assert all(c.ok for c in found.values()), found
+    assert "'What do you sell?'" in found["asks"].detail and "2 pieces" in found["streams"].detail
     assert (
-        "2 pieces" in found["streams"].detail and "json_schema" in found["structured output"].detail
+        "1 checked items" in found["extracts"].detail and "json_schema" in found["extracts"].detail
     )
-    assert server.call_count == 1
-    body = json.loads(server.calls[0].request.content)
-    assert body["stream"] and body["response_format"]["type"] == "json_schema"
+    bodies = [json.loads(c.request.content) for c in server.calls]
+    assert [b.get("stream", False) for b in bodies] == [True, False]
+    assert bodies[1]["response_format"]["type"] == "json_schema"
+    assert bodies[1]["max_completion_tokens"] == 1500  # the engine's cap, on a structured call
 
 
 def test_doctor_handles_a_server_without_json_schema(server):
     rejected = error(400, "response_format json_schema is not supported", param="response_format")
-    server.mock(side_effect=[rejected, sse(['{"answer": ', '"ok"}'])])
+    answers = iter([rejected, completion(tool_args=DENTRIX)])
+    question = sse(["MOVE: 1\nQUESTION: What ", "do you sell?"])
+    server.mock(side_effect=reply(lambda b: question, lambda b: next(answers)))
     found = checks()
-    assert (
-        found["structured output"].ok
-        and "rejected json_schema" in found["structured output"].detail
-    )
-    assert server.call_count == 2
-    assert "response_format" not in json.loads(server.calls[1].request.content)
+    assert found["extracts"].ok and "function_calling" in found["extracts"].detail
+    assert server.call_count == 3
 
 
 def test_doctor_names_the_fix_for_a_bad_key(server):
     server.mock(side_effect=[error(401, "Incorrect API key provided", "invalid_api_key")])
     found = checks()
-    assert not found["answers"].ok and "icp config set api_key" in found["answers"].fix
+    assert not found["asks"].ok and "icp config set api_key" in found["asks"].fix
     assert server.call_count == 1
 
 
@@ -141,16 +165,17 @@ def test_doctor_names_the_fix_for_an_unreachable_server(server, monkeypatch):
     config.set_value("max_retries", "0")
     server.mock(side_effect=httpcore2.ConnectError("refused"))
     found = checks()
-    assert not found["answers"].ok and BASE in found["answers"].fix
-    assert "ollama serve" in found["answers"].fix
+    assert not found["asks"].ok and BASE in found["asks"].fix
+    assert "ollama serve" in found["asks"].fix
 
 
 def test_doctor_flags_a_server_that_does_not_stream_or_return_json(server):
-    server.mock(side_effect=[sse(["Sure, here is my answer: ok"])])
+    prose = "Sure, here is my answer: ok"
+    server.mock(side_effect=reply(lambda b: sse([prose]), lambda b: completion(prose)))
     found = checks()
-    assert found["answers"].ok
+    assert found["asks"].ok
     assert not found["streams"].ok and "word by word" in found["streams"].fix
-    assert not found["structured output"].ok and "offline rules" in found["structured output"].fix
+    assert not found["extracts"].ok and "offline rules" in found["extracts"].fix
 
 
 def test_doctor_without_a_model_says_how_to_configure_one(monkeypatch):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from agent.interview.contract import Context, Engine, Wording
+from agent.interview.contract import CORRECTION, FOLLOW_UP, Context, Engine, Wording
 from agent.interview.planner import Action
-from agent.interview.recap import short, summary_lines
+from agent.interview.recap import closing_summary, short
 from agent.lang import Pack, load_pack
 from agent.profile.models import UNSORTED, Evidence, Item, Profile, new_item_id
 from agent.prompts import render
@@ -31,8 +31,10 @@ class OfflineEngine(Engine):
         if action.kind == "intro":
             return Wording(render(guide.intro["question"]))
         if action.kind == "close":
-            lines = summary_lines(profile)
-            preface = render(guide.closing["preface"], lines=lines) if lines else ""
+            if action.probe == CORRECTION:
+                return Wording(render(guide.closing["follow_up"]))
+            summary = closing_summary(profile)
+            preface = render(guide.closing["preface"], **summary) if any(summary.values()) else ""
             return Wording(render(guide.closing["question"]), preface)
         spec = guide.sections[action.section or ""]
         if action.kind == "open":
@@ -41,6 +43,9 @@ class OfflineEngine(Engine):
         if probe == "clarify":
             template = guide.clarify["either" if action.hedge == "either" else "meaning"]
             return Wording(render(template, question=action.phrase, noun=spec.noun))
+        if probe == FOLLOW_UP:  # an engine's follow-up on the respondent's own words
+            template = guide.probes["generic"]
+            return Wording(render(template, phrase=short(action.phrase), noun=spec.noun))
         if probe == "hedge":
             general = guide.probes.get(action.hedge, guide.probes["generic"])
             template = spec.hedge if spec.hedge and action.hedge != "depends" else general

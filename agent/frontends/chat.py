@@ -78,7 +78,11 @@ def run_chat(
         while question is not None:
             topic = SECTION_TITLES.get(question.topic or "", (question.topic or "").title())
             header = f"[{topic} · {interview.minutes_left():.0f} min left]"
-            if streamed and "".join(streamed).strip() == question.text.strip():
+            shown = "".join(streamed).strip()
+            if streamed and shown == f"{question.preface}\n\n{question.text}".strip():
+                say()  # the lead-in and the question are on screen; the header goes below
+                say(header)
+            elif streamed and shown == question.text.strip():
                 say()  # the question is already on screen; its header goes below it
                 if question.preface:
                     say(question.preface)

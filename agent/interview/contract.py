@@ -2,7 +2,9 @@
 
 `word` and `extract` are required; the other hooks have no-op defaults, and what an engine can
 do is declared as class attributes, so the loop, recovery, re-extraction, batch and the web app
-never probe an engine for what it has.
+never probe an engine for what it has. `choose` is where an engine may lead: it picks the next
+move among the planner's candidates (the loop guards what it picks); by default it words the
+first candidate.
 """
 
 from __future__ import annotations
@@ -31,18 +33,31 @@ class Wording:
 
 @dataclass(frozen=True)
 class Context:
-    """What an engine may see besides the profile: the last few turns, the clock, a token sink."""
+    """What an engine may see besides the profile: the last few turns, the clock, a token sink,
+    and for choosing a move: every question asked so far and the current section's exchange."""
 
     recent: tuple[Turn, ...] = ()
     minutes_left: float = 0.0
     on_token: Callable[[str], None] | None = None
+    asked: tuple[str, ...] = ()  # every question asked so far, in order
+    section: str | None = None  # the section being asked about
+    exchange: tuple[Turn, ...] = ()  # the questions and answers on that section
+    questions_left: int = 0
+    may_follow_up: bool = False  # the rules allow a follow-up (FOLLOW_UP) on this section now
+
+
+# A move an engine may propose besides the planner's candidates: a follow-up quoting the
+# respondent's last answer (`Action.phrase`), in the section being asked about.
+FOLLOW_UP = "follow"
+# The closing's one follow-up, asked when the respondent corrects the summary.
+CORRECTION = "correction"
 
 
 class Engine(ABC):
     """An interview engine: it words the planner's questions and extracts items from answers."""
 
     name: ClassVar[str]
-    streams: ClassVar[bool] = False  # word() passes text pieces to context.on_token
+    streams: ClassVar[bool] = False  # choose() passes text pieces to context.on_token
     background: ClassVar[bool] = False  # extract() returns a floor now, the rest via settle()
     cpu_bound: ClassVar[bool] = False  # pure computation: batch runs it in worker processes
 
@@ -53,7 +68,14 @@ class Engine(ABC):
 
     @abstractmethod
     def word(self, action: Action, profile: Profile, context: Context) -> Wording:
-        """Word a planned question; a streaming engine passes text pieces to `on_token`."""
+        """Word a move plainly (the fallback the loop asks when a chosen wording collides)."""
+
+    def choose(
+        self, candidates: list[Action], profile: Profile, context: Context
+    ) -> tuple[Action, Wording]:
+        """The next move and its wording: one of `candidates` (best first, as the planner ranks
+        them) or a follow-up (`FOLLOW_UP`) on the current section. The default words the first."""
+        return candidates[0], self.word(candidates[0], profile, context)
 
     @abstractmethod
     def extract(self, answer: str, turn: int, topic: str | None, context: Context) -> Found:

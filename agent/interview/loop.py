@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent.errors import ICPError, InputError
-from agent.interview.contract import Context, Engine, Wording
+from agent.interview.contract import CORRECTION, FOLLOW_UP, Context, Engine, Wording
 from agent.interview.pipeline import Pipeline
-from agent.interview.planner import Action, State, apply, elapsed_minutes, normalise_question
+from agent.interview.planner import (
+    Action,
+    State,
+    apply,
+    elapsed_minutes,
+    normalise_question,
+    questions_left,
+)
 from agent.interview.question import Question, answer_seconds
+from agent.interview.recap import rating
 from agent.interview.recovery import Recovery
 from agent.interview.strategy import FirstInterview, Strategy, strategy_for
 from agent.lang import DEFAULT, load_pack
 from agent.profile.drift import Drift
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
-from agent.reading.statements import clean_answer
+from agent.reading.statements import clean_answer, normalise
 from agent.store.db import SessionInfo, Store, Turn
 
 MAX_ANSWER_CHARS = 200_000
@@ -51,6 +59,7 @@ class Interview(Recovery):
         self.on_token: Callable[[str], None] | None = None  # a front end's streaming sink
         # Told the chosen move before it is worded: a front end shows its topic at once.
         self.on_question: Callable[[Action], None] | None = None
+        self.rating: int | None = None  # the respondent's 1-4 rating of the closing summary
         engine.bind(store, session.id)
 
     @classmethod
@@ -81,9 +90,27 @@ class Interview(Recovery):
         self._ask(self.strategy.opening(self), after_seq)
 
     def context(self, recent: int = 6) -> Context:
-        """What the engine may see: the last few turns, the minutes left, the token sink."""
-        turns = tuple(self.store.turns(self.session.id)[-recent:])
-        return Context(recent=turns, minutes_left=self.minutes_left(), on_token=self.on_token)
+        """What the engine may see: the last few turns, the minutes left, the token sink, every
+        question asked so far and the current section's exchange."""
+        turns = self.store.turns(self.session.id)
+        current = self.state.current
+        exchange: list[Turn] = []
+        for turn in reversed(turns):  # the trailing run of turns on the current section
+            if turn.kind == "note":
+                continue
+            if not current or turn.topic != current or turn.kind not in ("question", "answer"):
+                break
+            exchange.insert(0, turn)
+        return Context(
+            recent=tuple(turns[-recent:]),
+            minutes_left=self.minutes_left(),
+            on_token=self.on_token,
+            asked=tuple(t.text for t in turns if t.kind == "question"),
+            section=current,
+            exchange=tuple(exchange),
+            questions_left=questions_left(self.state, self.guide, self.session.minutes),
+            may_follow_up=bool(current) and FOLLOW_UP not in self.state.used.get(current, []),
+        )
 
     @property
     def done(self) -> bool:
@@ -173,10 +200,16 @@ class Interview(Recovery):
         state.active_seconds += answer_seconds(self.question, turn)
         actions: list[Action]
         if state.phase == "closing":  # the answer to the closing question: file it, then end
+            corrected = False
             if turn.kind != "command":
-                self.pipeline.file(self.profile, turn, "close", self.context())
-            state.phase = "done"
-            actions = []
+                corrected = self._closing_answer(turn)
+            followed = state.last is not None and state.last.probe == CORRECTION
+            first = not self.strategy.kind  # a review's closing asks what changed: no follow-up
+            if corrected and first and not followed and state.questions < self.guide.max_questions:
+                actions = [Action(kind="close", probe=CORRECTION)]  # one follow-up on it
+            else:
+                state.phase = "done"
+                actions = []
         elif turn.kind == "command":
             actions = strategy.wrap_up(self) if turn.text == "/done" else strategy.skip(self)
         elif state.phase == "intro":
@@ -189,6 +222,18 @@ class Interview(Recovery):
         strategy.statuses(self)
         self._ask(actions, after_seq=turn.seq)
 
+    def _closing_answer(self, turn: Turn) -> bool:
+        """File an answer to the closing summary; True when it corrects the summary (a
+        correction noted in a section, a correction cue, or a rating of 1 or 2)."""
+        notes = sum(len(s.notes) for s in self.profile.sections.values())
+        self.pipeline.file(self.profile, turn, "close", self.context())
+        given = rating(turn.text)
+        if given is not None:
+            self.rating = given
+        noted = sum(len(s.notes) for s in self.profile.sections.values()) > notes
+        cue = bool(self.guide.correction_re.search(normalise(turn.text)))
+        return noted or cue or (given is not None and given <= 2)
+
     def _word(self, action: Action, context: Context) -> Wording:
         """A scripted question as written; any other worded by the engine."""
         if self.on_question is not None:
@@ -198,16 +243,12 @@ class Interview(Recovery):
         return self.engine.word(action, self.profile, context)
 
     def _ask(self, actions: list[Action], after_seq: int) -> None:
-        """Word the first candidate not asked before, then store it with the new profile."""
+        """Let the engine choose among the candidates (guarded), then store the question with
+        the new profile."""
         state = self.state
         asked = set(state.asked_texts)
         context = self.context()
-        chosen = None
-        for action in actions:
-            wording = self._word(action, context)
-            if normalise_question(wording.text) not in asked:
-                chosen = (action, wording)
-                break
+        chosen = self._choose(actions, context, asked)
         if chosen is None and state.phase not in ("closing", "done"):
             close = self.strategy.wrap_up(self)[0]
             chosen = (close, self._word(close, context))
@@ -221,6 +262,55 @@ class Interview(Recovery):
         action, wording = chosen
         apply(state, action, wording.text)
         self._commit(after_seq, wording.text, action.asked_topic, wording.preface)
+
+    def _choose(
+        self, actions: list[Action], context: Context, asked: set[str]
+    ) -> tuple[Action, Wording] | None:
+        """The engine's choice when the rules allow it, else the first candidate not asked.
+
+        The rules guard every choice: a move outside the candidates is replaced by the first
+        candidate, and a wording asked before falls back to the plain wording of the same move;
+        only when that was asked too does the next candidate get its turn.
+        """
+
+        def fresh(wording: Wording) -> bool:
+            return normalise_question(wording.text) not in asked
+
+        scripted = any(a.text for a in actions)
+        if actions and not scripted:
+            if self.on_question is not None:
+                self.on_question(actions[0])  # the planned topic, while the engine words it
+            action, wording = self.engine.choose(actions, self.profile, context)
+            if not self._allowed(action, actions, context):
+                action = actions[0]
+                wording = self._word(action, context)
+            if not fresh(wording):
+                wording = self._word(action, context)
+            if fresh(wording):
+                return action, wording
+            actions = [a for a in actions if a != action]
+        for action in actions:
+            wording = self._word(action, context)
+            if fresh(wording):
+                return action, wording
+        return None
+
+    def _allowed(self, action: Action, candidates: list[Action], context: Context) -> bool:
+        """Whether the rules let the engine's move through: a candidate (closing only when the
+        planner closes), or one follow-up per section on words of the last answer."""
+        if action.kind == "close":
+            return candidates[0].kind == "close"
+        if action in candidates:
+            return True
+        section = self.state.current
+        if action.kind != "probe" or action.probe != FOLLOW_UP or action.section != section:
+            return False
+        if not any(c.kind == "probe" and c.section == section for c in candidates):
+            return False  # the planner leaves this section: no more follow-ups on it
+        if FOLLOW_UP in self.state.used.get(section or "", []):
+            return False
+        answer = next((t.text for t in reversed(context.recent) if t.kind == "answer"), "")
+        return len(action.phrase.split()) >= 2 and action.phrase in answer
 
     def _commit(
         self,

@@ -81,17 +81,29 @@ def elapsed_minutes(state: State, guide: Guide) -> float:
     return max(state.active_seconds / 60, state.questions * guide.minutes_per_question)
 
 
+def pace_minutes(state: State, guide: Guide) -> float:
+    """Minutes one more question will take: the measured average per answer so far, never
+    less than the guide's estimate (a fast typist does not earn a longer interview, a slow
+    one must not lose the last sections)."""
+    answered = max(1, state.questions)
+    return max(guide.minutes_per_question, state.active_seconds / 60 / answered)
+
+
 def questions_left(state: State, guide: Guide, budget: float) -> int:
-    """Questions that still fit the budget, keeping time for the closing step."""
-    remaining = budget - elapsed_minutes(state, guide) - guide.closing_minutes
-    return max(0, floor(remaining / guide.minutes_per_question + 1e-9))
+    """Questions that still fit the budget at the measured pace, keeping time for the closing
+    step, and never more than the guide's cap on questions (the closing one included)."""
+    pace = pace_minutes(state, guide)
+    remaining = budget - elapsed_minutes(state, guide) - max(guide.closing_minutes, pace)
+    by_time = max(0, floor(remaining / pace + 1e-9))
+    return max(0, min(by_time, guide.max_questions - 1 - state.questions))
 
 
-def _quota(guide: Guide, budget: float) -> dict[str, int]:
-    """Each section's fair share of the questions, by its minutes in the guide."""
-    total = max(
-        len(guide.order), floor((budget - guide.closing_minutes) / guide.minutes_per_question) - 1
-    )
+def _quota(guide: Guide, budget: float, state: State | None = None) -> dict[str, int]:
+    """Each section's fair share of the questions the budget holds at the measured pace, by
+    its minutes in the guide."""
+    pace = pace_minutes(state, guide) if state is not None else guide.minutes_per_question
+    fits = min(floor((budget - guide.closing_minutes) / pace), guide.max_questions - 1)
+    total = max(len(guide.order), fits - 1)
     minutes = sum(s.minutes for s in guide.ordered())
     return {s.key: max(1, round(total * s.minutes / minutes)) for s in guide.ordered()}
 
@@ -222,7 +234,7 @@ def _may_stay(
     if asked == 1 or (asked == 2 and last and last.dont_know and not concrete):
         # An opening answer is vague by nature, and one "no idea" may only be about the angle.
         return True
-    quota = _quota(guide, budget)
+    quota = _quota(guide, budget, state)
     wanted = not _satisfied(key, profile, guide, state)
     if asked < quota[key]:
         return wanted

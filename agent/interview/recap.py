@@ -1,11 +1,20 @@
-"""The reflect-back lines of the closing summary and of a quarterly review's preface."""
+"""The reflect-back of the closing summary and of a quarterly review's preface."""
 
 from __future__ import annotations
 
 import re
 
-from agent.profile.models import Profile
+from agent.profile.models import Item, Profile
 from agent.reading.quantities import find_quantities
+from agent.reading.terms import names
+
+# Quantities the closing summary states as ranges, per section.
+_RANGES = {  # identifiers: section -> quantity kinds
+    "company_profile": ("employees", "revenue", "count"),
+    "sales_cycle": ("money", "duration"),
+}
+# A rating of the summary at the start of the answer: "3", "3/4", "2 - the size is off".
+_RATING = re.compile(r"^\W*([1-4])(?:\s*/\s*4\b|[.,;:!)](?!\d)|\s+[-–—]|\s*$)")
 
 _SUMMARY_KEYS = ("company_profile", "buying_triggers", "evaluation_criteria", "exclusions")
 _SUMMARY_LABELS = {
@@ -49,6 +58,44 @@ def recap(text: str, words: int = 22) -> str:
             if start >= 0 and start < cut < start + len(q.text):
                 cut = start + len(q.text)
     return text[:cut].rstrip(" ,;:-\u2013\u2014(") + "…"
+
+
+def closing_summary(profile: Profile) -> dict:
+    """What the closing summary states, from the structured profile: the best fit, its ranges
+    (employees, revenue, deal size, cycle), the tools named, what makes them buy and decide,
+    and who is not a fit. Keys are the variables of the guide's closing preface."""
+    sections = profile.usable().sections  # what was read with certainty and not corrected
+
+    def best(key: str, words: int = 12) -> str:
+        items = sorted(sections[key].items, key=lambda i: not i.concrete)
+        return short(items[0].text.rstrip("."), words) if items else ""
+
+    ranges: list[str] = []
+    for key, kinds in _RANGES.items():
+        for item in sections[key].items:
+            ranges += [q.text for q in item.quantities if q.kind in kinds]
+    tools = [n for item in sections["technographics"].items for n in names(item.text)]
+    exclusions = [
+        short(i.text.rstrip("."), 10) for i in _concrete_first(sections["exclusions"].items)
+    ]
+    return {
+        "fit": best("company_profile"),
+        "ranges": list(dict.fromkeys(ranges))[:4],
+        "tools": list(dict.fromkeys(tools))[:4],
+        "triggers": best("buying_triggers", 10),
+        "criteria": best("evaluation_criteria", 10),
+        "exclusions": exclusions[:2],
+    }
+
+
+def rating(answer: str) -> int | None:
+    """The 1-4 rating an answer to the closing summary starts with, if it gives one."""
+    m = _RATING.match(answer)
+    return int(m.group(1)) if m else None
+
+
+def _concrete_first(items: list[Item]) -> list[Item]:
+    return sorted(items, key=lambda i: not i.concrete)
 
 
 def short(text: str, words: int = 6) -> str:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # In a profile version's meta: the answer whose model extraction was still running when the
 # version was stored, so its items are not in it; `resume` extracts that answer again.
 MODEL_PENDING = "model_pending"
+CLOSING_RATING = "closing_rating"  # the respondent's 1-4 rating of the closing summary
 
 
 class Recovery:
@@ -125,6 +126,12 @@ class Recovery:
         )
 
     def _meta(self: Interview) -> dict | None:
-        """The meta of the next stored version: the answer the model is still extracting."""
+        """The meta of the next stored version: the answer the model is still extracting, and
+        the respondent's rating of the closing summary once given."""
+        meta: dict = {}
         pending = self.engine.pending
-        return {MODEL_PENDING: pending} if pending is not None else None
+        if pending is not None:
+            meta[MODEL_PENDING] = pending
+        if self.rating is not None:
+            meta[CLOSING_RATING] = self.rating
+        return meta or None

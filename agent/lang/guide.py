@@ -101,6 +101,7 @@ class Guide(BaseModel):
 
     minutes_per_question: float
     closing_minutes: float
+    max_questions: int = 30  # questions in all, the closing one included
     enough_default: int
     max_probes_default: int
     intro: dict[str, str]

@@ -146,9 +146,7 @@ def precision(
             ]
     live = [i for i in items if not i.retracted]
     corrected = [f for _, f in facts if f.retracted]
-    honoured = sum(
-        not any(_claims(i, r) for r in f.retracted for i in live) for f in corrected
-    )
+    honoured = sum(not any(_claims(i, r) for r in f.retracted for i in live) for f in corrected)
     unsorted = profile.unsorted
     everything = " ".join(i.text for i in [*items, *unsorted])
     lost = sum(not _matches(f.keys, everything) for _, f in facts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from agent.engines.llm.errors import (
     ModelError,
     ModelFailure,
     Refused,
+    Slow,
     Truncated,
     Unsupported,
 )
@@ -30,6 +32,32 @@ T = TypeVar("T", bound=BaseModel)
 # of the session. "prompt" asks for JSON in words and parses it: it works with any chat model.
 METHODS = ("json_schema", "function_calling", "json_mode", "prompt")
 REASKS = 2  # invalid output is fed back this many times before the step falls back
+
+# The field that caps a reply's tokens on each provider's chat model ("max_tokens" elsewhere).
+CAP_FIELDS = {  # identifiers: provider -> model field
+    "google_genai": "max_output_tokens",
+    "google_vertexai": "max_output_tokens",
+    "ollama": "num_predict",
+}
+# Models that think before they answer: their cap counts the thinking, so they get this much
+# more room, or a question's small cap would end them before the first visible word.
+REASONING = (
+    "o1",
+    "o3",
+    "o4",
+    "gpt-5",
+    "deepseek-reasoner",
+    "deepseek-r1",
+    "qwq",
+    "magistral",
+)  # identifiers: model name prefixes
+REASONING_TOKENS = 4000
+
+
+def reasoning(name: str) -> bool:
+    """True for a model known to spend output tokens on reasoning before its answer."""
+    base = name.rpartition("/")[2].lower()
+    return base.startswith(REASONING)
 
 
 def create_model(settings: ModelSettings) -> Any:
@@ -81,6 +109,7 @@ class ModelClient:
         self.methods = list(METHODS)
         self.rates = price(settings.model, settings.price_input, settings.price_output)
         self.records: list[CallRecord] = []
+        self._capped: dict[int, Any] = {}
 
     @property
     def model(self) -> Any:
@@ -99,30 +128,72 @@ class ModelClient:
     def stream_text(
         self,
         messages: list[Any],
-        on_token: Callable[[str], None] | None,
+        on_piece: Callable[[str], None] | None,
         purpose: str,
         max_tokens: int,
         after_seq: int | None = None,
+        first_token: float | None = None,
+        tail: float | None = None,
     ) -> str:
-        """Stream a text answer into `on_token`; the whole text when it finished normally."""
-        started, sink = time.perf_counter(), on_token
+        """Stream a text answer into `on_piece`; the whole text when it finished normally.
+
+        With `first_token`, a reply whose first text has not come within that many seconds is
+        abandoned (`Slow`), and so is one whose rest takes more than `tail` seconds after it;
+        the call runs on a daemon thread, so an abandoned call never holds up the interview.
+        """
+        model = self.capped(max_tokens)  # created (imports and all) before the clock starts
+        started, sink = time.perf_counter(), on_piece
         full = _Streamed()
-        try:
-            model = self._bind(self.model, max_tokens)
-            for chunk in model.stream(messages, config={"tags": [f"icp:{purpose}"]}):
-                piece = full.add(chunk)
-                if piece and sink is not None:
-                    try:
-                        sink(piece)
-                    except Exception:  # a closed front end must not break the question
-                        sink = None
-        except Exception as exc:
-            error = classify_error(exc, self.settings.api_key)
-            self._record(purpose, messages, full, started, _outcome(error), after_seq)
-            raise error from exc
-        finish = full.response_metadata.get("finish_reason")
+        pieces: queue.Queue = queue.Queue()
+        abandoned = threading.Event()
+
+        def produce() -> None:
+            try:
+                for chunk in model.stream(messages, config={"tags": [f"icp:{purpose}"]}):
+                    if abandoned.is_set():
+                        return
+                    pieces.put(("chunk", chunk))
+                pieces.put(("end", None))
+            except BaseException as exc:
+                pieces.put(("error", exc))
+
+        if first_token is None:
+            produce()  # no deadline: no thread either
+        else:
+            threading.Thread(target=produce, name="icp-question", daemon=True).start()
+        deadline = None if first_token is None else started + first_token
+        while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            try:
+                kind, value = pieces.get(timeout=timeout)
+            except queue.Empty:
+                abandoned.set()
+                failure = Slow(
+                    f"no reply within {first_token:.0f} s"
+                    if not full.text
+                    else "the reply stopped before its end"
+                )
+                self._record(purpose, messages, full, started, _outcome(failure), after_seq)
+                raise failure from None
+            if kind == "error":
+                error = classify_error(value, self.settings.api_key)
+                self._record(purpose, messages, full, started, _outcome(error), after_seq)
+                raise error from value
+            if kind == "end":
+                break
+            piece = full.add(value)
+            if piece and deadline is not None and tail is not None and len(full.pieces) == 1:
+                deadline = time.perf_counter() + tail  # the first text came: the rest has `tail`
+            if piece and sink is not None:
+                try:
+                    sink(piece)
+                except Exception:  # a closed front end must not break the question
+                    sink = None
+        finish = full.response_metadata.get("finish_reason") or full.response_metadata.get(
+            "stop_reason"
+        )
         failure: ModelFailure | None = None
-        if finish == "length":
+        if finish in ("length", "max_tokens"):
             failure = Truncated("the question was cut off at the token limit")
         elif finish == "content_filter" or _refusal(full):
             failure = Refused("the model refused to write the question")
@@ -166,15 +237,21 @@ class ModelClient:
         return result
 
     def _structured_once(self, schema: type[T], conversation, purpose, max_tokens, after_seq):
-        while True:
+        """One answer, trying each structured-output method at most once: a server that
+        rejects them all fails the step instead of spinning."""
+        for _ in range(len(METHODS)):
             with self._lock:
                 method = self.methods[0]
             try:
                 return self._call(method, schema, conversation, purpose, max_tokens, after_seq)
-            except Unsupported:
+            except Unsupported as exc:
+                failure = exc
                 with self._lock:
                     if len(self.methods) > 1 and self.methods[0] == method:
                         self.methods.pop(0)
+                    elif len(self.methods) == 1:
+                        break  # "prompt" needs nothing from the server: its failure is final
+        raise failure
 
     def _call(self, method: str, schema: type[T], conversation, purpose, max_tokens, after_seq):
         from langchain_core.messages import HumanMessage
@@ -186,7 +263,7 @@ class ModelClient:
             # After the task's own messages, before any re-ask exchange.
             messages = [*messages[:2], HumanMessage(content=hint), *messages[2:]]
         config = {"tags": [f"icp:{purpose}", f"icp:{method}"]}
-        model = self._bind(self.model, max_tokens)
+        model = self.capped(max_tokens)
         if method != "prompt":
             try:  # a model without this method says so here, before any call
                 runnable = model.with_structured_output(schema, method=method, include_raw=True)
@@ -211,10 +288,22 @@ class ModelClient:
             raise failure
         return parsed
 
-    def _bind(self, model: Any, max_tokens: int) -> Any:
-        if self.settings.provider in ("openai", "azure_openai", "anthropic"):
-            return model.bind(max_tokens=max_tokens)
-        return model
+    def capped(self, max_tokens: int) -> Any:
+        """The chat model with its reply capped at `max_tokens` (more for a reasoning model).
+
+        The cap is set on a copy of the model, not bound to a call, so it survives
+        `with_structured_output`, which wraps the model and drops bound arguments.
+        """
+        model = self.model
+        field = CAP_FIELDS.get(self.settings.provider, "max_tokens")
+        if field not in type(model).model_fields:
+            return model  # a model without a cap (a test fake)
+        if reasoning(self.settings.name):
+            max_tokens += REASONING_TOKENS
+        with self._lock:
+            if max_tokens not in self._capped:
+                self._capped[max_tokens] = model.model_copy(update={field: max_tokens})
+            return self._capped[max_tokens]
 
     def _record(self, purpose, messages, message, started: float, outcome: str, after_seq) -> None:
         tokens = usage_tokens(message) if message is not None else None
@@ -238,7 +327,11 @@ class ModelClient:
 
 
 class _Streamed:
-    """What a stream added up to, without merging message chunks (which costs per chunk)."""
+    """What a stream added up to, without merging message chunks (which costs per chunk).
+
+    Usage is summed over the chunks: Anthropic sends the prompt tokens in its first event and
+    the completion tokens in its last, OpenAI everything in one final chunk.
+    """
 
     def __init__(self) -> None:
         self.pieces: list[str] = []
@@ -251,7 +344,11 @@ class _Streamed:
         piece = chunk.text
         if piece:
             self.pieces.append(piece)
-        self.usage_metadata = getattr(chunk, "usage_metadata", None) or self.usage_metadata
+        usage = getattr(chunk, "usage_metadata", None)
+        if usage:
+            from langchain_core.messages.ai import add_usage
+
+            self.usage_metadata = add_usage(self.usage_metadata, usage)
         self.response_metadata.update(getattr(chunk, "response_metadata", None) or {})
         self.additional_kwargs.update(getattr(chunk, "additional_kwargs", None) or {})
         return piece
@@ -265,7 +362,7 @@ class _Streamed:
 def _check(raw: Any, parsed: Any, error: Any) -> ModelFailure | None:
     """The typed failure a structured answer shows, or None when it is usable."""
     meta = getattr(raw, "response_metadata", {}) or {}
-    if meta.get("finish_reason") == "length":
+    if meta.get("finish_reason") == "length" or meta.get("stop_reason") == "max_tokens":
         return Truncated("the answer was cut off at the token limit")
     if meta.get("finish_reason") == "content_filter" or _refusal(raw):
         return Refused(_refusal(raw) or "a content filter stopped the answer")

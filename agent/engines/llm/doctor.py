@@ -1,40 +1,16 @@
-"""`icp doctor`: one tiny streamed call shows whether the model answers, streams and returns
-structured output, with a fix for each failure."""
+"""`icp doctor`: the engine's own path, once: it asks the opening question (streamed, within
+its deadline) and extracts a sample answer (structured output, checked), with a fix for each
+failure."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agent.config import ModelSettings, config_path, resolve
-from agent.engines.llm.errors import (
-    ModelError,
-    ModelFailure,
-    Refused,
-    Transient,
-    Truncated,
-    Unsupported,
-)
-from agent.engines.llm.errors import classify as classify_error
+from agent.config import ModelSettings, config_path, key_variables, resolve
+from agent.engines.llm.errors import ModelError
 from agent.prompts import render
-
-# The reply the doctor asks for, as an OpenAI json_schema response format.
-REPLY_FORMAT = {  # identifiers: a JSON schema
-    "type": "json_schema",
-    "json_schema": {
-        "name": "doctor_reply",
-        "strict": True,
-        "schema": {
-            "type": "object",
-            "properties": {"answer": {"type": "string"}},
-            "required": ["answer"],
-            "additionalProperties": False,
-        },
-    },
-}
-_JSON_SCHEMA_PROVIDERS = ("openai", "azure_openai")
 
 
 @dataclass
@@ -47,118 +23,127 @@ class Check:
     fix: str = ""
 
 
+class _Calls:
+    """Collects the engine's call records, as the interview's store would."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add_model_calls(self, session_id: str, rows: list[dict]) -> None:
+        self.rows += rows
+
+
 def run_doctor(
     model: str | None = None, base_url: str | None = None, chat_model: Any = None
 ) -> list[Check]:
-    """Check the configured model; `chat_model` replaces the real one in tests."""
+    """Check the configured model through the engine; `chat_model` replaces the real one in
+    tests."""
+    from agent.engines.llm.engine import LLMEngine
+    from agent.interview.contract import Context
+    from agent.interview.planner import Action
+    from agent.profile.models import Profile
+
     settings = resolve(model, base_url)
     checks = [
         Check(
             "configured",
             settings.configured or chat_model is not None,
             settings.describe(),
-            "" if settings.configured else _fix_unconfigured(),
+            "" if settings.configured else _fix_unconfigured(settings),
         )
     ]
     if not checks[0].ok:
         return checks
-    from agent.engines.llm.client import create_model
-
+    calls, notices = _Calls(), []
+    engine = LLMEngine(settings, model=chat_model, notify=notices.append)
+    engine.bind(calls, "doctor")
     try:
-        chat = chat_model if chat_model is not None else create_model(settings)
+        engine.client.model  # noqa: B018 (created now: a missing package or a bad name shows here)
     except ModelError as exc:
-        return [*checks, Check("answers", False, "the model could not be created", str(exc))]
-    schema = settings.provider in _JSON_SCHEMA_PROVIDERS
+        return [*checks, Check("asks", False, "the model could not be created", str(exc))]
+    pieces: list[str] = []
+    started = time.perf_counter()
     try:
-        chunks, text, seconds = _stream(chat, schema)
-    except Exception as exc:
-        error = classify_error(exc, settings.api_key)
-        if not (schema and isinstance(error, Unsupported)):
-            return [*checks, _failed(error, settings)]
-        schema = False  # the server rejects json_schema: check the rest without it
-        try:
-            chunks, text, seconds = _stream(chat, schema)
-        except Exception as retry_exc:
-            return [*checks, _failed(classify_error(retry_exc, settings.api_key), settings)]
-    answered = bool(text.strip())
-    checks.append(
-        Check(
-            "answers",
-            answered,
-            f"{len(text)} characters in {seconds:.2f} s" if answered else "an empty reply",
-            "" if answered else "the server answered with nothing; try another --model",
+        _, wording = engine.choose(
+            [Action(kind="intro")], Profile(), Context(on_token=pieces.append)
         )
-    )
-    if not answered:
-        return checks
+        engine.flush()
+    except ModelError as exc:
+        return [*checks, Check("asks", False, "the server refused the request", str(exc))]
+    seconds = time.perf_counter() - started
+    if engine.last_source != "model":
+        return [*checks, _failed(_outcome(calls.rows, "question"), notices, settings)]
+    checks.append(Check("asks", True, f"{wording.text!r} in {seconds:.2f} s"))
+    streamed = len(pieces) > 1
     checks.append(
         Check(
             "streams",
-            chunks > 1,
-            f"{chunks} pieces" if chunks > 1 else "the reply came in one piece",
+            streamed,
+            f"{len(pieces)} pieces" if streamed else "the question came in one piece",
             ""
-            if chunks > 1
+            if streamed
             else "questions will appear all at once instead of word by word; a server that "
-            "streams (OpenAI, Ollama, vLLM, LM Studio) fixes that",
+            "streams (OpenAI, Anthropic, Ollama, vLLM, LM Studio) fixes that",
         )
     )
-    checks.append(_structured(text, schema, settings))
+    answer = render("llm_doctor.j2")
+    context = Context()
+    engine.extract(answer, 2, "company_profile", context)
+    try:
+        items = engine.settle(final=True, wait=settings.timeout * 2)
+    except ModelError as exc:
+        return [*checks, Check("extracts", False, "the server refused the request", str(exc))]
+    outcome = _outcome(calls.rows, "extract")
+    method = engine.client.methods[0]
+    if outcome == "ok":
+        detail = f"{len(items)} checked items from a sample answer, via {method}"
+        checks.append(Check("extracts", True, detail))
+    else:
+        checks.append(
+            Check(
+                "extracts",
+                False,
+                f"no usable extraction ({outcome})",
+                "extraction falls back to the offline rules; a larger, instruction-tuned model "
+                "(gpt-4o-mini, claude-haiku, llama3.1:8b-instruct, qwen2.5) usually fixes it",
+            )
+        )
     return checks
 
 
-def _stream(chat: Any, schema: bool) -> tuple[int, str, float]:
-    """Stream the tiny request: (pieces with text, the text, seconds)."""
-    from langchain_core.messages import HumanMessage
-
-    bound = chat.bind(response_format=REPLY_FORMAT) if schema else chat
-    started, pieces, text = time.perf_counter(), 0, ""
-    for chunk in bound.stream([HumanMessage(content=render("llm_doctor.j2"))]):
-        if chunk.text:
-            pieces += 1
-            text += chunk.text
-    return pieces, text, time.perf_counter() - started
+def _outcome(rows: list[dict], purpose: str) -> str:
+    """How the last call for a purpose ended ("ok", or the failure kind)."""
+    ended = [r["outcome"] for r in rows if r["purpose"] == purpose]
+    if "ok" in ended:
+        return "ok"
+    return ended[-1] if ended else "skipped"
 
 
-def _structured(text: str, schema: bool, settings: ModelSettings) -> Check:
-    try:
-        start, end = text.find("{"), text.rfind("}")
-        ok = isinstance(json.loads(text[start : end + 1]).get("answer"), str)
-    except (ValueError, AttributeError):
-        ok = False
-    how = "json_schema" if schema else "JSON asked for in the prompt"
-    if settings.provider in _JSON_SCHEMA_PROVIDERS and not schema:
-        how += " (the server rejected json_schema; icp falls back to tools or JSON mode)"
-    if ok:
-        return Check("structured output", True, f"valid JSON via {how}")
-    return Check(
-        "structured output",
-        False,
-        f"no valid JSON via {how}",
-        "extraction and the synthesis will fall back to the offline rules; a larger, "
-        "instruction-tuned model (gpt-4o-mini, llama3.1:8b-instruct, qwen2.5) usually fixes it",
-    )
-
-
-def _failed(error: BaseException, settings: ModelSettings) -> Check:
-    """The answers check for a call that raised, with a fix for its kind."""
-    if isinstance(error, ModelError):
-        return Check("answers", False, "the server refused the request", str(error))
-    if isinstance(error, Transient):
+def _failed(outcome: str, notices: list[str], settings: ModelSettings) -> Check:
+    """The asks check for a question the model did not write, with a fix for its kind."""
+    detail = notices[-1].removeprefix("model ") if notices else outcome
+    if outcome.startswith("unavailable"):
         where = settings.base_url or "the provider's server"
         fix = (
             f"is the server running and reachable at {where}? Ollama: `ollama serve`, then "
             "--base-url http://localhost:11434/v1; timeouts: `icp config set timeout 120`"
         )
-        return Check("answers", False, str(error), fix)
-    if isinstance(error, Truncated | Refused):
-        return Check("answers", False, str(error), "try another --model")
-    detail = str(error) if isinstance(error, ModelFailure) else repr(error)
-    return Check("answers", False, detail, "try another --model, then `icp doctor` again")
+    elif outcome.startswith("too slow"):
+        fix = (
+            "the model took longer than the deadline to its first word; a faster model, or "
+            "`icp config set first_token_timeout 15`"
+        )
+    elif outcome.startswith("invalid output"):
+        fix = "the reply did not follow the format; try a larger, instruction-tuned --model"
+    else:
+        fix = "try another --model, then `icp doctor` again"
+    return Check("asks", False, detail, fix)
 
 
-def _fix_unconfigured() -> str:
+def _fix_unconfigured(settings: ModelSettings) -> str:
+    keys = " or ".join(key_variables(settings.provider)) or "the provider's credentials"
     return (
-        "set OPENAI_API_KEY, or `icp config set api_key -` (stored owner-only in "
+        f"set {keys}, or `icp config set api_key -` (stored owner-only in "
         f"{config_path()}), or point --base-url at a local server such as Ollama"
     )
 

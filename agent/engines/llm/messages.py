@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
+from agent.interview.contract import Context
 from agent.interview.planner import Action
 from agent.lang.guide import Guide
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Item, Profile
 from agent.prompts import render
-from agent.store.db import Turn
 
-RECENT_TURNS = 4  # the question prompt sees these last turns, never the whole transcript
-TURN_WORDS = 120  # each of them clipped to this many words
-ITEM_WORDS = 16
-SECTION_ITEMS = 4  # items of the current section shown
+TURN_WORDS = 150  # the last answer, clipped to this many words
+EXCHANGE_TURNS = 5  # the current section's last turns shown (the last answer apart)
+EXCHANGE_WORDS = 40  # each of them clipped to this many words
+ASKED_WORDS = 10  # every question asked so far, clipped: the prompt grows slowly
+ITEM_WORDS = 14
 SYNTHESIS_ITEMS = 12  # items per section the synthesis sees
 
 
@@ -29,27 +31,6 @@ def clip(text: str, words: int) -> str:
     return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
 
 
-def statuses(profile: Profile) -> list[str]:
-    """One line per section: status and item counts."""
-    lines = []
-    for key in SECTION_KEYS:
-        section = profile.sections[key]
-        concrete = sum(item.concrete for item in section.items)
-        lines.append(f"{key}: {section.status}, {len(section.items)} items ({concrete} concrete)")
-    return lines
-
-
-def highlights(profile: Profile, words: int = ITEM_WORDS) -> list[str]:
-    """The best item of each section that has one, clipped: the profile in compact form."""
-    lines = []
-    for key in SECTION_KEYS:
-        items = profile.sections[key].items
-        if items:
-            best = max(items, key=lambda item: (item.concrete, -items.index(item)))
-            lines.append(f"{key}: {clip(best.text, words)}")
-    return lines
-
-
 def messages(task: str, tag: str, user: str) -> list[Any]:
     """System and user messages for one call."""
     from langchain_core.messages import HumanMessage, SystemMessage
@@ -57,45 +38,76 @@ def messages(task: str, tag: str, user: str) -> list[Any]:
     return [SystemMessage(content=render("llm_system.j2", task=task, tag=tag)), HumanMessage(user)]
 
 
-def question_messages(
-    action: Action,
-    profile: Profile,
-    guide: Guide,
-    recent: tuple[Turn, ...],
-    minutes_left: float,
-    draft: str,
-) -> list[Any]:
-    """The prompt for wording the planned question (or the closing reflect-back)."""
-    tag = new_tag()
+@dataclass(frozen=True)
+class Move:
+    """One move on the model's menu: its number, the plan's action, and its plain draft."""
+
+    id: str
+    action: Action
+    draft: str
+
+
+def describe(action: Action, guide: Guide) -> dict[str, str]:
+    """A move as the menu shows it: its section's title and what it asks."""
     spec = guide.sections.get(action.section or "")
     facet = ""
     if spec and action.probe.startswith("facet:"):
         facet_id = action.probe.removeprefix("facet:")
         facet = next((f.probe for f in spec.facets if f.id == facet_id), facet_id)
-    items = profile.sections[action.section].items[-SECTION_ITEMS:] if action.section else []
+    what = render(
+        "llm_move.j2", kind=action.kind, probe=action.probe, facet=facet, phrase=action.phrase
+    )
+    return {"section": SECTION_TITLES[action.section] if spec else "", "what": what}
+
+
+def choose_messages(
+    moves: list[Move],
+    profile: Profile,
+    guide: Guide,
+    context: Context,
+    answer: str,
+    follow_up: bool,
+    read: list[str] = (),
+) -> list[Any]:
+    """The prompt of the one call per turn: read the last answer, pick a move, ask it."""
+    tag = new_tag()
+    spec = guide.sections.get(context.section or "")
+    exchange = [t for t in context.exchange if t.kind in ("question", "answer")]
     user = render(
-        "llm_question.j2",
+        "llm_choose.j2",
         tag=tag,
         company=profile.company,
         role=profile.role,
         product=clip(profile.product, 40),
-        minutes_left=minutes_left,
-        statuses=statuses(profile),
-        section={"title": SECTION_TITLES[action.section], "goal": spec.goal} if spec else None,
-        kind=action.kind,
-        probe=action.probe,
-        facet=facet,
-        phrase=action.phrase,
-        items=[clip(item.text, ITEM_WORDS) for item in items],
-        highlights=highlights(profile),
-        recent=[
-            {"speaker": t.speaker, "text": clip(t.text, TURN_WORDS)}
-            for t in recent[-RECENT_TURNS:]
-            if t.kind in ("question", "answer")
+        minutes_left=context.minutes_left,
+        questions_left=context.questions_left,
+        profile=running_summary(profile),
+        asked=[clip(q, ASKED_WORDS) for q in context.asked],
+        section={"title": SECTION_TITLES[spec.key], "goal": spec.goal} if spec else None,
+        exchange=[
+            {"speaker": t.speaker, "text": clip(t.text, EXCHANGE_WORDS)}
+            for t in exchange[-EXCHANGE_TURNS:-1]
         ],
-        draft=draft,
+        answer=clip(answer, TURN_WORDS),
+        read=list(read),
+        moves=[{"id": m.id, **describe(m.action, guide), "draft": m.draft} for m in moves],
+        follow_up=follow_up,
     )
-    return messages("close" if action.kind == "close" else "question", tag, user)
+    return messages("choose", tag, user)
+
+
+def running_summary(profile: Profile) -> list[str]:
+    """One line per section: its status and item count, and its best item, clipped."""
+    lines = []
+    for key in SECTION_KEYS:
+        section = profile.sections[key]
+        line = f"{key}: {section.status}, {len(section.items)} items"
+        if section.items:
+            items = section.items
+            best = max(items, key=lambda item: (item.concrete, -items.index(item)))
+            line += f"; {clip(best.text, ITEM_WORDS)}"
+        lines.append(line)
+    return lines
 
 
 def extract_messages(

@@ -220,3 +220,34 @@ def test_the_interviewer_clarifies_a_question_asked_back(store, engine):
 )
 def test_an_imported_calls_questions_set_the_topic(question, topic):
     assert guess_topic(question, PACK.guide) == topic
+
+
+def test_a_background_engines_item_made_of_a_non_answer_is_dropped(store):
+    from agent.engines.offline import OfflineEngine
+    from agent.interview.contract import Context
+    from agent.interview.pipeline import Pipeline
+    from agent.profile.models import Evidence, Item
+    from agent.store.db import Turn
+
+    class Late(OfflineEngine):
+        background = True
+        job: int | None = None
+
+        @property
+        def pending(self):
+            return self.job
+
+        def extract(self, answer, turn, topic, context):
+            self.job = turn
+            return super().extract(answer, turn, topic, context)
+
+        def settle(self, final=False, wait=None):
+            self.job = None
+            said = [("channels", "Nothing further on that."), ("channels", "Referrals from CPAs")]
+            return [(k, Item(text=q, evidence=[Evidence(turn=4, quote=q)])) for k, q in said]
+
+    pipeline, profile = Pipeline(Late(), PACK), Profile()
+    answer = "Referrals from CPAs. Nothing further on that."
+    pipeline.file(profile, Turn(4, "respondent", answer, "channels", "answer"), "channels", Context())
+    pipeline.settle(profile)
+    assert texts(profile, "channels") == ["Referrals from CPAs."]

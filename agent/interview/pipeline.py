@@ -58,6 +58,8 @@ class Pipeline:
         # The closing answer, the sections it could correct and its items: the engine's late
         # items for it may correct something too.
         self._closing: tuple[Turn, set[str], Found] | None = None
+        # The statements of each answer that answered nothing, until its late items arrive.
+        self._silent: dict[int, list[Span]] = {}
 
     def file(self, profile: Profile, turn: Turn, topic: str | None, context: Context) -> Filed:
         """Extract an answer's items for its topic and merge them into `profile`."""
@@ -68,7 +70,10 @@ class Pipeline:
         if topic == "close":
             self._closing = (turn, had, items)
         changed = merge_answer(profile, items, turn.text, turn.seq, topic, pack, had)
-        act = answer_act(read_answer(turn.text, pack, topic))
+        meanings = read_answer(turn.text, pack, topic)
+        if self.engine.background:
+            self._silent[turn.seq] = [m.span for m in meanings if not m.says]
+        act = answer_act(meanings)
         return Filed(
             turn=turn,
             topic=topic,
@@ -82,7 +87,12 @@ class Pipeline:
     def settle(self, profile: Profile, final: bool = False, wait: float | None = None) -> bool:
         """Merge what the engine extracted in the background; True if the profile changed."""
         pending = self.engine.pending
-        items = self.engine.settle(final, wait)
+        silent = self._silent.pop(pending, []) if pending is not None else []
+        items = [
+            (section, item)
+            for section, item in self.engine.settle(final, wait)
+            if not _only_in(item, silent)  # a model's item made of words that answered nothing
+        ]
         changed = False
         for section, item in items:
             changed = merge(profile, section, item) or changed
@@ -91,6 +101,11 @@ class Pipeline:
             among = floor + items
             note_corrections(profile, items, turn.text, turn.seq, had, self.pack, among)
         return changed
+
+
+def _only_in(item: Item, spans: list[Span]) -> bool:
+    """True when every quote of an item lies inside statements that answered nothing."""
+    return bool(spans) and all(any(ev.quote in s.text for s in spans) for ev in item.evidence)
 
 
 def merge(profile: Profile, section: str, item: Item) -> bool:

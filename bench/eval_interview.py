@@ -51,6 +51,11 @@ def main() -> None:
         type=Path,
         help="a saved --json run: adds its own/any per persona, to compare before and after",
     )
+    parser.add_argument(
+        "--engine-root",
+        type=Path,
+        help="run the interviews from another checkout (scored by this one): a before and after",
+    )
     args = parser.parse_args()
     before = {}
     if args.baseline:
@@ -60,7 +65,11 @@ def main() -> None:
         runs = []
         for seed in range(args.seeds):
             with tempfile.TemporaryDirectory() as home:
-                runs.append(run_persona(path, args.minutes, seed=seed, home=Path(home)))
+                runs.append(
+                    run_persona(
+                        path, args.minutes, seed=seed, home=Path(home), engine_root=args.engine_root
+                    )
+                )
         scores.append(combine(runs))
     if args.json:
         print(json.dumps([s.as_dict() for s in scores], indent=2))

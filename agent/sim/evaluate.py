@@ -274,12 +274,16 @@ def run_persona(
     seed: int = 0,
     home: Path | None = None,
     extra: tuple[str, ...] = (),
+    engine_root: Path | None = None,
 ) -> Score:
-    """Interview a simulated persona through `icp interview --jsonl` and score the result."""
+    """Interview a simulated persona through `icp interview --jsonl` and score the result.
+
+    `engine_root` runs the interview from another checkout (an earlier release, for a before and
+    after), while this one scores it."""
     persona = load_persona(path)
     respondent = SimulatedRespondent(persona, seed=seed)
     env = {**os.environ, **({"ICP_HOME": str(home)} if home else {})}
-    root = Path(__file__).resolve().parent.parent
+    root = engine_root or Path(__file__).resolve().parent.parent
     cmd = [
         sys.executable,
         "-m",

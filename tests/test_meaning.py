@@ -248,6 +248,8 @@ def test_a_background_engines_item_made_of_a_non_answer_is_dropped(store):
 
     pipeline, profile = Pipeline(Late(), PACK), Profile()
     answer = "Referrals from CPAs. Nothing further on that."
-    pipeline.file(profile, Turn(4, "respondent", answer, "channels", "answer"), "channels", Context())
+    pipeline.file(
+        profile, Turn(4, "respondent", answer, "channels", "answer"), "channels", Context()
+    )
     pipeline.settle(profile)
     assert texts(profile, "channels") == ["Referrals from CPAs."]

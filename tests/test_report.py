@@ -299,7 +299,7 @@ def test_pdf_keeps_template_syntax_literal(pdf_text):
 
 def heading_pages(reader) -> dict[str, int]:
     """Each PDF bookmark (one per h1-h3) and the 1-based page it is on, status badges dropped."""
-    badges = tuple(f" {label}" for label in report.STATUS_LABELS.values())
+    badges = tuple(f" {label}" for label in report.status_labels().values())
     pages: dict[str, int] = {}
 
     def walk(items: list) -> None:

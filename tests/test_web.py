@@ -444,6 +444,8 @@ def test_a_downloaded_report_has_the_model_usage_appendix_of_icp_report(tmp_path
     sid = start(c, company="Delta Payables")
     step(c, sid, "answer", answer="We sell accounts-payable automation to CFOs.", seq=1)
     code, events = step(c, sid, "wrap-up", seq=pending(c, sid)["seq"])
+    assert code == 200 and events[-1]["type"] == "question"  # the closing question
+    code, events = step(c, sid, "wrap-up", seq=pending(c, sid)["seq"])
     assert code == 200 and events[-1]["type"] == "done"
     store = Store()
     try:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from agent.joint.merge import Source
 
 GENERIC_MIN = 3  # a term in more items than this (or a tenth of all terms) is generic
-Stance = Literal["says", "targets", "excludes", "credits", "never mentions"]
+Stance = Literal["says", "targets", "excludes", "credits", "never mentions"]  # identifiers: stances
 
 
 class Side(BaseModel):

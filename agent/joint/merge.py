@@ -15,7 +15,7 @@ from agent.store.db import SessionInfo, Store, Turn
 MATCH = 0.5  # similarity from which two respondents' items are taken as the same claim
 _NAME_BONUS = 0.2  # both name the same product, company or tool
 _NUMBER_BONUS = 0.2  # both give the same number
-_STATUS_RANK = {"covered": 3, "vague": 2, "declined": 1, "pending": 0}
+_STATUS_RANK = {"covered": 3, "vague": 2, "declined": 1, "pending": 0}  # identifiers: statuses
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,16 @@ from agent.reading.quantities import find_quantities
 from agent.safety import clean_text
 from agent.store.db import SessionInfo, StaleVersion, Store, now
 
-ACTIONS = ("accept", "reject", "edit", "move", "restore")
+ACTIONS = ("accept", "reject", "edit", "move", "restore")  # identifiers: review actions
 TEAMS = ("sales", "marketing")
 MAX_CHANGES = 100
-LIMITS = {"by": 80, "name": 80, "owner": 80, "text": 1000, "decision": 2000}
+LIMITS = {  # identifiers: field names
+    "by": 80,
+    "name": 80,
+    "owner": 80,
+    "text": 1000,
+    "decision": 2000,
+}
 
 
 class ReviewError(InputError):

@@ -21,6 +21,7 @@ from agent.lang.numbers import NumberWords
 from agent.lang.quoteback import QuoteWords
 from agent.lang.reading import ReadingWords
 from agent.lang.review import ReviewWords
+from agent.lang.summary import SummaryWords
 from agent.lang.ui import UIWords
 from agent.lang.vocabulary import Vocabulary
 from agent.paths import load_yaml, resource
@@ -41,6 +42,7 @@ class Pack(BaseModel):
     clauses: ClauseWords  # clauses, exclusion reasons and trigger timing, for scoring rules
     review: ReviewWords  # the quarterly review's questions
     labels: Labels  # what users see things called
+    summary: SummaryWords  # committee roles, questions for thin sections, persona names
     ui: UIWords  # what the browser pages say
 
 

@@ -213,7 +213,7 @@ class Synthesis(BaseModel):
 
 
 Team = Literal["sales", "marketing"]
-ItemStatus = Literal["accepted", "edited", "moved"]
+ItemStatus = Literal["accepted", "edited", "moved"]  # identifiers: review statuses
 
 
 class ItemReview(BaseModel):

@@ -23,10 +23,12 @@ from agent.reading.sections import DEFINING, STRONG, section_scores
 from agent.reading.statements import Span, find_entities, find_quotes, normalise, split_statements
 from agent.reading.terms import find_terms
 
-Act = Literal[
+Act = Literal[  # identifiers: acts of a statement
     "content", "done", "dont_know", "decline", "opener", "header", "aside", "question_back"
 ]
-NON_ANSWERS = frozenset({"done", "dont_know", "decline", "opener", "header", "aside"})
+NON_ANSWERS = frozenset(  # identifiers: acts
+    {"done", "dont_know", "decline", "opener", "header", "aside"}
+)
 HEADER_WORDS = 6  # a list header is short: "Top three:", "A few things:"
 SHORT_QUESTION = 4  # "Like what?", "Meaning?": a question back however it is worded
 SCOPE_WORDS = 10  # a negation denies at most this many words after it

@@ -15,7 +15,6 @@ from agent.scoring.rules import or_join
 
 AUDIENCES = ("marketing", "sales")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-_CLAUSE_END = re.compile(r"[,;:.!?]|\b(?:with|to|for|by|onto|into)\b", re.IGNORECASE)
 
 
 @cache
@@ -53,6 +52,11 @@ def _replaced() -> re.Pattern[str]:
     return re.compile("|".join(wording()["replaced"]), re.IGNORECASE)
 
 
+@cache
+def _replaced_until() -> re.Pattern[str]:
+    return re.compile(wording()["replaced_until"], re.IGNORECASE)
+
+
 def _named(when: str, text: str) -> list[str]:
     """The tools an entry names: all, only those customers leave (replaced), or the rest."""
     every = names(text)
@@ -60,7 +64,7 @@ def _named(when: str, text: str) -> list[str]:
         return every
     left = []
     for found in _replaced().finditer(text):
-        clause = _CLAUSE_END.split(text[found.end() :], maxsplit=1)[0]
+        clause = _replaced_until().split(text[found.end() :], maxsplit=1)[0]
         left += [name for name in names(clause) if name in every]
     if when == "replaced":
         return list(dict.fromkeys(left))

@@ -24,13 +24,19 @@ from agent.store.db import SessionInfo, Turn
 if TYPE_CHECKING:
     import jinja2
 
-FORMATS: dict[str, str] = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md"}
-STATUS_LABELS = {
-    "covered": "Covered",
-    "vague": "Vague",
-    "pending": "Not covered",
-    "declined": "Declined",
+FORMATS: dict[str, str] = {  # identifiers: file suffixes
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
 }
+
+
+def status_labels() -> dict[str, str]:
+    """A section's status as the report shows it."""
+    from agent.lang import load_pack
+
+    return load_pack().ui.section_status
 
 
 def render(
@@ -160,7 +166,7 @@ def _context(
         "turn_ids": {t.seq for t in turns},
         "answers": sum(t.is_answer for t in turns),
         "date": _date(session.started),
-        "status_labels": STATUS_LABELS,
+        "status_labels": status_labels(),
         "commands": load_pack().ui.events,
         # Rubric, For marketing / For sales, Resolve together, sign-off (issue 6).
         "review": review,

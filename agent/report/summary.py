@@ -3,136 +3,39 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.lang import load_pack
+from agent.lang.summary import SummaryWords
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Evidence, Item, Profile, Section
 
-Confidence = Literal["high", "medium", "low"]
-Role = Literal["feels", "budget", "influences", "blocks", "other"]
+Confidence = Literal["high", "medium", "low"]  # identifiers: confidence levels
+Role = Literal["feels", "budget", "influences", "blocks", "other"]  # identifiers: committee roles
 
-ROLE_TITLES: dict[str, str] = {
-    "feels": "Feels the problem / finds us",
-    "budget": "Signs / owns the budget",
-    "influences": "Influences the decision",
-    "blocks": "Can block",
-    "other": "Other roles mentioned",
-}
 
-# Keyword rules per role, matched case-insensitively on word starts; an item may hold several.
-_ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
-    role: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
-    for role, words in {
-        "feels": [
-            r"feel",
-            r"pain",
-            r"suffer",
-            r"struggl",
-            r"complain",
-            r"frustrat",
-            r"finds? us",
-            r"found us",
-            r"discover",
-            r"first to",
-            r"starts?\b",
-            r"started",
-            r"champion",
-            r"day[- ]to[- ]day",
-            r"hands[- ]on",
-            r"end[- ]users?",
-            r"lives? with",
-            r"owns the problem",
-        ],
-        "budget": [
-            r"budget",
-            r"signs?\b",
-            r"signed",
-            r"signing",
-            r"sign[- ]off",
-            r"approv",
-            r"pays?\b",
-            r"paid",
-            r"economic buyer",
-            r"purchas",
-            r"cheque",
-            r"check ?book",
-            r"final say",
-            r"decision[- ]maker",
-            r"decides?\b",
-            r"owns the (?:money|spend|p&l)",
-            r"spend",
-        ],
-        "influences": [
-            r"influenc",
-            r"recommend",
-            r"evaluat",
-            r"weighs? in",
-            r"opinion",
-            r"consult",
-            r"advis",
-            r"input",
-            r"shortlist",
-            r"trials?\b",
-            r"tests?\b",
-            r"pilot",
-            r"sways?\b",
-            r"has a say",
-            r"reviews? the demo",
-        ],
-        "blocks": [
-            r"block",
-            r"veto",
-            r"kills?\b",
-            r"stall",
-            r"security review",
-            r"legal",
-            r"procurement",
-            r"compliance",
-            r"objects?\b",
-            r"resist",
-            r"gatekeep",
-            r"push(?:es)? back",
-            r"says? no",
-            r"slows? (?:it|things|deals?) down",
-        ],
-    }.items()
-}
+def _words() -> SummaryWords:
+    return load_pack().summary
 
-# What to ask the closed-won data when a section is missing or thin.
-SECTION_QUESTIONS: dict[str, str] = {
-    "company_profile": "Which employee and revenue ranges, industries, regions and growth "
-    "stages do the last 10-20 closed-won deals actually fall in?",
-    "technographics": "Which tools did recent closed-won accounts run at signature, and which "
-    "integration came up in every one of those deals?",
-    "buying_triggers": "What happened in the 90 days before each recent closed-won deal started "
-    "(new executive, funding, audit, migration, renewal)?",
-    "evaluation_criteria": "What did recent winners compare us on, and what did the deals we "
-    "lost to a competitor or to doing nothing turn on?",
-    "objections": "Which objections appear in the notes of won and lost deals, at which stage, "
-    "and which answer preceded the win?",
-    "channels": "What is the first-touch source of recent closed-won accounts, and who "
-    "referred them?",
-    "customer_language": "What exact words do won customers use for the problem and the outcome "
-    "in call recordings, emails and reviews?",
-    "buying_committee": "Who was on the won opportunities' contact roles: who started it, who "
-    "signed, who could have blocked?",
-    "exclusions": "Which company types churned or stalled at one stage in the last year, and "
-    "should they be disqualified outright?",
-    "value_outcomes": "Which outcomes do renewing and expanding accounts report, and how long "
-    "after signature did they first see value?",
-    "sales_cycle": "What are the median cycle length, deal size and discount of recent closed-won "
-    "deals, and which steps did every deal go through?",
-}
 
-_REASONS: dict[str, str] = {
-    "pending": "not covered in the interview",
-    "vague": "stayed vague",
-    "declined": "the respondent declined to answer",
-    "thin": "no concrete example, number or quote",
-}
+class _RoleTitles(Mapping[str, str]):
+    """The committee roles' titles in the default language pack, read on first use."""
+
+    def __getitem__(self, role: str) -> str:
+        return _words().role_titles[role]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_words().role_titles)
+
+    def __len__(self) -> int:
+        return len(_words().role_titles)
+
+
+ROLE_TITLES: Mapping[str, str] = _RoleTitles()
 
 
 class Persona(BaseModel):
@@ -232,38 +135,31 @@ def top(items: list[Item], n: int) -> list[Item]:
     return sorted(items, key=lambda item: not item.concrete)[:n]
 
 
-_LEAD_IN = re.compile(
-    r"^(?:we\s+)?(?:should\s+)?(?:never|don'?t|do not|not|no|avoid|exclude|skip|stay away from|"
-    r"disqualify)\b(?:\s+(?:ever\s+)?(?:target|sell to|go after|pursue|chase|work with|take on|a "
-    r"fit:?|fit:?))?[\s:,-]*",
-    re.IGNORECASE,
-)
+# Where a persona's name ends and its reason starts: a colon, a semicolon, a sentence end, a dash.
 _SPLIT = re.compile(r"\s*(?:[:;]|[.,!?](?=\s|$)|\s[-\u2013\u2014]\s)\s*")
-_BECAUSE = re.compile(r"\s+\b(?:because|since|as they|as it|unless)\b\s*", re.IGNORECASE)
-_BECAUSE_LEAD = re.compile(r"^(?:because|since|as)\s+", re.IGNORECASE)
-_RELATIVE = {"who", "which", "that", "where", "when", "whose"}
-_NO_ARTICLE = {"a", "an", "the", "any", "anyone", "anybody", "all", "every", "those", "no"}
 
 
 def persona(item: Item) -> Persona:
     """Name a negative persona after the start of an exclusion item; the rest is the why."""
+    said = _words().persona
     text = " ".join(item.text.split())
-    core = _LEAD_IN.sub("", text, count=1) or text
+    core = said.lead_in_re.sub("", text, count=1) or text
     parts = _SPLIT.split(core, maxsplit=1)
     if len(parts) == 1:
-        parts = _BECAUSE.split(core, maxsplit=1)
+        parts = said.because_re.split(core, maxsplit=1)
     head = parts[0].strip() or core
-    rest = _BECAUSE_LEAD.sub("", parts[1].strip()) if len(parts) > 1 else ""
+    rest = said.because_lead_re.sub("", parts[1].strip()) if len(parts) > 1 else ""
     words = head.split() or [text]
     if len(words) > 6:
-        cut = next((i for i, w in enumerate(words) if i >= 2 and w.lower() in _RELATIVE), 6)
+        cut = next((i for i, w in enumerate(words) if i >= 2 and w.lower() in said.relative), 6)
         words, tail = words[: min(cut, 6)], words[min(cut, 6) :]
-        rest = rest or re.sub(r"^who\b", "they", " ".join(tail), flags=re.IGNORECASE)
+        who, they = said.who_they
+        rest = rest or re.sub(who, they, " ".join(tail), flags=re.IGNORECASE)
     first = words[0]
     # "The" only before lowercase words or acronyms ("The DSOs"); a capitalised first word may
     # be a brand ("Shopify stores"), so it is kept as typed instead.
-    if first.lower() not in _NO_ARTICLE and (first.islower() or first.rstrip("s").isupper()):
-        name = "The " + " ".join(words)
+    if first.lower() not in said.no_article and (first.islower() or first.rstrip("s").isupper()):
+        name = f"{said.article} " + " ".join(words)
     else:
         name = " ".join([first[:1].upper() + first[1:], *words[1:]])
     why = rest[:1].upper() + rest[1:]
@@ -272,7 +168,7 @@ def persona(item: Item) -> Persona:
 
 def roles(item: Item) -> list[str]:
     """The roles an item's text talks about, or ["other"]."""
-    found = [role for role, pattern in _ROLE_PATTERNS.items() if pattern.search(item.text)]
+    found = [role for role, pattern in _words().role_patterns.items() if pattern.search(item.text)]
     return found or ["other"]
 
 
@@ -319,12 +215,14 @@ def open_questions(profile: Profile) -> list[OpenQuestion]:
         title = SECTION_TITLES[key]
         reason = None
         if section.status in ("pending", "vague", "declined"):
-            reason = _REASONS[section.status]
+            reason = _words().reasons[section.status]
         elif not any(item.concrete for item in section.items):
-            reason = _REASONS["thin"] if section.items else _REASONS["pending"]
+            reason = _words().reasons["thin" if section.items else "pending"]
         if reason:
             out.append(
-                OpenQuestion(key=key, title=title, reason=reason, text=SECTION_QUESTIONS[key])
+                OpenQuestion(
+                    key=key, title=title, reason=reason, text=_words().section_questions[key]
+                )
             )
         for note in section.notes:
             out.append(

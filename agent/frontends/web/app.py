@@ -29,11 +29,11 @@ from agent.frontends.web.auth import BY_HEADER, FORM_FIELD, TokenGuard, form_tok
 from agent.frontends.web.sessions import IDLE_SECONDS, Interviews
 from agent.frontends.web.undo import undo_wrap_up
 from agent.frontends.web.views import (
-    ROLE_TITLES,
     chat_context,
     derived_context,
     download_name,
     labels,
+    role_titles,
     session_row,
     status_json,
     step_json,
@@ -53,7 +53,7 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_DRAFT_CHARS = 100_000  # a draft may be over the answer limit: it is the typist's text
 STARTS_KEPT = 256  # recent Start clicks remembered, so a double click starts one interview
 SID = re.compile(r"[0-9a-f]{8}")
-REPORT_TYPES = {
+REPORT_TYPES = {  # identifiers: report formats and their media types
     "pdf": "application/pdf",
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
@@ -111,7 +111,7 @@ def create_app(
         lstrip_blocks=True,
     )
     env.globals.update(
-        roles=ROLE_TITLES,
+        roles=role_titles(),
         progress_labels=labels(),
         max_chars=MAX_ANSWER_CHARS,
         form_token=form_token(token),
@@ -150,7 +150,7 @@ def create_app(
             minutes = float(form.get("minutes", "30"))
         except ValueError:
             minutes = 0
-        if role not in ROLE_TITLES or not 1 <= minutes <= 240:
+        if role not in role_titles() or not 1 <= minutes <= 240:
             error = "Pick a role from the list and a time between 1 and 240 minutes."
             return await asyncio.to_thread(sessions_page, request, error, 400)
         key = form.get("start_key", "")[:64]

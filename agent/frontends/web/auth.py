@@ -25,7 +25,7 @@ STALE_TOKEN = (
     "ends in ?token=...): everything saved is still there. Copy any text you typed first."
 )
 # No inline script or style: even text that escaped escaping could not run.
-SECURITY_HEADERS = {
+SECURITY_HEADERS = {  # identifiers: HTTP header names and values
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"

@@ -15,13 +15,6 @@ from agent.report.bundle import load_bundle
 from agent.report.summary import summarize
 from agent.store.db import SessionInfo, Store, Turn
 
-TOPIC_TITLES = {**SECTION_TITLES, "intro": "Getting started", "close": "Wrapping up"}
-ROLE_TITLES = {"founder": "Founder", "sales": "Sales", "marketing": "Marketing", "cs": "CS"}
-STATUS_TITLES = {
-    "active": "In progress",
-    "interrupted": "Paused",
-    "complete": "Complete",
-}
 PACE_AFTER = 2  # answers before the observed pace replaces the guide's minutes per question
 
 
@@ -37,7 +30,13 @@ def commands() -> dict[str, str]:
 
 def topic_title(topic: str | None) -> str:
     """A section key, `intro` or `close` as a heading."""
-    return TOPIC_TITLES.get(topic or "", (topic or "").replace("_", " ").capitalize())
+    titles = {**SECTION_TITLES, **load_pack().ui.topics}
+    return titles.get(topic or "", (topic or "").replace("_", " ").capitalize())
+
+
+def role_titles() -> dict[str, str]:
+    """Who answers, as the pages name them: founder, sales, marketing, cs."""
+    return load_pack().ui.roles
 
 
 def question_json(question: Question) -> dict:
@@ -248,11 +247,11 @@ def session_row(info: SessionInfo) -> dict:
     return {
         "id": info.id,
         "company": info.company,
-        "role": ROLE_TITLES.get(info.role, info.role),
+        "role": role_titles().get(info.role, info.role),
         "started": info.started[:16].replace("T", " "),
         "turns": info.turns,
         "status": info.status,
-        "status_title": STATUS_TITLES.get(info.status, info.status),
+        "status_title": load_pack().ui.session_status.get(info.status, info.status),
         "minutes": info.minutes,
         "reviewable": info.status == "complete",
     }

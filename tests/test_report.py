@@ -759,3 +759,19 @@ def test_pdf_has_one_rubric_page_with_the_models_additions(with_model, tmp_path)
     (page,) = [p for p in pages if p.startswith("Scoring rubric")]
     assert page.count(LABEL) == 2 and all(text in page for text in ONLY_MODEL)
     assert "Employees 40-250" in page and "Disqualifiers: out whatever the score" in page
+
+
+def test_for_teams_acts_only_on_usable_items():
+    from agent.report.playbook import for_teams
+
+    def item(text: str, **flags) -> Item:
+        return Item(text=text, evidence=[Evidence(turn=2, quote=text)], **flags)
+
+    profile = Profile()
+    kept = item("Controllers meet in the Controllers Club Slack.")
+    doubt = item("Maybe the Finance Leaders podcast.", certain=False)
+    gone = item("Trade shows like SaaStr.", retracted=True)
+    profile.sections["channels"].items = [doubt, gone, kept]
+    lines = " ".join(line for team in for_teams(profile)["channels"].values() for line in team)
+    assert "Controllers Club" in lines
+    assert "Finance Leaders" not in lines and "SaaStr" not in lines

@@ -112,5 +112,7 @@ def section_lists(key: str, items: list[Item]) -> dict[str, list[str]]:
 
 
 def for_teams(profile: Profile) -> dict[str, dict[str, list[str]]]:
-    """Section key -> {"marketing": [...], "sales": [...]}, derived from the items alone."""
-    return {key: section_lists(key, profile.sections[key].items) for key in SECTION_KEYS}
+    """Section key -> {"marketing": [...], "sales": [...]}, derived from the usable items alone
+    (a doubtful or retracted item never becomes an action)."""
+    usable = profile.usable()
+    return {key: section_lists(key, usable.sections[key].items) for key in SECTION_KEYS}

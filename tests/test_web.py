@@ -336,6 +336,7 @@ def test_a_new_server_resumes_where_the_interview_stopped():
     q = pending(c, sid)
     step(c, sid, "answer", answer="Mid-market companies, 200 to 1,000 employees.", seq=q["seq"])
     waiting = pending(c, sid)
+    close(c)  # the old server stops (Ctrl-C): it lets go of the interview
     again = client()  # a restarted server: a new app, nothing in memory
     page = again.get(f"/s/{sid}").text
     assert "Mid-market companies, 200 to 1,000 employees." in page

@@ -36,6 +36,8 @@ class Recovery:
     def resume(cls, store: Store, engine: Engine, sid: str, guide: Guide | None = None) -> Self:
         """Continue a session where it stopped, processing an answer a crash left unprocessed."""
         session = store.session(sid)
+        if session.status != "complete":
+            store.claim(session.id)  # one writer: a second one gets "open elsewhere" now
         record = store.last_step(session.id)
         turns = store.turns(session.id)
         guide = guide or load_guide()

@@ -29,6 +29,7 @@ from agent.reading.statements import (
     read_statement,
     split_statements,
 )
+from agent.safety import clean_name, clean_strings, clean_text
 
 QUESTION_TOKENS = 160
 EXTRACT_TOKENS = 1500
@@ -95,7 +96,7 @@ class LLMEngine:
         )
         try:
             text = self.client.stream_text(
-                prompt, context.on_token, "question", QUESTION_TOKENS, _after(context)
+                prompt, _cleaned(context.on_token), "question", QUESTION_TOKENS, _after(context)
             )
             wording = _wording(action, text, draft)
         except ModelFailure as exc:
@@ -218,11 +219,11 @@ class LLMEngine:
         )
         grounded = bool(quantities or find_entities(joined) or judged)
         return Item(
-            text=clip(" ".join(new.text.split()), 60),
+            text=clip(" ".join(clean_text(new.text).split()), 60),
             evidence=[Evidence(turn=turn, quote=q) for q in quotes],
             concrete=new.concrete and (grounded or new.section == "customer_language"),
             quantities=quantities,
-            said_by=clip(new.said_by.strip(), 8),
+            said_by=clip(clean_name(new.said_by), 8),
             source="llm",
         )
 
@@ -243,6 +244,7 @@ class LLMEngine:
         except ModelError:
             self.flush()
             raise
+        out = Synthesis.model_validate(clean_strings(out.model_dump()))  # model text: cleaned
         result, dropped = out.grounded(set(refs))
         self.flush(kept=result.size(), dropped=dropped, purpose="synthesis")
         return result
@@ -270,7 +272,7 @@ class LLMEngine:
 
 def _wording(action: Action, text: str, draft: Wording) -> Wording:
     """The model's text as a Wording; a closing reply is split into summary and question."""
-    text = text.strip()
+    text = clean_text(text)  # model output is untrusted: no escape sequences reach a terminal
     preface = draft.preface
     if action.kind == "close":
         head, sep, tail = text.rpartition("\n\n")
@@ -286,5 +288,13 @@ def _after(context: Context) -> int | None:
     return context.recent[-1].seq if context.recent else 0
 
 
+def _cleaned(sink: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """The front end's token sink, given each streamed piece without control characters (an
+    escape sequence split across pieces loses its ESC all the same)."""
+    if sink is None:
+        return None
+    return lambda piece: sink(clean_text(piece, strip=False))
+
+
 def _stderr(message: str) -> None:
-    print(f"icp: notice: {message}", file=sys.stderr, flush=True)
+    print(f"icp: notice: {clean_name(message)}", file=sys.stderr, flush=True)

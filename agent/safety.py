@@ -51,6 +51,17 @@ def clean_name(text: str) -> str:
     return " ".join(clean_text(text).translate(_DROP_ZERO_WIDTH).split())
 
 
+def clean_strings(value: Any) -> Any:
+    """Every string in a JSON-like value (dicts, lists) through `clean_text`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {key: clean_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_strings(item) for item in value]
+    return value
+
+
 def csv_cell(value: Any) -> Any:
     """A value safe for a CSV cell a spreadsheet will open: text that would start a formula is
     prefixed with an apostrophe, which spreadsheets show as text; numbers pass unchanged."""

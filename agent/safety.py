@@ -32,16 +32,17 @@ class Hostile(ValueError):
     """Input a parser refuses: a non-finite or huge number, or nesting too deep."""
 
 
+# C0 controls but newline and tab, DEL and the C1 controls (U+0080-U+009F: "\x9b" is CSI).
+_CONTROLS = dict.fromkeys(c for c in range(0xA0) if c < 32 and chr(c) not in "\n\t" or c >= 0x7F)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str, strip: bool = True) -> str:
     """Text without control characters (keeping newlines and tabs), surrounding whitespace
     removed (unless `strip` is false: a streamed piece keeps its spaces); a lone surrogate (a
     JSON escape like "\\ud800", which UTF-8 cannot hold) becomes U+FFFD. Escape sequences
     lose their ESC, so "\\x1b]0;title" prints as harmless text."""
-    cleaned = "".join(
-        "\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch
-        for ch in text
-        if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
-    )
+    cleaned = _SURROGATE.sub("\ufffd", text.translate(_CONTROLS))
     return cleaned.strip() if strip else cleaned
 
 

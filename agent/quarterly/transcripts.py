@@ -152,8 +152,9 @@ def parse_text_of(text: str, name: str, digest: str, fmt: str | None = None) -> 
     if fmt not in FORMATS:
         raise InputError(f"unknown transcript format {fmt!r}; use one of: {', '.join(FORMATS)}")
     notes: list[tuple[str, int, str]] = []
+    lines = [clean_text(line, strip=False) for line in text.splitlines()]  # untrusted
     try:
-        found = _PARSERS[fmt](text.splitlines(), notes)
+        found = _PARSERS[fmt](lines, notes)
     except _Bad as exc:
         raise InputError(f"{name}, line {exc.line}: {exc.why}") from None
     if fmt in ("vtt", "srt", "jsonl"):

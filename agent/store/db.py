@@ -777,9 +777,8 @@ def storage_error(exc: BaseException, path: Path, opening: bool = False) -> Stor
         return StoreError(_read_only_message(path))
     if code == _SQLITE_IOERR:
         return StoreError(
-            f"a disk error while reading or writing {path} ({exc}); that alone does not mean "
-            "the database is damaged: check the disk (or network drive it is on), then try "
-            "again"
+            f"a disk error while reading or writing {path} ({exc}); the database itself may "
+            "well be fine: check the disk (or the network drive it is on), then try again"
         )
     return StoreError(_damaged_message(path, exc, opening))
 

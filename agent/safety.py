@@ -33,7 +33,7 @@ class Hostile(ValueError):
 
 
 # C0 controls but newline and tab, DEL and the C1 controls (U+0080-U+009F: "\x9b" is CSI).
-_CONTROLS = dict.fromkeys(c for c in range(0xA0) if c < 32 and chr(c) not in "\n\t" or c >= 0x7F)
+_CONTROLS = dict.fromkeys(c for c in range(0xA0) if (c < 32 and chr(c) not in "\n\t") or c >= 0x7F)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -125,12 +125,16 @@ def read_transcript(path: Path, fmt: str | None = None) -> Transcript:
 
 
 def _too_big(path: Path, size: int, known: bool = True) -> str:
-    what = f"is {size / 2**20:.1f} MB" if known else "is over"
-    return (
-        f"{path} {what} {'' if known else f'{MAX_BYTES // 2**20} MB '}"
-        f"({'the limit is ' if known else ''}{MAX_BYTES // 2**20} MB, about 80 hours of talk"
-        f"{'' if known else ', the limit'}); split it into parts and import them together"
+    what = (
+        f"is {_size(size)} (the limit is {_size(MAX_BYTES)})"
+        if known
+        else (f"is over the limit of {_size(MAX_BYTES)}")
     )
+    return f"{path} {what}; split it into parts and import them together"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f}".removesuffix(".0") + " MB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def parse_bytes(data: bytes, name: str, fmt: str | None = None) -> Transcript:

@@ -130,7 +130,9 @@ def check_yaml(text: str) -> None:
     import yaml
     from yaml import tokens
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # The pure-Python scanner: libyaml's reads ahead and stops at 1,000 levels with a syntax
+    # error, which would leave the document to the (recursive) loader.
+    loader = yaml.SafeLoader
     opening = (
         tokens.BlockMappingStartToken,
         tokens.BlockSequenceStartToken,

@@ -258,7 +258,10 @@ class Store:
     def _connect_read_only(self, why: StoreError) -> sqlite3.Connection:
         """Open a database icp may not write (a read-only or full disk, no permission to create
         the -wal and -shm files): reading commands work, a write gets `why`."""
-        for flags in ("mode=ro", "immutable=1"):
+        wal = Path(f"{self.path}-wal")
+        unsaved = wal.exists() and wal.stat().st_size > 0
+        # immutable=1 reads the database file alone: only when no log holds newer commits.
+        for flags in ("mode=ro",) if unsaved else ("mode=ro", "immutable=1"):
             try:
                 db = sqlite3.connect(
                     f"file:{quote(str(self.path))}?{flags}", uri=True, factory=_Connection

@@ -322,7 +322,9 @@ class Store:
             if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
                 with contextlib.suppress(sqlite3.Error):
                     self.db.execute("ROLLBACK")
-            error = storage_error(exc, self.path)
+            error = (
+                storage_error(exc, self.path) if isinstance(exc, sqlite3.DatabaseError) else None
+            )
             if error is None:
                 raise
             raise error from None
@@ -749,6 +751,8 @@ def _storable(parameters: tuple | list) -> tuple | list:
 
 def damaged(exc: BaseException) -> StoreError | None:
     """An SQLite error raised after the database opened, as the one-line error to show."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None  # an OSError here is about some other file: not the database's to name
     return storage_error(exc, icp_home() / DB_NAME)
 
 

@@ -20,6 +20,7 @@ from agent.errors import NotFound, SessionBusy, StoreError
 from agent.files import sweep
 from agent.paths import icp_home, private_dir, private_file
 from agent.safety import clean_name
+from agent.store.lock import SUPPORTED as LOCKS_SUPPORTED
 from agent.store.lock import SessionLock, holder
 
 DB_NAME = "icp.db"
@@ -414,7 +415,7 @@ class Store:
 
     def _live(self, info: SessionInfo) -> SessionInfo:
         """An `active` session nobody is writing (its process was killed) is interrupted."""
-        if info.status == "active" and not self.owned(info.id):
+        if info.status == "active" and LOCKS_SUPPORTED and not self.owned(info.id):
             return replace(info, status="interrupted")
         return info
 

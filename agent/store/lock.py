@@ -24,6 +24,8 @@ try:
 except ImportError:  # Windows: no advisory locks; every claim succeeds (see README)
     fcntl = None  # type: ignore[assignment]
 
+SUPPORTED = fcntl is not None  # where a lock nobody holds tells that its writer is gone
+
 
 class SessionLock:
     """The lock on one session, taken without waiting; `release` lets it go."""

@@ -22,16 +22,22 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ICPError as exc:
-            click.echo(f"icp: error: {exc}", err=True)
-            sys.exit(1)
+            _fail(exc)
         except Exception as exc:
             from agent.store.db import damaged
 
             error = damaged(exc)  # a database that breaks mid-command (a bad page, a bad row)
             if error is None:
                 raise
-            click.echo(f"icp: error: {error}", err=True)
-            sys.exit(1)
+            _fail(error)
+
+
+def _fail(exc: Exception) -> None:
+    """One line on stderr, exit code 1; names and texts in the message are shown harmless."""
+    from agent.safety import clean_name
+
+    click.echo(f"icp: error: {clean_name(str(exc))}", err=True)
+    sys.exit(1)
 
 
 def _store():
@@ -157,7 +163,13 @@ def resume(
     def make(started_with: str):
         return _engine(engine or started_with, model, base_url)
 
-    _run(Interview.reopen(_store(), session_id, make), jsonl)
+    try:
+        interview = Interview.reopen(_store(), session_id, make)
+    except ICPError as exc:
+        if jsonl:  # a harness reads stdout: the error is a protocol line too
+            click.echo(json.dumps({"type": "error", "message": str(exc)}, ensure_ascii=False))
+        raise
+    _run(interview, jsonl)
 
 
 def _run(session, jsonl: bool) -> None:
@@ -178,6 +190,7 @@ def _run(session, jsonl: bool) -> None:
 def sessions(as_json: bool) -> None:
     """List interviews: id, company, role, started, turns, status, model cost."""
     from agent.engines.llm.usage import format_cost, session_rows
+    from agent.safety import clean_name
 
     rows = session_rows(_store())
     if as_json:
@@ -191,7 +204,7 @@ def sessions(as_json: bool) -> None:
     )
     click.echo(header)
     for r in rows:
-        company = (r["company"] or "-")[:22]
+        company = (clean_name(r["company"]) or "-")[:22]
         started = r["started"][:16].replace("T", " ")
         click.echo(
             f"{r['id']:<10} {company:<22} {r['role'] or '-':<10} {started:<20}"
@@ -217,7 +230,8 @@ def sessions(as_json: bool) -> None:
     metavar="OLD",
     help="Add 'What changed since the last review' against OLD (ID or ID@VERSION).",
 )
-def report(session_id: str, out: Path, version: int | None, since: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace --out even if it is read-only.")
+def report(session_id: str, out: Path, version: int | None, since: str | None, force: bool) -> None:
     """Write the ICP report as PDF, HTML or Markdown (by the file's suffix)."""
     from agent.report.bundle import load_bundle
     from agent.report.render import write_report
@@ -230,7 +244,7 @@ def report(session_id: str, out: Path, version: int | None, since: str | None) -
 
         drift = drifts.since(store, since, bundle.session, bundle.profile)
     path = write_report(
-        bundle.profile, bundle.session, bundle.turns, out, bundle.usage, drift=drift
+        bundle.profile, bundle.session, bundle.turns, out, bundle.usage, drift=drift, force=force
     )
     click.echo(str(path))
 
@@ -279,6 +293,7 @@ def schema() -> None:
     help="Interview engine.",
 )
 @_model_options
+@click.option("--force", is_flag=True, help="Replace --out even if it is read-only.")
 def demo(
     out: Path | None,
     persona: Path | None,
@@ -287,6 +302,7 @@ def demo(
     engine: str,
     model: str | None,
     base_url: str | None,
+    force: bool,
 ) -> None:
     """Run a complete interview with a sample respondent and write the PDF report."""
     from agent.report.bundle import load_bundle
@@ -297,6 +313,10 @@ def demo(
         if not quiet:
             click.echo(f"\n[{topic}] {question}\n  > {answer}", err=True)
 
+    if out is not None and not force:
+        from agent.files import refuse_read_only
+
+        refuse_read_only(out)  # before the interview, not after it
     store = _store()
     session = run_demo(store, _engine(engine, model, base_url), persona, minutes, show)
     bundle = load_bundle(store, session.session.id)
@@ -306,6 +326,7 @@ def demo(
         bundle.turns,
         out or Path(f"icp-demo-{session.session.id}.pdf"),
         bundle.usage,
+        force=force,
     )
     click.echo(f"\nInterview {session.session.id}: {session.state.questions} questions.", err=True)
     click.echo(str(path))
@@ -474,7 +495,7 @@ def import_(
     from agent.quarterly.importer import import_files, speakers_line
 
     def choose(transcript) -> list[str]:
-        names = list(transcript.speakers())
+        names = list(transcript.speakers())  # cleaned when the file was read
         click.echo(f"{transcript.name}: speakers {speakers_line(transcript)}", err=True)
         for number, name in enumerate(names, 1):
             click.echo(f"  {number}) {name}", err=True)
@@ -489,15 +510,20 @@ def import_(
         ]
 
     interactive = sys.stdin.isatty() and not respondent
-    done = import_files(
-        _store(),
-        list(files),
-        _engine(engine or default_engine(), model, base_url),
-        respondent=respondent,
-        company=company,
-        force=force,
-        choose=choose if interactive else None,
-    )
+    with _Progress("Extracting answers") as progress:
+        done = import_files(
+            _store(),
+            list(files),
+            _engine(engine or default_engine(), model, base_url),
+            respondent=respondent,
+            company=company,
+            force=force,
+            choose=choose if interactive else None,
+            progress=progress,
+        )
+    for d in done:
+        for warning in d.transcript.warnings:
+            click.echo(f"icp: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps([d.as_dict() for d in done], indent=2, ensure_ascii=False))
         return
@@ -506,6 +532,26 @@ def import_(
             f"{d.session.id}  {d.path}  {d.transcript.format}, {len(d.transcript.utterances)}"
             f" turns, respondent {', '.join(d.respondent)}, {d.items} items"
         )
+
+
+class _Progress:
+    """A progress bar on stderr that appears only when the work reports progress."""
+
+    def __init__(self, label: str):
+        self.label, self.bar = label, None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+            self.bar = bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 @main.command()
@@ -677,10 +723,12 @@ def doctor(model: str | None, base_url: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(doctor_json(checks), indent=2))
     else:
-        for c in checks:
-            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<18} {c.detail}")
+        from agent.safety import clean_name
+
+        for c in checks:  # a detail may quote the server's own words: shown harmless
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<18} {clean_name(c.detail)}")
             if c.fix:
-                click.echo(f"     {'fix':<18} {c.fix}")
+                click.echo(f"     {'fix':<18} {clean_name(c.fix)}")
     if not all(c.ok for c in checks):
         sys.exit(1)
 

@@ -19,3 +19,7 @@ class InputError(ICPError):
 
 class RenderError(ICPError):
     """A report or export could not be written."""
+
+
+class SessionBusy(ICPError):
+    """Another process (or browser tab's server) is writing this interview right now."""

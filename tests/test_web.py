@@ -353,6 +353,7 @@ def test_a_new_server_resumes_where_the_interview_stopped():
     q = pending(c, sid)
     step(c, sid, "answer", answer="Mid-market companies, 200 to 1,000 employees.", seq=q["seq"])
     waiting = pending(c, sid)
+    close(c)  # the old server stops (Ctrl-C): it lets go of the interview
     again = client()  # a restarted server: a new app, nothing in memory
     page = again.get(f"/s/{sid}").text
     assert "Mid-market companies, 200 to 1,000 employees." in page
@@ -673,14 +674,15 @@ def test_a_draft_is_kept_on_the_server_until_its_question_is_answered():
     c = client()
     sid = start(c)
     assert c.put(f"/api/s/{sid}/draft", json={"seq": 1, "text": "We sell <AP> autom"}).is_success
-    again = client()  # another browser, or the server on a new port
+    close(c)  # the server stops and starts again, on a new port
+    again = client()
     assert "We sell &lt;AP&gt; autom</textarea>" in again.get(f"/s/{sid}").text
-    step(c, sid, "skip", seq=1)  # a skip keeps the text: it is not an answer
+    step(again, sid, "skip", seq=1)  # a skip keeps the text: it is not an answer
     assert "We sell &lt;AP&gt; autom</textarea>" in again.get(f"/s/{sid}").text
-    q = pending(c, sid)
-    step(c, sid, "answer", answer="We sell AP automation.", seq=q["seq"])
+    q = pending(again, sid)
+    step(again, sid, "answer", answer="We sell AP automation.", seq=q["seq"])
     assert "autom</textarea>" not in again.get(f"/s/{sid}").text
-    assert c.put(f"/api/s/{sid}/draft", json={"text": "x"}).status_code == 400
+    assert again.put(f"/api/s/{sid}/draft", json={"text": "x"}).status_code == 400
 
 
 def test_wrap_up_can_be_undone_until_the_closing_answer():
@@ -703,6 +705,7 @@ def test_wrap_up_can_be_undone_until_the_closing_answer():
     back = r.json()["question"]
     assert back["text"] == before["text"] and back["topic"] == before["topic"]
     assert back["seq"] > closing["seq"] and not r.json()["can_undo"]
+    close(c)
     again = client()  # a restart resumes at the question asked again
     assert pending(again, sid)["seq"] == back["seq"]
     page = again.get(f"/s/{sid}").text

@@ -6,8 +6,9 @@ import json
 import sys
 from typing import BinaryIO, TextIO
 
-from agent.errors import InputError
+from agent.errors import ICPError, InputError
 from agent.interview.loop import EmptyAnswer, Interview
+from agent.safety import Hostile, load_json
 
 
 def _emit(out: TextIO, obj: dict) -> None:
@@ -22,10 +23,12 @@ def parse_line(raw: bytes, number: int) -> dict:
     except UnicodeDecodeError as exc:
         raise InputError(f"input line {number} is not valid UTF-8 (byte {exc.start})") from None
     try:
-        obj = json.loads(text)
+        obj = load_json(text)
     except json.JSONDecodeError as exc:
         why = f"{exc.msg.removesuffix(' at')}, column {exc.colno}"
         raise InputError(f"input line {number} is not valid JSON ({why})") from None
+    except Hostile as exc:
+        raise InputError(f"input line {number} is refused: {exc}") from None
     if not isinstance(obj, dict):
         raise InputError(f'input line {number} must be a JSON object like {{"answer": "..."}}')
     return obj
@@ -74,5 +77,8 @@ def run_jsonl(interview: Interview, inp: BinaryIO | None = None, out: TextIO = s
             _emit(out, {"type": "error", "message": str(exc)})
         except InputError as exc:
             _emit(out, {"type": "error", "message": str(exc)})
+        except ICPError as exc:  # a full disk, another writer: the run ends, and says why
+            _emit(out, {"type": "error", "message": str(exc)})
+            raise
     _emit(out, {"type": "done", "session": interview.session.id, "complete": True})
     return True

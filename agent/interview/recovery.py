@@ -30,6 +30,8 @@ class Recovery:
         session = store.session(sid)
         cls._resumable(session)
         strategy = strategy_for(session)
+        if session.status != "complete":
+            store.claim(session.id)  # one writer: a second one gets "open elsewhere" now
         record = store.last_step(session.id)
         if record is None:  # killed inside start(): nothing was asked yet
             profile = strategy.start_profile(store, session)

@@ -12,10 +12,14 @@ from agent.interview.contract import Engine
 from agent.interview.planner import State
 from agent.lang import DEFAULT, load_pack
 from agent.quarterly.reextract import guide_hash, reextract
-from agent.quarterly.transcripts import Transcript, read_transcript
+from agent.quarterly.transcripts import Transcript, read_transcript, seconds
+from agent.safety import clean_name
 from agent.store.db import SessionInfo, Store, Turn, now
 
 Chooser = Callable[[Transcript], list[str]]
+Progress = Callable[[int, int], None]  # (answers extracted, answers in all)
+PROGRESS_CHARS = 200_000  # imports with more text than this report progress
+WORDS_PER_MINUTE = 150  # speaking pace, for the length of a call without usable timestamps
 
 
 class DuplicateImport(ICPError):
@@ -43,6 +47,7 @@ class Imported:
             "respondent": self.respondent,
             "turns": len(self.transcript.utterances),
             "items": self.items,
+            "warnings": list(self.transcript.warnings),
         }
 
 
@@ -57,6 +62,7 @@ def respondent_side(
 ) -> list[str]:
     """The speaker labels that are the respondent: by --respondent, else asked, else an error."""
     speakers = list(transcript.speakers())
+    wanted = tuple(clean_name(w) for w in wanted)
     if wanted:
         by_fold = {name.casefold(): name for name in speakers}
         missing = [w for w in wanted if w.casefold() not in by_fold]
@@ -87,8 +93,14 @@ def import_files(
     force: bool = False,
     choose: Chooser | None = None,
     lang: str = DEFAULT,
+    progress: Progress | None = None,
 ) -> list[Imported]:
-    """Read every file first (so a bad one imports nothing), then store each in one transaction."""
+    """Read every file, extract every profile, then store them all in one transaction: a bad
+    file, a failed extraction or a failed write imports nothing, so a re-run starts clean.
+
+    `progress(done, total)` hears of each answer extracted when the files hold more than
+    PROGRESS_CHARS characters of text.
+    """
     load_pack(lang)  # an unknown language fails before anything is read
     read = [(Path(p), read_transcript(Path(p))) for p in paths]
     seen: dict[str, Path] = {}
@@ -107,22 +119,50 @@ def import_files(
             raise DuplicateImport(f"{path} and {seen[transcript.sha256]} are the same file")
         seen[transcript.sha256] = path
     sides = [respondent_side(t, respondent, choose) for _, t in read]
-    return [
-        _store_one(store, path, transcript, side, company, engine, lang)
+    answered = _counter(read, sides, progress)
+    prepared = [
+        _prepare(path, transcript, side, company, engine, lang, answered)
         for (path, transcript), side in zip(read, sides, strict=True)
+    ]
+    infos = store.save_imports([payload for payload, _ in prepared])
+    return [
+        Imported(path, info, transcript, side, items)
+        for (path, transcript), side, info, (_, items) in zip(
+            read, sides, infos, prepared, strict=True
+        )
     ]
 
 
-def _store_one(
-    store: Store,
+def _counter(
+    read: list[tuple[Path, Transcript]], sides: list[list[str]], progress: Progress | None
+) -> Callable[[], None] | None:
+    """A callback counting answers into `progress`, when the import is large enough to show."""
+    chars = sum(len(u.text) for _, t in read for u in t.utterances)
+    if progress is None or chars <= PROGRESS_CHARS:
+        return None
+    total = sum(
+        u.speaker in side for (_, t), side in zip(read, sides, strict=True) for u in t.utterances
+    )
+    done = 0
+
+    def answered() -> None:
+        nonlocal done
+        done = min(total, done + 1)
+        progress(done, total)
+
+    return answered
+
+
+def _prepare(
     path: Path,
     transcript: Transcript,
     side: list[str],
     company: str,
     engine: Engine,
     lang: str,
-) -> Imported:
-    """Extract in memory, then write session, turns, sources and profile in one transaction."""
+    answered: Callable[[], None] | None,
+) -> tuple[tuple, int]:
+    """Extract in memory: what `Store.save_imports` stores for one file, and its item count."""
     sid = secrets.token_hex(4)
     session = SessionInfo(
         id=sid,
@@ -145,7 +185,7 @@ def _store_one(
         kind = "answer" if speaker == "respondent" else "question"
         rows.append((speaker, u.text, None, kind, u.speaker, u.line, u.start, u.end))
         turns.append(Turn(seq, speaker, u.text, None, kind))
-    profile = reextract(session, turns, engine)
+    profile = reextract(session, turns, engine, answered=answered)
     profile.version = 1
     meta = {"kind": "import", "engine": engine.name, "guide": guide_hash()}
     source = {
@@ -156,18 +196,16 @@ def _store_one(
         "speakers": transcript.speakers(),
     }
     state = State(phase="done").model_dump(mode="json")  # nothing to resume
-    info = store.save_import(session, rows, source, (profile.model_dump(mode="json"), state, meta))
-    return Imported(path, info, transcript, side, len(profile.all_items()))
+    payload = (session, rows, source, (profile.model_dump(mode="json"), state, meta))
+    return payload, len(profile.all_items())
 
 
 def _minutes(transcript: Transcript) -> float:
-    """The call's length from its timestamps, or 0 when the file has none."""
-    times = [u.end or u.start for u in transcript.utterances if (u.end or u.start)]
-    if not times:
-        return 0.0
-    try:
-        parts = [float(x) for x in times[-1].split(":")]
-    except ValueError:
-        return 0.0
-    seconds = sum(value * 60**i for i, value in enumerate(reversed(parts)))
-    return round(seconds / 60, 1)
+    """The call's length: its latest usable timestamp, else its words at a speaking pace;
+    never 0 and never infinite, whatever the timestamps say."""
+    stamps = [seconds(t) for u in transcript.utterances for t in (u.start, u.end)]
+    latest = max((s for s in stamps if s is not None), default=0.0)
+    if latest > 0:
+        return max(0.1, round(latest / 60, 1))
+    words = sum(len(u.text.split()) for u in transcript.utterances)
+    return max(0.1, round(words / WORDS_PER_MINUTE, 1))

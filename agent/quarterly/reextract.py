@@ -94,13 +94,15 @@ def reextract(
     store: Store | None = None,
     upto: int | None = None,
     stop: threading.Event | None = None,
+    answered: Callable[[], None] | None = None,
 ) -> Profile:
     """A fresh profile from the answers in `turns` (up to seq `upto`), filed by `engine`.
 
     Each answer goes through the same pipeline as in the live interview. Its topic is the one
     stored with it, or for imported transcripts the one guessed from the interviewer's turn
-    before it; `stop` is checked between answers. A quarterly review starts again from the
-    profile it reviewed (read from `store`), as its strategy says.
+    before it; `stop` is checked between answers and `answered` called after each one. A
+    quarterly review starts again from the profile it reviewed (read from `store`), as its
+    strategy says.
     """
     strategy = strategy_for(session)
     pack = load_pack(session.meta.get("lang", DEFAULT))
@@ -137,6 +139,8 @@ def reextract(
                 pipeline.settle(profile)  # an engine extracting in the background: wait for it
                 if about in SECTION_KEYS and filed.declined:
                     unanswered.add(about)
+            if answered is not None:
+                answered()
         recent.append(turn)
     declined = {key for key in unanswered if not profile.sections[key].items}
     strategy.restatus(profile, guide, declined, asked, base=start if strategy.kind else None)

@@ -6,18 +6,21 @@ import must name the exact line a file goes wrong on, which those libraries do n
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import InputError
+from agent.safety import ZERO_WIDTH, Hostile, clean_name, clean_text, load_json
 
-FORMATS = ("text", "markdown", "vtt", "srt", "jsonl")
-SUFFIXES = {
+FORMATS = ("text", "markdown", "vtt", "srt", "jsonl")  # identifiers: transcript formats
+SUFFIXES = {  # identifiers: file suffixes and formats
     ".txt": "text",
     ".text": "text",
     ".md": "markdown",
@@ -42,8 +45,14 @@ _CUE_TIME = r"(?:\d{1,}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 _TIMING = re.compile(rf"^\s*(?P<start>{_CUE_TIME})\s+-->\s+(?P<end>{_CUE_TIME})(?:\s+.*)?$")
 _VOICE = re.compile(r"^\s*<v(?:\.[^\s>]*)?\s+(?P<name>[^>]+?)\s*>")
 _BRACKET = re.compile(r"^\s*\[(?P<name>[^\]]{1,40})\]\s*")
-_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone "\\ud800" escape: UTF-8 cannot hold it
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH}]")
+
+# The largest transcript `icp import` reads: about 80 hours of talk, far past any call or
+# workshop. Past it the file is refused before it is read (split it; import the parts).
+MAX_BYTES = 5 * 1024 * 1024
+MAX_HOURS = 9999  # a timestamp past this is not a recording's
+MAX_WARNINGS = 5  # per kind of timing problem; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,13 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Transcript:
-    """A parsed transcript file."""
+    """A parsed transcript file, with warnings about what it holds but looks wrong."""
 
     name: str
     format: str
     sha256: str
     utterances: tuple[Utterance, ...]
+    warnings: tuple[str, ...] = ()
 
     def speakers(self) -> dict[str, int]:
         """Each speaker with their number of turns, in order of first appearance."""
@@ -83,34 +93,134 @@ class _Bad(Exception):
 
 
 def read_transcript(path: Path, fmt: str | None = None) -> Transcript:
-    """Read and parse a transcript file, or raise InputError naming the file and the line."""
+    """Read and parse a transcript file, or raise InputError naming the file and the line.
+
+    The file is read in chunks, hashed and decoded as it comes, and refused past MAX_BYTES
+    (before reading when its size is known, else as soon as the limit is passed).
+    """
     path = Path(path)
+    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8-sig")()
+    parts, size, lines = [], 0, 1
     try:
-        data = path.read_bytes()
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            raise InputError(_too_big(path, path.stat().st_size))
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise InputError(_too_big(path, size, known=False))
+                digest.update(chunk)
+                try:
+                    parts.append(decoder.decode(chunk))
+                except UnicodeDecodeError as exc:
+                    line = lines + chunk[: exc.start].count(b"\n")
+                    raise InputError(f"{path.name}, line {line}: not valid UTF-8 text") from None
+                lines += chunk.count(b"\n")
+            parts.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}, line {lines}: not valid UTF-8 text (cut short)") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_bytes(data, path.name, fmt)
+    return parse_text_of("".join(parts), path.name, digest.hexdigest(), fmt)
+
+
+def _too_big(path: Path, size: int, known: bool = True) -> str:
+    what = (
+        f"is {_size(size)} (the limit is {_size(MAX_BYTES)})"
+        if known
+        else (f"is over the limit of {_size(MAX_BYTES)}")
+    )
+    return f"{path} {what}; split it into parts and import them together"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f}".removesuffix(".0") + " MB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def parse_bytes(data: bytes, name: str, fmt: str | None = None) -> Transcript:
     """Parse a transcript's bytes; the format comes from `fmt`, the name's suffix or a sniff."""
+    if len(data) > MAX_BYTES:
+        raise InputError(_too_big(Path(name), len(data)))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(f"{name}, line {line}: not valid UTF-8 text") from None
+    return parse_text_of(text, name, hashlib.sha256(data).hexdigest(), fmt)
+
+
+def parse_text_of(text: str, name: str, digest: str, fmt: str | None = None) -> Transcript:
+    """Parse decoded transcript text (whose bytes hash to `digest`)."""
+    name = clean_name(name)  # a file name is shown and stored: no escape sequences in it
     fmt = fmt or detect(name, text)
     if fmt not in FORMATS:
         raise InputError(f"unknown transcript format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    notes: list[tuple[str, int, str]] = []
+    lines = [clean_text(line, strip=False) for line in text.splitlines()]  # untrusted
     try:
-        found = _PARSERS[fmt](text.splitlines())
+        found = _PARSERS[fmt](lines, notes)
     except _Bad as exc:
         raise InputError(f"{name}, line {exc.line}: {exc.why}") from None
+    if fmt in ("vtt", "srt", "jsonl"):
+        _check_order(found, notes)
     utterances = _merge_runs(found, "\n" if fmt in ("text", "markdown") else " ")
     if not utterances:
         raise InputError(f"{name}: no speaker turns found (read as {fmt})")
-    digest = hashlib.sha256(data).hexdigest()
-    return Transcript(name, fmt, digest, tuple(utterances))
+    return Transcript(name, fmt, digest, tuple(utterances), _warnings(name, notes))
+
+
+def _warnings(name: str, notes: list[tuple[str, int, str]]) -> tuple[str, ...]:
+    """At most MAX_WARNINGS lines per kind of problem, then how many more there were."""
+    out, seen = [], {}
+    for kind, line, text in sorted(notes, key=lambda note: note[1]):
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= MAX_WARNINGS:
+            out.append(f"{name}, line {line}: {text}")
+    for kind, count in seen.items():
+        if count > MAX_WARNINGS:
+            out.append(f"{name}: {count - MAX_WARNINGS} more like that ({kind})")
+    return tuple(out)
+
+
+def _check_order(found: list[Utterance], notes: list[tuple[str, int, str]]) -> None:
+    """Timing that cannot be right: a cue ending before it starts, or starting before the one
+    above it. Kept as the file has it (the words are what matter), with a warning each."""
+    last: float | None = None
+    for u in found:
+        start, end = seconds(u.start), seconds(u.end)
+        if start is not None and end is not None and end < start:
+            notes.append(
+                (
+                    "ends before it starts",
+                    u.line,
+                    f"ends before it starts ({u.start} --> {u.end}); kept as written",
+                )
+            )
+        if start is not None:
+            if last is not None and start < last:
+                notes.append(
+                    (
+                        "out of order",
+                        u.line,
+                        f"starts at {u.start}, before the cue above it; kept in the file's order",
+                    )
+                )
+            last = start if last is None else max(last, start)
+
+
+def seconds(stamp: str | None) -> float | None:
+    """A timestamp ("01:02:03.5", "62:03", "3723.5") in seconds; None if it is not one or is
+    past MAX_HOURS."""
+    if not stamp:
+        return None
+    try:
+        parts = [float(x) for x in stamp.strip().replace(",", ".").split(":")]
+    except ValueError:
+        return None
+    if not parts or len(parts) > 3 or not all(math.isfinite(x) and x >= 0 for x in parts):
+        return None
+    total = sum(value * 60**i for i, value in enumerate(reversed(parts)))
+    return total if total <= MAX_HOURS * 3600 else None
 
 
 def detect(name: str, text: str) -> str:
@@ -133,19 +243,25 @@ def detect(name: str, text: str) -> str:
 
 
 def _merge_runs(found: list[Utterance], joiner: str) -> list[Utterance]:
-    """Join consecutive turns of one speaker (caption cues split sentences across cues)."""
+    """Join consecutive turns of one speaker (caption cues split sentences across cues).
+
+    Text and names are untrusted: control characters and escape sequences go (`clean_text`,
+    newlines and tabs kept), names lose zero-width characters too, so "Dana" and "Dana\u200d"
+    are one speaker.
+    """
     out: list[Utterance] = []
     for u in found:
-        text = u.text.strip("\n").rstrip()
-        if not text.strip():
+        text = clean_text(u.text.strip("\n").rstrip(), strip=False).strip("\n").rstrip()
+        speaker = clean_name(u.speaker)
+        if not text.strip() or not speaker:
             continue
-        if out and out[-1].speaker == u.speaker:
+        if out and out[-1].speaker == speaker:
             last = out[-1]
             out[-1] = Utterance(
                 last.speaker, last.text + joiner + text, last.line, last.start, u.end or u.start
             )
         else:
-            out.append(Utterance(u.speaker, text, u.line, u.start, u.end))
+            out.append(Utterance(speaker, text, u.line, u.start, u.end))
     return out
 
 
@@ -153,17 +269,43 @@ def _is_name(name: str) -> bool:
     return 0 < len(name) <= 40 and not name.endswith((".", "?", "!", ","))
 
 
-def parse_text(lines: list[str]) -> list[Utterance]:
+def _label(line: str) -> tuple[str, str | None, str] | None:
+    """A "Name: text" line as (name, time, text), zero-width characters in the label ignored
+    ("Dana\u200d: ..." is Dana's turn); the text is kept exactly as written."""
+    found = _match_ignoring_zero_width(_LABEL, line)
+    if not found or not _is_name(found[0]["name"].strip()):
+        return None
+    m, rest = found
+    return m["name"].strip(), m["time"], rest
+
+
+def _match_ignoring_zero_width(pattern: re.Pattern[str], line: str) -> tuple[re.Match, str] | None:
+    """`pattern` matched at the start of `line` as if it had no zero-width characters: the
+    match, and the rest of the original line after it (its zero-widths kept: in the words,
+    U+200D holds emoji sequences together)."""
+    probe = _ZERO_WIDTH.sub("", line) if _ZERO_WIDTH.search(line) else line
+    m = pattern.match(probe)
+    if not m or probe is line:
+        return (m, line[m.end() :]) if m else None
+    kept, at = 0, 0  # where the match ends in the original line
+    while kept < m.end():
+        if line[at] not in ZERO_WIDTH:
+            kept += 1
+        at += 1
+    return m, line[at:]
+
+
+def parse_text(lines: list[str], notes: list | None = None) -> list[Utterance]:
     """`Name: text` lines; lines without a label continue the previous turn."""
     out: list[Utterance] = []
     speaker, start, first, buf = None, None, 0, []
     for number, line in enumerate(lines, 1):
-        m = _LABEL.match(line)
-        if m and _is_name(m["name"].strip()):
+        label = _label(line)
+        if label:
             if speaker:
                 out.append(Utterance(speaker, "\n".join(buf), first, start))
-            speaker, start, first = m["name"].strip(), m["time"], number
-            buf = [line[m.end() :].rstrip()]
+            speaker, start, first = label[0], label[1], number
+            buf = [label[2].rstrip()]
         elif speaker:
             buf.append(line.rstrip())
         elif line.strip():
@@ -173,19 +315,19 @@ def parse_text(lines: list[str]) -> list[Utterance]:
     return out
 
 
-def parse_markdown(lines: list[str]) -> list[Utterance]:
+def parse_markdown(lines: list[str], notes: list | None = None) -> list[Utterance]:
     """`**Name:** text` (or `**Name**: text`) lines, or `## Name` headings over paragraphs."""
     lines = _drop_front_matter(lines)
-    bold = any(_MD_BOLD.match(line) for line in lines)
+    bold = any(_match_ignoring_zero_width(_MD_BOLD, line) for line in lines)
     out: list[Utterance] = []
     speaker, first, buf = None, 0, []
     for number, line in enumerate(lines, 1):
-        m = _MD_BOLD.match(line) if bold else None
+        found = _match_ignoring_zero_width(_MD_BOLD, line) if bold else None
         heading = _MD_HEADING.match(line)
         if heading and not bold and heading["level"] != "#" and _is_name(heading["name"]):
             name, rest = heading["name"], ""
-        elif m:
-            name, rest = m["name"].strip(), line[m.end() :].rstrip()
+        elif found:
+            name, rest = found[0]["name"].strip(), found[1].rstrip()
         else:
             if heading or _MD_RULE.match(line):
                 continue  # structure, not words
@@ -227,12 +369,17 @@ def _blocks(lines: list[str], start: int = 0) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _timestamp(raw: str) -> str:
-    """A cue time as HH:MM:SS.mmm."""
+def _timestamp(raw: str, line: int) -> str:
+    """A cue time as HH:MM:SS.mmm; hours past MAX_HOURS, or minutes or seconds past 59, are
+    a bad timing line."""
     parts = raw.replace(",", ".").split(":")
+    if len(parts) == 3 and len(parts[0].lstrip("0")) > len(str(MAX_HOURS)):
+        raise _Bad(line, f"a cue time of more than {MAX_HOURS} hours ({raw[:20]}...)")
     hours = int(parts[0]) if len(parts) == 3 else 0
-    minutes, seconds = int(parts[-2]), float(parts[-1])
-    return f"{hours:02d}:{minutes:02d}:{seconds:06.3f}"
+    minutes, secs = int(parts[-2]), float(parts[-1])
+    if hours > MAX_HOURS or minutes > 59 or secs >= 60:
+        raise _Bad(line, f"{raw} is not a time (minutes and seconds run to 59)")
+    return f"{hours:02d}:{minutes:02d}:{secs:06.3f}"
 
 
 def _cue(
@@ -242,16 +389,17 @@ def _cue(
     m = _TIMING.match(block[timing_at])
     if not m:
         raise _Bad(number + timing_at, "expected a cue timing like '00:00:01.000 --> 00:00:04.000'")
-    start, end = _timestamp(m["start"]), _timestamp(m["end"])
+    start = _timestamp(m["start"], number + timing_at)
+    end = _timestamp(m["end"], number + timing_at)
     out = []
     for offset, raw in enumerate(block[timing_at + 1 :], timing_at + 1):
         who = _VOICE.match(raw) or _BRACKET.match(raw)
         if who:
             speaker, raw = who["name"].strip(), raw[who.end() :]
         else:
-            label = _LABEL.match(raw)
-            if label and _is_name(label["name"].strip()):
-                speaker, raw = label["name"].strip(), raw[label.end() :]
+            label = _label(raw)
+            if label:
+                speaker, raw = label[0], label[2]
         text = html.unescape(_TAG.sub("", raw)).strip()
         if not text:
             continue
@@ -261,7 +409,7 @@ def _cue(
     return out, speaker
 
 
-def parse_vtt(lines: list[str]) -> list[Utterance]:
+def parse_vtt(lines: list[str], notes: list | None = None) -> list[Utterance]:
     """WebVTT cues with `<v Name>` voice tags or `Name:` prefixes."""
     if not lines or not lines[0].startswith("WEBVTT"):
         raise _Bad(1, "a WebVTT file starts with a 'WEBVTT' line")
@@ -284,13 +432,29 @@ def parse_vtt(lines: list[str]) -> list[Utterance]:
     return out
 
 
-def parse_srt(lines: list[str]) -> list[Utterance]:
-    """SubRip blocks: a number, a timing line, text with `Name:`, `[Name]` or `<v Name>`."""
+def parse_srt(lines: list[str], notes: list | None = None) -> list[Utterance]:
+    """SubRip blocks: a number, a timing line, text with `Name:`, `[Name]` or `<v Name>`.
+
+    A subtitle number seen before is noted in `notes` (the cue is kept).
+    """
     out: list[Utterance] = []
     speaker = None
+    numbers: dict[str, int] = {}
     for number, block in _blocks(lines):
-        if not block[0].strip().isdigit():
+        label = block[0].strip()
+        if not label.isdigit():
             raise _Bad(number, "expected a subtitle number (SRT blocks start with 1, 2, 3...)")
+        label = label.lstrip("0") or "0"
+        if label in numbers and notes is not None:
+            notes.append(
+                (
+                    "repeated numbers",
+                    number,
+                    f"subtitle number {label[:12]} again "
+                    f"(first at line {numbers[label]}); both cues kept",
+                )
+            )
+        numbers.setdefault(label, number)
         if len(block) < 2:
             raise _Bad(number, "a subtitle number without a timing line")
         found, speaker = _cue(number, block, 1, speaker)
@@ -298,19 +462,20 @@ def parse_srt(lines: list[str]) -> list[Utterance]:
     return out
 
 
-def parse_jsonl(lines: list[str]) -> list[Utterance]:
+def parse_jsonl(lines: list[str], notes: list | None = None) -> list[Utterance]:
     """One JSON object a line: {"speaker": ..., "text": ..., "time": ...} ("end" optional)."""
     out = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = load_json(line)
         except json.JSONDecodeError as exc:
             raise _Bad(number, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
+        except Hostile as exc:
+            raise _Bad(number, f"not usable JSON: {exc}") from None
         if not isinstance(obj, dict):
             raise _Bad(number, 'expected an object like {"speaker": "Dana", "text": "..."}')
-        obj = {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
         speaker, text = obj.get("speaker"), obj.get("text")
         for key, value in (("speaker", speaker), ("text", text)):
             if not isinstance(value, str) or not value.strip():
@@ -329,12 +494,14 @@ def _json_time(value: object, number: int) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _Bad(number, '"time" must be seconds or text like "00:01:02"')
     if isinstance(value, str):
-        return value
+        return clean_name(value)[:40] or None
+    if not 0 <= value <= MAX_HOURS * 3600:
+        raise _Bad(number, f'"time" must be seconds from 0 to {MAX_HOURS} hours, not {value:g}')
     hours, rest = divmod(float(value), 3600)
     return f"{int(hours):02d}:{int(rest // 60):02d}:{rest % 60:06.3f}"
 
 
-_PARSERS: dict[str, Callable[[list[str]], list[Utterance]]] = {
+_PARSERS: dict[str, Callable[[list[str], list], list[Utterance]]] = {  # identifiers: formats
     "text": parse_text,
     "markdown": parse_markdown,
     "vtt": parse_vtt,

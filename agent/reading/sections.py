@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 
 from agent.lang.guide import Guide
 from agent.reading.statements import normalise
@@ -19,16 +20,28 @@ WEAK = 0.5
 
 def section_scores(text: str, guide: Guide) -> dict[str, float]:
     """How strongly a statement is about each section, from the guide's cues."""
+    scorer = _SCORERS.get(id(guide))
+    if scorer is None:
+        scorer = _SCORERS[id(guide)] = lru_cache(maxsize=8192)(partial(_scores, guide=guide))
+    return dict(scorer(text))
+
+
+# One cache per guide (packs are loaded once): a statement is scored when it is read, filed and
+# classified, and 33 case-insensitive scans are most of the time of a long import.
+_SCORERS: dict[int, Callable[[str], tuple[tuple[str, float], ...]]] = {}
+
+
+def _scores(text: str, guide: Guide) -> tuple[tuple[str, float], ...]:
     text = normalise(text)
-    scores = {}
+    scores = []
     for key, section in guide.sections.items():
         defining = {m.group(0).lower() for m in section.defining.finditer(text)}
         strong = {m.group(0).lower() for m in section.strong.finditer(text)}
         weak = {m.group(0).lower() for m in section.weak.finditer(text)}
         # Capped so a list of product names does not outvote what the sentence is about.
         counts = (min(len(defining), 2), min(len(strong), 2), min(len(weak), 2))
-        scores[key] = DEFINING * counts[0] + STRONG * counts[1] + WEAK * counts[2]
-    return scores
+        scores.append((key, DEFINING * counts[0] + STRONG * counts[1] + WEAK * counts[2]))
+    return tuple(scores)
 
 
 def classify(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
 import mimetypes
 import re
+import threading
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from agent.errors import InputError, RenderError
+from agent.files import refuse_read_only
 from agent.lang import load_pack
 from agent.paths import resource
 from agent.profile.models import SECTION_KEYS, SECTION_TITLES, Profile
@@ -30,6 +34,16 @@ FORMATS: dict[str, str] = {  # identifiers: file suffixes
     ".htm": "html",
     ".md": "md",
 }
+# Layout gets a break opportunity every BREAK_EVERY characters of a run without spaces longer
+# than LONG_RUN: a pasted URL, ID or wall of one word wraps in linear time (WeasyPrint's
+# `overflow-wrap: anywhere` alone is quadratic in the word's length). HTML gets <wbr>, which
+# copies as nothing; the PDF a zero-width space, which lays out four times faster than <wbr>
+# boxes and is not in the PDF's text either. Outside the transcript appendix a run is cut at
+# CUT_RUN characters with "…" (the appendix and every other format keep it whole).
+LONG_RUN = 40
+BREAK_EVERY = 24
+CUT_RUN = 1000
+RENDER_SECONDS = 120.0  # a PDF layout that takes longer is stopped with a RenderError
 
 
 def status_labels() -> dict[str, str]:
@@ -58,7 +72,7 @@ def render(
     if fmt == "md":
         text = _env(markdown=True).get_template("report.md.j2").render(context)
         return re.sub(r"\n{3,}", "\n\n", text).encode("utf-8")
-    env = _env(markdown=False)
+    env = _env(markdown=False, pdf=fmt == "pdf")
     if fmt == "html":
         from markupsafe import Markup
 
@@ -78,14 +92,20 @@ def write_report(
     out: Path,
     usage: dict | None = None,
     drift: Any = None,
+    force: bool = False,
 ) -> Path:
-    """Render the format the suffix of `out` names and replace `out` atomically."""
+    """Render the format the suffix of `out` names and replace `out` atomically.
+
+    A read-only `out` is refused (before rendering) unless `force`.
+    """
     out = Path(out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         allowed = ", ".join(FORMATS)
         raise InputError(f"cannot tell the report format from {out.name!r}; end it in {allowed}")
-    write_atomic(out, render(profile, session, turns, fmt, usage, drift))
+    if not force:
+        refuse_read_only(out)  # before a render that may take seconds
+    write_atomic(out, render(profile, session, turns, fmt, usage, drift), force=force)
     return out
 
 
@@ -94,19 +114,53 @@ def templates_dir() -> Path:
     return resource("report_templates").resolve()
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Lay out report HTML as PDF, loading nothing but bundled assets."""
+def html_to_pdf(html: str, seconds: float | None = None) -> bytes:
+    """Lay out report HTML as PDF, loading nothing but bundled assets, within `seconds`
+    (RENDER_SECONDS by default): a layout still running then is stopped with a RenderError."""
     import weasyprint
 
     root = templates_dir()
-    try:
-        doc = weasyprint.HTML(
-            string=html, base_url=root.as_uri() + "/", url_fetcher=bundled_fetcher(root)
+    limit = RENDER_SECONDS if seconds is None else seconds
+    box: dict[str, Any] = {}
+
+    def lay_out() -> None:
+        try:
+            doc = weasyprint.HTML(
+                string=html, base_url=root.as_uri() + "/", url_fetcher=bundled_fetcher(root)
+            )
+            box["pdf"] = doc.write_pdf()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=lay_out, name="icp-pdf", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        _stop(worker)
+        raise RenderError(
+            f"the PDF report took longer than {limit:g} s to lay out and was stopped; the "
+            "HTML or Markdown report of the same session (--out report.html) is quick"
         )
-        return doc.write_pdf()
-    except Exception as exc:  # WeasyPrint raises many types; the CLI needs one line
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise RenderError(f"could not lay out the PDF report: {reason}") from exc
+    exc = box.get("error")
+    if exc is None:
+        return box["pdf"]
+    if isinstance(exc, _LayoutStopped | KeyboardInterrupt | SystemExit):
+        raise exc
+    reason = " ".join(str(exc).split()) or type(exc).__name__  # WeasyPrint raises many types
+    raise RenderError(f"could not lay out the PDF report: {reason}") from exc
+
+
+class _LayoutStopped(Exception):
+    """Raised inside a PDF layout that ran past its time limit."""
+
+
+def _stop(worker: threading.Thread) -> None:
+    """Stop a runaway layout thread: CPython raises _LayoutStopped in it at its next Python
+    line (layout is Python code), so a server does not keep laying out a report nobody waits
+    for."""
+    setter = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+    if setter is not None and worker.ident is not None:
+        setter(ctypes.c_ulong(worker.ident), ctypes.py_object(_LayoutStopped))
 
 
 def bundled_fetcher(root: Path) -> Any:
@@ -180,7 +234,7 @@ def _date(iso: str) -> str:
         return iso or "unknown"
 
 
-def _env(markdown: bool) -> jinja2.Environment:
+def _env(markdown: bool, pdf: bool = False) -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -192,14 +246,20 @@ def _env(markdown: bool) -> jinja2.Environment:
         trim_blocks=markdown,
         lstrip_blocks=markdown,
         keep_trailing_newline=True,
-        finalize=_md_finalize if markdown else None,
+        finalize=_md_finalize if markdown else partial(breakable, pdf=pdf, cut=CUT_RUN),
     )
+    env.filters["whole"] = partial(breakable, pdf=pdf, cut=None)
     env.filters["mdquote"] = md_quote
     env.filters["distinct_turns"] = distinct_turns
     return env
 
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&$])")
+# What GitHub's Markdown turns into a link without any markup (its "autolink" extension): a
+# scheme's "://" and "www." lose that power with one backslash, which readers do not see.
+_MD_SCHEME = re.compile(r":(?=//)")
+_MD_WWW = re.compile(r"(?i)(www)\.")
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 _MD_LINE_START = re.compile(r"^([#>+=\-])|^(\d+)([.)])")
 
 
@@ -220,7 +280,34 @@ def md_quote(value: Any) -> str:
 
 def _md_line(text: str) -> str:
     text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_WWW.sub(r"\1\\.", _MD_SCHEME.sub(r"\\:", text))
     return _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+
+
+def breakable(value: Any, pdf: bool = False, cut: int | None = CUT_RUN) -> Any:
+    """Data in an HTML or PDF report: a run without spaces longer than LONG_RUN gets a break
+    opportunity every BREAK_EVERY characters, and past `cut` characters it ends with "…";
+    everything else is left to autoescaping."""
+    from markupsafe import Markup, escape
+
+    if isinstance(value, Markup) or not isinstance(value, str) or len(value) <= LONG_RUN:
+        return value
+    if not _LONG_RUN.search(value):
+        return value
+    mark = Markup("\u200b" if pdf else "<wbr>")
+    parts, end = [], 0
+    for run in _LONG_RUN.finditer(value):
+        parts.append(escape(value[end : run.start()]))
+        word = run.group()
+        shown = word if cut is None else word[:cut]
+        parts.append(
+            mark.join(escape(shown[i : i + BREAK_EVERY]) for i in range(0, len(shown), BREAK_EVERY))
+        )
+        if len(shown) < len(word):
+            parts.append(Markup("…"))
+        end = run.end()
+    parts.append(escape(value[end:]))
+    return Markup("").join(parts)
 
 
 def _md_finalize(value: Any) -> Any:

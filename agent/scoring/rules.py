@@ -284,6 +284,8 @@ def load_rules(path: Path) -> Rubric:
     """Read and check a rules file; every problem is one InputError naming where it is."""
     import yaml
 
+    from agent.safety import Hostile, check_yaml
+
     try:
         text = Path(path).read_text("utf-8-sig")
     except UnicodeDecodeError:
@@ -291,7 +293,10 @@ def load_rules(path: Path) -> Rubric:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
+        check_yaml(text)  # 600 levels of nesting or a 5,000-digit number: refused, not parsed
         data = yaml.safe_load(text)
+    except Hostile as exc:
+        raise InputError(f"{path} is refused: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

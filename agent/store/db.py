@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
-from agent.errors import ICPError, NotFound, StoreError
+from agent.errors import ICPError, NotFound, SessionBusy, StoreError
+from agent.files import sweep
 from agent.paths import icp_home, private_dir, private_file
+from agent.safety import clean_name
+from agent.store.lock import SUPPORTED as LOCKS_SUPPORTED
+from agent.store.lock import SessionLock, holder
 
 DB_NAME = "icp.db"
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's transaction
@@ -214,43 +222,88 @@ class Store:
 
     def __init__(self, path: Path | None = None):
         self.path = path or icp_home() / DB_NAME
+        self.locks = self.path.with_name(self.path.name + "-locks")
+        self.read_only = ""  # why writes are refused, when the database could only be read
+        self._claims: dict[str, SessionLock] = {}
         try:
             # Answers are confidential: a folder and database icp creates are owner-only
             # (0700, 0600; SQLite gives -wal and -shm the database's mode). Existing ones keep
             # the permissions their owner chose.
-            private_file(private_dir(self.path.parent) / self.path.name)
-            # SQLite settings, chosen for "an acknowledged answer is never lost" while several
-            # processes share one ICP_HOME (an interview, `icp serve`, a batch and its workers):
-            # - isolation_level=None: we issue BEGIN IMMEDIATE/COMMIT ourselves, so each write
-            #   is one atomic transaction that takes the write lock up front (no lock upgrade
-            #   halfway, which SQLite would fail at once instead of waiting).
-            # - busy_timeout: writers take turns. Every write is a short transaction, so a
-            #   writer waits up to BUSY_TIMEOUT_MS for the other's instead of failing with
-            #   "database is locked"; past that the user gets one line (StoreError).
-            # - journal_mode=WAL: readers never block the writer or each other (a batch reads
-            #   sessions while an interview commits), and a crash mid-commit is rolled back
-            #   from the log on the next open.
-            # - synchronous=FULL: each commit is fsynced before it returns, so an answer that
-            #   was acknowledged survives power loss, not only a killed process.
-            # - foreign_keys=ON: SQLite enforces them only when asked, per connection.
-            self.db = sqlite3.connect(
-                self.path,
-                isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                factory=_Connection,
-            )
-            self.db.row_factory = sqlite3.Row
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            if _busy(exc):
-                raise StoreError(_busy_message(self.path)) from None
-            raise StoreError(f"{self.path} is not a usable icp database ({exc})") from None
+            private_dir(self.path.parent)
+            if not self.path.exists():
+                _create(self.path)
+            _refuse_empty(self.path)
         except OSError as exc:
-            raise StoreError(f"cannot open the database at {self.path}: {exc.strerror}") from None
+            raise os_error(exc, self.path) from None
+        try:
+            self.db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            error = storage_error(exc, self.path, opening=True)
+            if error is None or not _readable_anyway(exc, self.path):
+                raise (error or StoreError(_damaged_message(self.path, exc, True))) from None
+            self.db = self._connect_read_only(error)
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open for reading and writing with the settings below, migrated to this release."""
+        # SQLite settings, chosen for "an acknowledged answer is never lost" while several
+        # processes share one ICP_HOME (an interview, `icp serve`, a batch and its workers):
+        # - isolation_level=None: we issue BEGIN IMMEDIATE/COMMIT ourselves, so each write
+        #   is one atomic transaction that takes the write lock up front (no lock upgrade
+        #   halfway, which SQLite would fail at once instead of waiting).
+        # - busy_timeout: writers take turns. Every write is a short transaction, so a
+        #   writer waits up to BUSY_TIMEOUT_MS for the other's instead of failing with
+        #   "database is locked"; past that the user gets one line (StoreError).
+        # - journal_mode=WAL: readers never block the writer or each other (a batch reads
+        #   sessions while an interview commits), and a crash mid-commit is rolled back
+        #   from the log on the next open.
+        # - synchronous=FULL: each commit is fsynced before it returns, so an answer that
+        #   was acknowledged survives power loss, not only a killed process.
+        # - foreign_keys=ON: SQLite enforces them only when asked, per connection.
+        # - mode=rw: never create the file here (_create does, whole), so a database that
+        #   vanished is not silently replaced by an empty one.
+        db = sqlite3.connect(
+            f"file:{quote(str(self.path))}?mode=rw",
+            uri=True,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            factory=_Connection,
+        )
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self.db = db
+            self._migrate()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _connect_read_only(self, why: StoreError) -> sqlite3.Connection:
+        """Open a database icp may not write (a read-only or full disk, no permission to create
+        the -wal and -shm files): reading commands work, a write gets `why`."""
+        wal = Path(f"{self.path}-wal")
+        unsaved = wal.exists() and wal.stat().st_size > 0
+        # immutable=1 reads the database file alone: only when no log holds newer commits.
+        for flags in ("mode=ro",) if unsaved else ("mode=ro", "immutable=1"):
+            try:
+                db = sqlite3.connect(
+                    f"file:{quote(str(self.path))}?{flags}", uri=True, factory=_Connection
+                )
+                db.row_factory = sqlite3.Row
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError:
+                continue
+            self.db, self.read_only = db, str(why)
+            if self._schema() != len(MIGRATIONS):
+                db.close()
+                raise StoreError(
+                    f"{why} (it also needs upgrading to this release's schema, which needs writing)"
+                )
+            return db
+        raise why
 
     def _schema(self) -> int:
         current = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -274,23 +327,66 @@ class Store:
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block in one IMMEDIATE transaction, committed or rolled back as a whole."""
+    def transaction(self, sid: str | None = None) -> Iterator[sqlite3.Connection]:
+        """Run the block in one IMMEDIATE transaction, committed or rolled back as a whole.
+
+        With `sid`, the write changes that interview: this Store must be its one writer
+        (`claim`). An SQLite failure (full disk, read-only, damage) is a StoreError naming it.
+        """
+        if self.read_only:
+            raise StoreError(self.read_only)
+        if sid is not None:
+            self.claim(sid)
         try:
             self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _busy(exc):
-                raise StoreError(_busy_message(self.path)) from None
-            raise
+        except sqlite3.DatabaseError as exc:
+            raise (storage_error(exc, self.path) or exc) from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+            error = (
+                storage_error(exc, self.path) if isinstance(exc, sqlite3.DatabaseError) else None
+            )
+            if error is None:
+                raise
+            raise error from None
+
+    # one writer per interview
+    def claim(self, sid: str) -> None:
+        """Become the one writer of an interview, or raise SessionBusy naming the one that is.
+
+        Re-entrant for this Store; held until `release` or `close` (or the process ends,
+        however it ends: the operating system lets the lock go).
+        """
+        if sid in self._claims:
+            return
+        lock = SessionLock(self.locks, sid)
+        try:
+            taken = lock.acquire()
+        except OSError as exc:
+            raise os_error(exc, self.locks) from None
+        if not taken:
+            raise SessionBusy(_open_elsewhere(sid, holder(self.locks, sid)))
+        self._claims[sid] = lock
+
+    def release(self, sid: str) -> None:
+        """Stop being an interview's writer (another process may take it over)."""
+        lock = self._claims.pop(sid, None)
+        if lock is not None:
+            lock.release()
+
+    def owned(self, sid: str) -> bool:
+        """True when some live process (this one included) is writing the interview."""
+        return sid in self._claims or holder(self.locks, sid) is not None
 
     def close(self) -> None:
-        """Close the connection."""
+        """Release this Store's interviews and close the connection."""
+        for sid in list(self._claims):
+            self.release(sid)
         self.db.close()
 
     # sessions
@@ -302,18 +398,28 @@ class Store:
         minutes: float = 30,
         meta: dict | None = None,
     ) -> SessionInfo:
-        """Create and return a new active session."""
+        """Create and return a new active session; this Store is its writer (`claim`)."""
         sid = secrets.token_hex(4)
-        with self.transaction() as db:
+        with self.transaction(sid) as db:
             db.execute(
                 "INSERT INTO sessions (id, company, role, engine, minutes, started, meta)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (sid, company, role, engine, minutes, now(), json.dumps(meta or {})),
+                (
+                    sid,
+                    clean_name(company),
+                    clean_name(role),
+                    engine,
+                    minutes,
+                    now(),
+                    json.dumps(meta or {}),
+                ),
             )
         return self.session(sid)
 
     def session(self, sid: str) -> SessionInfo:
         """Find a session by id or unique id prefix."""
+        if not sid.strip():
+            raise NotFound("no session id given; `icp sessions` lists them")
         rows = self.db.execute(
             "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns"
             " FROM sessions s WHERE s.id = ? OR s.id LIKE ? ESCAPE '\\' ORDER BY s.id = ? DESC",
@@ -322,7 +428,7 @@ class Store:
         if not rows or (len(rows) > 1 and rows[0]["id"] != sid):
             why = "no session" if not rows else "more than one session starts with"
             raise NotFound(f"{why} {sid!r}; `icp sessions` lists them")
-        return _session_info(rows[0])
+        return self._live(_session_info(rows[0]))
 
     def sessions(self) -> list[SessionInfo]:
         """All sessions, newest first."""
@@ -330,12 +436,18 @@ class Store:
             "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns"
             " FROM sessions s ORDER BY s.started DESC, s.rowid DESC"
         ).fetchall()
-        return [_session_info(row) for row in rows]
+        return [self._live(_session_info(row)) for row in rows]
+
+    def _live(self, info: SessionInfo) -> SessionInfo:
+        """An `active` session nobody is writing (its process was killed) is interrupted."""
+        if info.status == "active" and LOCKS_SUPPORTED and not self.owned(info.id):
+            return replace(info, status="interrupted")
+        return info
 
     def set_status(self, sid: str, status: str) -> None:
         """Mark a session active, interrupted or complete."""
         ended = now() if status == "complete" else None
-        with self.transaction() as db:
+        with self.transaction(sid) as db:
             db.execute(
                 "UPDATE sessions SET status = ?, ended = ? WHERE id = ?", (status, ended, sid)
             )
@@ -345,7 +457,7 @@ class Store:
         self, sid: str, speaker: str, text: str, topic: str | None = None, kind: str = ""
     ) -> Turn:
         """Append a turn and commit it before returning."""
-        with self.transaction() as db:
+        with self.transaction(sid) as db:
             return self._insert_turn(db, sid, speaker, text, topic, kind)
 
     @staticmethod
@@ -384,7 +496,7 @@ class Store:
         meta: dict | None = None,
     ) -> list[Turn]:
         """In one transaction: a profile version with its meta, the next turns, the status."""
-        with self.transaction() as db:
+        with self.transaction(sid) as db:
             created = now()
             self._insert_profile(db, sid, after_seq, data, state, meta or {}, created)
             added = [self._insert_turn(db, sid, *turn) for turn in turns]
@@ -552,53 +664,84 @@ class Store:
         `turns` are (speaker, text, topic, kind, label, line, start, end); `source` has the
         imports row (sha256, name, format, respondent, speakers); `profile` is data, state, meta.
         """
-        s, created = session, now()
+        return self.save_imports([(session, turns, source, profile)])[0]
+
+    def save_imports(
+        self,
+        imports: list[
+            tuple[
+                SessionInfo,
+                list[tuple[str, str, str | None, str, str, int, str | None, str | None]],
+                dict,
+                tuple[dict, dict, dict],
+            ]
+        ],
+    ) -> list[SessionInfo]:
+        """Several imports (as `save_import` takes them) in one transaction: all or none."""
+        created = now()
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO sessions (id, company, role, engine, minutes, status, started,"
-                " ended, meta) VALUES (?, ?, ?, ?, ?, 'complete', ?, ?, ?)",
-                (
-                    s.id,
-                    s.company,
-                    s.role,
-                    s.engine,
-                    s.minutes,
-                    created,
-                    created,
-                    json.dumps(s.meta),
-                ),
-            )
-            for seq, (speaker, text, topic, kind, label, line, start, end) in enumerate(turns, 1):
-                db.execute(
-                    "INSERT INTO turns (session_id, seq, speaker, text, topic, kind, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (s.id, seq, speaker, text, topic, kind, created),
-                )
-                db.execute(
-                    "INSERT INTO import_turns (session_id, seq, speaker, line, time_start,"
-                    " time_end) VALUES (?, ?, ?, ?, ?, ?)",
-                    (s.id, seq, label, line, start, end),
-                )
-            db.execute(
-                "INSERT INTO imports (session_id, sha256, name, format, respondent, speakers,"
-                " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    s.id,
-                    source["sha256"],
-                    source["name"],
-                    source["format"],
-                    json.dumps(source["respondent"]),
-                    json.dumps(source["speakers"]),
-                    created,
-                ),
-            )
-            data, state, meta = profile
-            db.execute(
-                "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
-                " VALUES (?, 1, ?, ?, ?, ?, ?)",
-                (s.id, len(turns), json.dumps(data), json.dumps(state), created, json.dumps(meta)),
-            )
-        return self.session(s.id)
+            for s, turns, source, profile in imports:
+                self._insert_import(db, s, turns, source, profile, created)
+        return [self.session(s.id) for s, *_ in imports]
+
+    @staticmethod
+    def _insert_import(
+        db: sqlite3.Connection,
+        s: SessionInfo,
+        turns: list[tuple[str, str, str | None, str, str, int, str | None, str | None]],
+        source: dict,
+        profile: tuple[dict, dict, dict],
+        created: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO sessions (id, company, role, engine, minutes, status, started,"
+            " ended, meta) VALUES (?, ?, ?, ?, ?, 'complete', ?, ?, ?)",
+            (
+                s.id,
+                clean_name(s.company),
+                clean_name(s.role),
+                s.engine,
+                s.minutes,
+                created,
+                created,
+                json.dumps(s.meta),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO turns (session_id, seq, speaker, text, topic, kind, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (s.id, seq, speaker, text, topic, kind, created)
+                for seq, (speaker, text, topic, kind, *_) in enumerate(turns, 1)
+            ],
+        )
+        db.executemany(
+            "INSERT INTO import_turns (session_id, seq, speaker, line, time_start,"
+            " time_end) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (s.id, seq, label, line, start, end)
+                for seq, (*_, label, line, start, end) in enumerate(turns, 1)
+            ],
+        )
+        db.execute(
+            "INSERT INTO imports (session_id, sha256, name, format, respondent, speakers,"
+            " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                s.id,
+                source["sha256"],
+                source["name"],
+                source["format"],
+                json.dumps(source["respondent"]),
+                json.dumps(source["speakers"]),
+                created,
+            ),
+        )
+        data, state, meta = profile
+        db.execute(
+            "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
+            " VALUES (?, 1, ?, ?, ?, ?, ?)",
+            (s.id, len(turns), json.dumps(data), json.dumps(state), created, json.dumps(meta)),
+        )
 
     def imports(self, sha256: str | None = None, sid: str | None = None) -> list[dict]:
         """Imported transcripts, all or by file hash or session, oldest first."""
@@ -693,15 +836,191 @@ def _storable(parameters: tuple | list) -> tuple | list:
 def damaged(exc: BaseException) -> StoreError | None:
     """An SQLite error raised after the database opened, as the one-line error to show."""
     if not isinstance(exc, sqlite3.DatabaseError):
+        return None  # an OSError here is about some other file: not the database's to name
+    return storage_error(exc, icp_home() / DB_NAME)
+
+
+# SQLite's primary result codes that say what went wrong with the file, not with icp.
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 10, 11, 13, 14
+_SQLITE_AUTH, _SQLITE_NOTADB = 23, 26
+_BUGS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+
+
+def storage_error(exc: BaseException, path: Path, opening: bool = False) -> StoreError | None:
+    """The one-line error for a failed read or write of the database: a full disk, a read-only
+    or forbidden file, an I/O error and real damage each named with what to do. None for what
+    is not about storage (a bug keeps its traceback)."""
+    if isinstance(exc, OSError):
+        return os_error(exc, path)
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, _BUGS):
         return None
-    path = icp_home() / DB_NAME
-    if _busy(exc):
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or _busy(exc):
         return StoreError(_busy_message(path))
+    if code == _SQLITE_FULL or (code == _SQLITE_IOERR and _disk_full(path)):
+        return StoreError(_full_message(path))
+    if code == _SQLITE_READONLY:
+        return StoreError(_read_only_message(path))
+    if code in (_SQLITE_PERM, _SQLITE_AUTH) or (code == _SQLITE_CANTOPEN and _forbidden(path)):
+        return StoreError(_forbidden_message(path))
+    if code == _SQLITE_CANTOPEN and _read_only_folder(path):
+        return StoreError(_read_only_message(path))
+    if code == _SQLITE_IOERR:
+        return StoreError(
+            f"a disk error while reading or writing {path} ({exc}); the database itself may "
+            "well be fine: check the disk (or the network drive it is on), then try again"
+        )
+    return StoreError(_damaged_message(path, exc, opening))
+
+
+def os_error(exc: OSError, path: Path) -> StoreError:
+    """A failed file operation in ICP_HOME as a StoreError with the right advice."""
+    where = Path(exc.filename) if exc.filename else path
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreError(_full_message(where))
+    if exc.errno == errno.EROFS:
+        return StoreError(_read_only_message(where))
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return StoreError(_forbidden_message(where))
+    return StoreError(f"cannot use the database at {where}: {exc.strerror or exc}")
+
+
+def _damaged_message(path: Path, exc: BaseException, opening: bool) -> str:
     reason = str(exc).split(" with text ")[0][:120]  # not the row's text
-    return StoreError(
-        f"{path} is damaged ({reason}); keep a copy, then restore a backup or try "
+    what = "is not a usable icp database" if opening else "is damaged"
+    return (
+        f"{path} {what} ({reason}); keep a copy, then restore a backup or try "
         f"`sqlite3 {path} .recover`"
     )
+
+
+def _full_message(path: Path) -> str:
+    return (
+        f"the disk holding {path} is full; the database is not damaged and everything stored "
+        "before is kept: free some space, then run the command again (`icp resume ID` "
+        "continues an interview where it stopped)"
+    )
+
+
+def _read_only_message(path: Path) -> str:
+    folder = path if path.is_dir() else path.parent
+    return (
+        f"{path} is read-only (the file, its folder or the disk does not allow writing): "
+        "icp can list, export and report what it holds but not store anything; make "
+        f"{folder} writable, or set ICP_HOME to a folder that is"
+    )
+
+
+def _forbidden_message(path: Path) -> str:
+    folder = path if path.is_dir() else path.parent
+    return (
+        f"permission denied for {path}: icp runs as a user who may not use it; check the "
+        f"owner and permissions of {folder} and the files in it (`ls -la {folder}`)"
+    )
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        stats = os.statvfs(path.parent)
+    except (OSError, AttributeError):
+        return False
+    return stats.f_bavail * stats.f_frsize < 64 * 1024
+
+
+def _forbidden(path: Path) -> bool:
+    """True when the database or its folder exists but this user may not open it."""
+    folder = path.parent
+    if folder.exists() and not os.access(folder, os.X_OK):
+        return True
+    return path.exists() and not os.access(path, os.R_OK)
+
+
+def _read_only_folder(path: Path) -> bool:
+    return not os.access(path.parent, os.W_OK) or _read_only_fs(path)
+
+
+def _read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _readable_anyway(exc: sqlite3.DatabaseError, path: Path) -> bool:
+    """True when opening for writing failed for a reason reading can live with."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (_SQLITE_READONLY, _SQLITE_FULL):
+        return True
+    if code in (_SQLITE_CANTOPEN, _SQLITE_IOERR, _SQLITE_PERM):
+        return _read_only_folder(path) or _disk_full(path) or not os.access(path, os.W_OK)
+    return False
+
+
+def _create(path: Path) -> None:
+    """Create an empty WAL database whole: under a temporary name, then linked into place.
+
+    So `icp.db` never exists as an empty file, and an empty one can be refused as damaged.
+    Two processes creating it at once both succeed; the second one's file is dropped.
+    """
+    sweep(path)  # temporary files of processes killed while creating
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    private_file(tmp)
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # writes the header page
+        finally:
+            db.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # created by another process meanwhile: that one is the database
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    except sqlite3.DatabaseError as exc:
+        raise OSError(errno.EIO, str(exc), str(path)) from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _refuse_empty(path: Path) -> None:
+    """An empty database file was truncated (icp never leaves one): refuse it, do not refill it."""
+    if path.stat().st_size:
+        return
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:
+        return  # an older release's new database, still all in its log
+    raise StoreError(
+        f"{path} is empty (0 bytes): it was cut short (a full disk, a failed copy or sync) and "
+        "holds no interviews; restore it from a backup, or delete it to start a new, empty "
+        "database"
+    )
+
+
+def _open_elsewhere(sid: str, who: dict | None) -> str:
+    """The message for a second writer: who has the interview open, and what to do."""
+    where = "another process"
+    if who:
+        command = who.get("command") or "icp"
+        where = f"`{command}` (process {who.get('pid', '?')}"
+        if who.get("host") and who.get("host") != _hostname():
+            where += f" on {who['host']}"
+        since = str(who.get("since", ""))[11:16]
+        where += f", since {since} UTC)" if since else ")"
+    return (
+        f"interview {sid} is open elsewhere, in {where}; nothing was stored here. Finish or "
+        f"stop it there (Ctrl-C saves it), then `icp resume {sid}`"
+    )
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
 
 
 def _busy(exc: BaseException) -> bool:

@@ -40,11 +40,36 @@ JSON_VALUES = st.recursive(
     max_leaves=8,
 )
 
+# Numbers and nesting that only an attack (or a broken exporter) writes, as JSON text.
+HOSTILE_NUMBERS = st.one_of(
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400", "1e308"]),
+    st.integers(19, 6000).map(lambda n: "9" * n),  # past 64 bits, past int()'s 4,300 digits
+    st.integers(-(10**30), 10**30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True)
+    .map(repr)
+    .map(lambda r: {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}.get(r, r)),
+)
+DEEP = st.integers(1, 3000).map(lambda n: "[" * n + "1" + "]" * n)
+HOSTILE_JSON = st.one_of(HOSTILE_NUMBERS, DEEP, JSON_VALUES.map(json.dumps))
+
+
+@st.composite
+def hostile_objects(draw, keys: tuple[str, ...]) -> bytes:
+    """A JSON object (one line) whose values may be hostile numbers or deep nesting."""
+    fields = []
+    for key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=len(keys), unique=True)):
+        value = draw(st.one_of(HOSTILE_JSON, st.sampled_from(['"Dana"', '"We sell to clinics."'])))
+        fields.append(f"{json.dumps(key)}: {value}")
+    return ("{" + ", ".join(fields) + "}").encode()
+
 
 @st.composite
 def jsonl_lines(draw) -> bytes:
     """One line as a front end might send it, well-formed or not (without the newline)."""
-    kind = draw(st.sampled_from(["answer", "command", "other json", "cut", "bytes", "bad utf-8"]))
+    kinds = ["answer", "command", "other json", "cut", "bytes", "bad utf-8", "hostile"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "hostile":
+        return draw(hostile_objects(("answer", "seq", "command")))
     if kind == "answer":
         value = draw(st.one_of(ANSWER_TEXT, JSON_VALUES))
         return json.dumps({"answer": value}).encode()
@@ -129,3 +154,45 @@ def damaged(draw, data: bytes) -> bytes:
     if how == "drop":
         return data[:at] + data[at + draw(st.integers(1, 20)) :]
     return data[:at] + draw(st.binary(min_size=1, max_size=20)) + data[at:]
+
+
+@st.composite
+def hostile_transcript_lines(draw) -> bytes:
+    """A JSON-lines transcript whose lines may carry hostile numbers or nesting anywhere."""
+    good = [
+        b'{"speaker": "Ann", "text": "What kind of companies buy?", "time": 1}',
+        b'{"speaker": "Dana", "text": "Dental clinics.", "time": 4.5, "end": 6}',
+    ]
+    bad = hostile_objects(("speaker", "text", "time", "start", "end", "extra"))
+    lines = draw(st.lists(st.one_of(st.sampled_from(good), bad), min_size=1, max_size=5))
+    return b"\n".join(lines) + b"\n"
+
+
+# Rules files: real keys, with scalars that may be non-finite, huge or deeply nested.
+_RULE_SCALARS = st.one_of(
+    st.sampled_from([".nan", ".inf", "-.inf", ".NaN", "1e999", "-50", "0", "17", "0x1f", "1_000"]),
+    st.integers(19, 6000).map(lambda n: "9" * n),
+    st.integers(1, 2000).map(lambda n: "[" * n + "1" + "]" * n),
+    st.text("abc xyz-", min_size=1, max_size=12).map(json.dumps),
+)
+
+
+@st.composite
+def rules_files(draw) -> str:
+    """A rules file as `icp rules` writes it, with hostile values dropped in."""
+    value = lambda: draw(_RULE_SCALARS)  # noqa: E731
+    depth = draw(st.integers(0, 700))
+    nested = "".join("  " * i + "- \n" for i in range(1, depth)) if depth > 40 else ""
+    return (
+        f"tiers: {{A: {value()}, B: {value()}, C: {value()}}}\n"
+        f"categories: {{firmographic: {value()}, technographic: 20, behavioural: 30}}\n"
+        "rules:\n"
+        "  - id: employees\n"
+        "    category: firmographic\n"
+        "    label: Employees\n"
+        f"    points: {value()}\n"
+        "    field: employees\n"
+        f"    min: {value()}\n"
+        f"    max: {value()}\n"
+        f"disqualifiers: {'[]' if not nested else ''}\n{nested}"
+    )

@@ -158,3 +158,12 @@ def test_a_damaged_settings_file_is_one_line(icp_home):
     one_line_error(icp("interview", "--jsonl", input=""), "config.toml is not valid TOML")
     (icp_home / "config.toml").write_bytes(b"engine = \xff\n")
     one_line_error(icp("config", "show"), "config.toml")
+
+
+def test_an_empty_session_id_picks_no_session(home, tmp_path):
+    """With one session, "" (an unset shell variable) is a prefix of it: still no match."""
+    _, sid = home
+    for args in (["export", ""], ["report", "", "--out", str(tmp_path / "r.md")], ["rules", " "]):
+        one_line_error(icp(*args), "no session id given")
+    assert not (tmp_path / "r.md").exists()
+    assert json.loads(icp("export", sid).stdout)["session"] == sid

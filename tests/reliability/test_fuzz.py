@@ -27,8 +27,10 @@ from tests.reliability.strategies import (
     WORDS,
     conversations,
     damaged,
+    hostile_transcript_lines,
     jsonl_lines,
     render_transcript,
+    rules_files,
 )
 
 PACK = load_pack()
@@ -114,22 +116,40 @@ def test_typed_numbers_parse_or_raise_value_error(text):
         assert all(v is None or math.isfinite(v) for v in parsed)
 
 
+def _hostile(value: object, depth: int = 1) -> bool:
+    """Holds what parsers must refuse: NaN or an infinity, an integer over 18 digits, nesting
+    past 32 levels."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return len(str(abs(value))) > 18
+    if isinstance(value, dict | list):
+        items = value.values() if isinstance(value, dict) else value
+        return depth > 32 or any(_hostile(v, depth + 1) for v in items)
+    return False
+
+
+def _standard_json(raw: bytes) -> object:
+    """What Python's own json module makes of a line (None where it fails or gives up)."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
 @FAST
 @given(jsonl_lines(), st.integers(1, 10_000))
 def test_jsonl_parse_line_gives_an_object_or_a_one_line_error(raw, number):
     tried("parse_line")
-    try:
-        expected = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        expected = None
+    expected = _standard_json(raw)
     try:
         obj = parse_line(raw, number)
     except InputError as exc:
         message = str(exc)
         assert message.startswith(f"input line {number} ") and "\n" not in message
-        assert not isinstance(expected, dict)
+        assert not isinstance(expected, dict) or _hostile(expected)
         return
-    assert isinstance(obj, dict) and obj == expected
+    assert isinstance(obj, dict) and obj == expected and not _hostile(obj)
 
 
 @SLOW
@@ -190,6 +210,45 @@ def test_damaged_transcripts_parse_or_name_the_line(fmt, turns, data):
 def test_any_bytes_parse_or_name_the_file(raw, name):
     tried("transcripts")
     _parse_or_one_line_error(raw, name, None)
+
+
+@FAST
+@given(hostile_transcript_lines())
+def test_json_transcripts_with_hostile_numbers_and_nesting_parse_or_name_the_line(raw):
+    tried("transcripts (hostile numbers)")
+    _parse_or_one_line_error(raw, "call.jsonl", "jsonl")
+
+
+@FAST
+@given(
+    st.sampled_from(["vtt", "srt"]),
+    st.integers(0, 6000),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.integers(0, 10**6),
+)
+def test_caption_times_of_any_size_parse_or_name_the_line(fmt, digits, minutes, seconds, millis):
+    tried("transcripts (hostile numbers)")
+    stamp = f"{'9' * digits}{':' if digits else ''}{minutes:02d}:{seconds:02d}.{millis:03d}"
+    sep = "," if fmt == "srt" else "."
+    timing = f"{stamp.replace('.', sep)} --> 00:00:01{sep}000"
+    head = "WEBVTT\n\n" if fmt == "vtt" else "1\n"
+    raw = f"{head}{timing}\nAnn: What kind?\n".encode()
+    _parse_or_one_line_error(raw, f"call.{fmt}", fmt)
+
+
+@SLOW
+@given(rules_files())
+def test_rules_files_with_hostile_values_load_or_name_the_problem(tmp_path, text):
+    from agent.scoring.rules import load_rules
+
+    tried("rules files")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_rules(path)
+    except InputError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
 
 
 def _parse_or_one_line_error(raw: bytes, name: str, fmt: str | None) -> None:

@@ -83,12 +83,18 @@ class _Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict]] = []
         self.text: list[str] = []
+        self.glue = False  # after <wbr>: a break opportunity, not a space
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        self.glue = tag == "wbr" and bool(self.text)
 
     def handle_data(self, data):
-        self.text.append(data)
+        if self.glue:
+            self.text[-1] += data
+        else:
+            self.text.append(data)
+        self.glue = False
 
 
 def _squash(text: str) -> str:

@@ -46,6 +46,7 @@ def killed(store: Store, release: threading.Event, answers: int = 4) -> tuple[In
     for text in ANSWERS[:answers]:
         interview.answer(text)
     seq = max(t.seq for t in store.turns(interview.session.id) if t.text == last)
+    store.release(interview.session.id)  # as the OS does for a killed process's lock
     return interview, seq  # never settled, never interrupted: the process is gone
 
 
@@ -111,6 +112,7 @@ def test_an_answer_stored_before_the_kill_is_processed_after_the_recovered_one(s
     sid = dead.session.id
     # Killed right after the next answer committed, before anything processed it.
     stored = store.add_turn(sid, "respondent", ANSWERS[4], dead.question.topic, "answer").seq
+    store.release(sid)  # and then it died
     fresh, model = Store(), fake()
     try:
         again = Interview.resume(fresh, LLMEngine(settings(), model=model), sid)

@@ -27,6 +27,14 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+PRIVATE = {"icp.db": 0o600, "icp.db-wal": 0o600, "icp.db-shm": 0o600}
+
+
+def locks(home: Path) -> dict[str, int]:
+    """The writer locks of open interviews (one per interview being written)."""
+    return {p.name: mode(p) for p in (home / "icp.db-locks").iterdir()}
+
+
 def open_and_write(home: Path) -> Store:
     """A store that has committed an answer and is still open, so -wal and -shm exist."""
     store = Store(home / "icp.db")
@@ -41,7 +49,8 @@ def test_a_new_home_and_database_are_owner_only_with_their_wal_and_shm(tmp_path,
     store = open_and_write(home)
     try:
         files = {p.name: mode(p) for p in home.iterdir()}
-        assert files == {"icp.db": 0o600, "icp.db-wal": 0o600, "icp.db-shm": 0o600}
+        assert files == {**PRIVATE, "icp.db-locks": 0o700}
+        assert locks(home) == {f"{store.sessions()[0].id}.lock": 0o600}  # its one writer
         assert mode(home) == 0o700
         # The parents are the user's folders: made as `mkdir -p` makes them.
         assert mode(home.parent) == mode(home.parent.parent) == 0o755
@@ -57,11 +66,8 @@ def test_a_strict_umask_still_leaves_a_usable_owner_only_database(tmp_path):
     store = open_and_write(home)
     try:
         assert mode(home) == 0o700
-        assert {p.name: mode(p) for p in home.iterdir()} == {
-            "icp.db": 0o600,
-            "icp.db-wal": 0o600,
-            "icp.db-shm": 0o600,
-        }
+        assert {p.name: mode(p) for p in home.iterdir()} == {**PRIVATE, "icp.db-locks": 0o700}
+        assert set(locks(home).values()) == {0o600}
     finally:
         store.close()
 
@@ -80,6 +86,7 @@ def test_an_existing_folder_and_database_keep_the_modes_their_owner_chose(tmp_pa
             "icp.db": 0o640,
             "icp.db-wal": 0o640,
             "icp.db-shm": 0o640,
+            "icp.db-locks": 0o700,  # icp's own, like a folder it creates
         }
     finally:
         store.close()

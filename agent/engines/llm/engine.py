@@ -42,6 +42,7 @@ from agent.profile.models import Evidence, Item, Profile, SectionKey, Synthesis
 from agent.prompts import render
 from agent.reading.quantities import find_quantities
 from agent.reading.statements import find_entities, read_statement, split_statements
+from agent.safety import clean_name, clean_strings, clean_text
 
 if TYPE_CHECKING:
     from agent.engines import EngineSpec
@@ -112,7 +113,7 @@ class _Sink:
         self.text, self.sent, self.mode, self.acked = "", 0, "", False
 
     def feed(self, piece: str) -> None:
-        self.text += piece
+        self.text += clean_text(piece, strip=False)  # model output: no escape reaches a terminal
         if not self.mode:
             if _LABEL.match(self.text):
                 self.mode = "labels"
@@ -235,7 +236,8 @@ class LLMEngine(Engine):
                 first_token=self.settings.first_token_timeout,
                 tail=TAIL_SECONDS,
             )
-            action, wording = _resolve(parse_reply(text), moves, context, answer, follow_up)
+            reply = parse_reply(clean_text(text))  # model output: no escape reaches a terminal
+            action, wording = _resolve(reply, moves, context, answer, follow_up)
         except ModelFailure as exc:
             self._failed(exc, "this question")
             return first, self.offline.word(first, profile, context)
@@ -410,11 +412,11 @@ class LLMEngine(Engine):
         )
         grounded = bool(quantities or find_entities(joined, self.pack) or judged)
         return Item(
-            text=clip(" ".join(new.text.split()), 60),
+            text=clip(" ".join(clean_text(new.text).split()), 60),
             evidence=[Evidence(turn=turn, quote=q) for q in quotes],
             concrete=new.concrete and (grounded or new.section == "customer_language"),
             quantities=quantities,
-            said_by=clip(new.said_by.strip(), 8),
+            said_by=clip(clean_name(new.said_by), 8),
             source="llm",
         )
 
@@ -459,6 +461,7 @@ class LLMEngine(Engine):
             self.flush()
             raise
         self._succeeded()
+        out = Synthesis.model_validate(clean_strings(out.model_dump()))  # model text: cleaned
         result, dropped = out.grounded(set(refs))
         self.flush(
             kept=result.size(), dropped=dropped + max(0, dropped_checks), purpose="synthesis"
@@ -581,5 +584,13 @@ def _after(context: Context) -> int | None:
     return context.recent[-1].seq if context.recent else 0
 
 
+def _cleaned(sink: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """The front end's token sink, given each streamed piece without control characters (an
+    escape sequence split across pieces loses its ESC all the same)."""
+    if sink is None:
+        return None
+    return lambda piece: sink(clean_text(piece, strip=False))
+
+
 def _stderr(message: str) -> None:
-    print(f"icp: notice: {message}", file=sys.stderr, flush=True)
+    print(f"icp: notice: {clean_name(message)}", file=sys.stderr, flush=True)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -45,6 +45,7 @@ from agent.joint import review as joint_review
 from agent.reading.statements import clean_answer
 from agent.report.bundle import load_bundle
 from agent.report.render import render
+from agent.safety import Hostile, load_json
 from agent.store.db import Store
 
 HERE = Path(__file__).resolve().parent
@@ -282,6 +283,12 @@ def create_app(
             return _error(message, code)
         return page(request, "error.html.j2", {"message": message, "code": code}, code)
 
+    async def on_disconnect(request: Request, _exc: Exception) -> Response:
+        # The client went away mid-body (closed tab, dropped network): one line, no traceback;
+        # nothing was read, so nothing was stored. The response goes nowhere.
+        log.warning("client left before sending its whole request: %s", request.url.path)
+        return Response(status_code=400)
+
     routes = [
         Route("/", sessions_page),
         Route("/new", new_interview, methods=["POST"]),
@@ -307,7 +314,13 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(TokenGuard, token=token)],
-        exception_handlers={ICPError: on_error, 404: on_error, 405: on_error, 413: on_error},
+        exception_handlers={
+            ICPError: on_error,
+            ClientDisconnect: on_disconnect,
+            404: on_error,
+            405: on_error,
+            413: on_error,
+        },
         max_body_size=MAX_BODY_BYTES,
     )
 
@@ -343,9 +356,11 @@ def _item_labels() -> dict[str, str]:
 
 async def _json_body(request: Request) -> dict:
     try:
-        body = json.loads(await request.body())
+        body = load_json(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InputError("the request body must be JSON") from None
+    except Hostile as exc:  # NaN, a 5,000-digit number, 600 levels of brackets: a 400
+        raise InputError(f"the request body is refused: {exc}") from None
     if not isinstance(body, dict):
         raise InputError('the request body must be a JSON object like {"answer": "..."}')
     return body

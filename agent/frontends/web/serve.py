@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
@@ -89,8 +90,53 @@ def server(app: Any) -> Any:
         access_log=False,  # the access log would write the token from the first URL
         timeout_graceful_shutdown=3,
         lifespan="on",  # at shutdown every open interview settles and saves
+        http=_protocol(),  # h11 with a deadline for the request head (HEADER_SECONDS)
     )
     return uvicorn.Server(config)
+
+
+HEADER_SECONDS = 10.0  # a request line and headers must arrive whole within this
+
+
+def _protocol() -> type:
+    """uvicorn's h11 protocol, closing a connection whose request head is still incomplete
+    after HEADER_SECONDS (uvicorn has no such setting: a client trickling headers would hold
+    its connection open for as long as it liked)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadline(H11Protocol):
+        header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self.header_timer is None and self.conn.their_state is h11.IDLE:
+                self._arm()  # the next request on a kept-alive connection starts arriving
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self.header_timer = self.loop.call_later(HEADER_SECONDS, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self.header_timer is not None:
+                self.header_timer.cancel()
+                self.header_timer = None
+
+        def _too_slow(self) -> None:
+            self.header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadline
 
 
 def run_server(

@@ -51,6 +51,7 @@ class Worker:
                     future.set_result(act(interview))
                 except BaseException as exc:  # the next job re-reads the interview from disk
                     interview = None
+                    store.release(self.sid)  # not its writer until it has it open again
                     future.set_exception(exc)
                     if isinstance(exc, NotFound) and self.pool.retire(self):
                         return  # no such interview: do not keep a thread for it

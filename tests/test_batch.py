@@ -185,6 +185,7 @@ def test_selection(store, tmp_path):
         batch.select(store)
 
 
+@pytest.mark.slow
 def test_cli_batch_table_json_and_exit_code(store, tmp_path):
     ids = make_sessions(store, tmp_path, 3)
     out = tmp_path / "out"
@@ -208,6 +209,7 @@ def test_cli_batch_table_json_and_exit_code(store, tmp_path):
     assert Profile.model_validate(store.profile(ids[1]).data).version == 3
 
 
+@pytest.mark.slow
 def test_offline_batch_in_worker_processes(store, tmp_path):
     ids = make_sessions(store, tmp_path, batch.PROCESS_MINIMUM)
     plan = batch.prepare(store, batch.select(store, tuple(ids)), "offline", fmt="none")

@@ -71,6 +71,7 @@ def test_sessions_json(finished):
     assert row["role"] == "founder" and row["turns"] > 20
 
 
+@pytest.mark.slow
 def test_pdf_report_has_every_heading_and_a_verbatim_quote(finished, tmp_path):
     out = tmp_path / "report.pdf"
     result = icp("report", finished["sid"], "--out", str(out), env=env(finished))
@@ -123,6 +124,7 @@ def test_damaged_database_is_one_line_and_exit_1(icp_home):
     assert len(lines) == 1 and "not a usable icp database" in lines[0]
 
 
+@pytest.mark.slow
 def test_unwritable_output_path_is_one_line_and_exit_1(finished, tmp_path):
     out = tmp_path / "missing-folder" / "report.pdf"
     result = icp("report", finished["sid"], "--out", str(out), env=env(finished))
@@ -158,6 +160,7 @@ def test_end_of_input_ends_cleanly_and_resume_continues():
     assert again[1] == pending
 
 
+@pytest.mark.slow
 def test_demo_writes_a_pdf_and_prints_its_path(tmp_path):
     out = tmp_path / "demo.pdf"
     result = icp("demo", "--out", str(out), "--quiet")

@@ -131,6 +131,7 @@ def test_cli_diff_json_text_and_one_argument(store):
     assert bad.stderr.strip() == f"icp: error: session {sid} has no profile version 9"
 
 
+@pytest.mark.slow
 def test_report_since_adds_what_changed(store, tmp_path):
     sid = stored_pair(store)
     for suffix in ("md", "html"):

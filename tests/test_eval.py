@@ -13,6 +13,7 @@ from tests.conftest import SHARED_PERSONAS
 PERSONAS = sorted(SHARED_PERSONAS.glob("*.yaml"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not PERSONAS, reason="../shared/personas is not beside the project")
 @pytest.mark.parametrize("path", PERSONAS, ids=lambda p: p.stem)
 def test_interview_quality_targets(path, icp_home):

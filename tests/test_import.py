@@ -254,6 +254,7 @@ def test_cli_import_errors_leave_nothing_behind(tmp_path):
     assert "--respondent NAME; speakers are Sam (1 turn), Dana (1 turn)" in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_import_then_duplicate_then_report(tmp_path):
     path = tmp_path / "call.md"
     path.write_text(MARKDOWN, encoding="utf-8")

@@ -190,6 +190,7 @@ def test_an_interview_in_progress_cannot_be_reviewed(store):
         review_doc(store, info.id)
 
 
+@pytest.mark.slow
 def test_rules_report_and_diff_start_from_the_reviewed_version(store, merged):
     before = icp("rules", merged)
     assert before.returncode == 0 and "Controllers Club" in before.stdout

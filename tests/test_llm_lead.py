@@ -102,6 +102,7 @@ def hanging(every: int, seconds: float):
     return reply
 
 
+@pytest.mark.slow
 def test_a_model_that_hangs_never_holds_a_question_past_its_deadlines(store):
     first_token, extract_wait = 0.6, 0.3
     engine = LLMEngine(

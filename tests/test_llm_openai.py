@@ -308,6 +308,7 @@ def test_other_400s_fail_that_step_not_the_interview(store, server):
     assert answers(store, interview) == [INTRO, ANSWER]
 
 
+@pytest.mark.slow
 def test_cli_prints_one_line_for_a_bad_key():
     """End to end: `icp interview --engine llm` against a local server that says 401."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -139,6 +139,7 @@ def messages():
         yield api
 
 
+@pytest.mark.slow
 def test_an_interview_over_anthropic_messages(store, messages):
     notices: list[str] = []
     interview = Interview.start(store, anthropic_engine(notices), company="Acme", minutes=6)
@@ -214,6 +215,7 @@ class SmallServer:
         return completion(json.dumps({"items": items if quote else []}))
 
 
+@pytest.mark.slow
 def test_a_long_answer_on_a_4k_context_server_completes(store):
     server = SmallServer()
     long_answer = " ".join(

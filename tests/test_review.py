@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from agent.engines import get_engine
 from agent.lang import load_pack
 from agent.profile.models import Profile
@@ -60,6 +62,7 @@ def base_session(store) -> tuple[str, Profile]:
     return interview.session.id, interview.profile
 
 
+@pytest.mark.slow
 def test_review_end_to_end(store):
     old_id, old = base_session(store)
     lines, stderr = review_jsonl("interview", "--review", old_id)
@@ -121,6 +124,7 @@ def test_review_end_to_end(store):
     assert again.sections["company_profile"].notes == [note]
 
 
+@pytest.mark.slow
 def test_review_resumes_with_review_questions(store):
     old_id, _ = base_session(store)
     lines, _ = review_jsonl("interview", "--review", f"{old_id}", stop_after=2)

@@ -392,6 +392,7 @@ def test_two_answers_at_once_store_exactly_one():
 
 
 # downloads
+@pytest.mark.slow
 def test_downloads_serve_only_that_sessions_report():
     c = client()
     alpha, beta = start(c, company="Alpha Freight"), start(c, company="Beta Dental")
@@ -418,6 +419,7 @@ def test_downloads_serve_only_that_sessions_report():
         assert c.get(bad).status_code == 404, bad
 
 
+@pytest.mark.slow
 def test_a_downloaded_pdf_has_the_sessions_text(tmp_path):
     c = client()
     sid = start(c, company="Gamma Robotics")

@@ -112,6 +112,7 @@ def answer(page, respondent: SimulatedRespondent) -> str:
     return text
 
 
+@pytest.mark.slow
 def test_a_founder_interviews_in_the_browser(served, browser, tmp_path):
     OUT.mkdir(exist_ok=True)
     persona = load_persona(persona_paths()[0])
@@ -273,6 +274,7 @@ def saved(page, version: int) -> None:
     page.wait_for_selector(f'#review[data-version="{version}"]')
 
 
+@pytest.mark.slow
 def test_sales_and_marketing_review_resolve_and_sign_in_two_browsers(served, browser, tmp_path):
     OUT.mkdir(exist_ok=True)
     sid = merged_profile()
@@ -428,6 +430,7 @@ fetch("{self.target}/api/s/{self.sid}/answer", {{
         pass
 
 
+@pytest.mark.slow
 def test_a_page_on_another_port_can_change_nothing(served, browser):
     base = served.split("/?")[0]
     context = browser.new_context()

@@ -4,6 +4,7 @@ printed in pytest's terminal summary so CI logs show them."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +23,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_sep("-", "reliability figures")
         for key, value in tally.items():
             terminalreporter.write_line(f"{key}: {value}")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every reliability test is slow (real processes, kills, PDFs): `-m "not slow"` skips the
+    whole suite for a quick run; CI runs it all."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.slow)

@@ -1,9 +1,9 @@
 """Language packs: every word the offline engine reads and asks with, as data files.
 
 A pack is a folder `prompts/lang/CODE/` holding one YAML file per part (`guide.yaml`,
-`vocabulary.yaml`, `review.yaml`, ...). Each part is validated by its model here and the pack is
-loaded once per process. A session stores the code of its pack, so resume and re-extraction
-read it with the same words.
+`vocabulary.yaml`, `review.yaml`, `scoring.yaml`, `geography.yaml`). Each part is validated
+by its model here and the pack is loaded once per process. A session stores the code of its
+pack, so resume and re-extraction read it with the same words.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from functools import cache
 from pydantic import BaseModel, ValidationError
 
 from agent.errors import InputError
+from agent.lang.geography import Geography
 from agent.lang.guide import Guide
 from agent.lang.review import ReviewWords
+from agent.lang.scoring import ScoringWords
 from agent.lang.vocabulary import Vocabulary
 from agent.paths import load_yaml, resource
 
@@ -28,6 +30,8 @@ class Pack(BaseModel):
     guide: Guide
     vocabulary: Vocabulary
     review: ReviewWords
+    scoring: ScoringWords
+    geography: Geography
 
 
 PARTS = tuple(name for name in Pack.model_fields if name != "code")

@@ -139,7 +139,8 @@ def test_a_respondents_own_exclusion_narrows_their_target_not_cancels_it():
 def test_size_conflicts_of_a_merged_profile_are_noted():
     conflict = {"kind": "size", "title": "Company size (employees): founder 300-2,000"}
     rubric = derive(profile(FACTS), [conflict])
-    assert any("Respondents disagree" in w for w in rubric.warnings)
+    assert any("1 unresolved conflict between respondents" in w for w in rubric.warnings)
+    assert rubric.conflicts[0].startswith("Company size (employees): founder 300-2,000.")
 
 
 def test_rules_file_round_trips_and_cites_evidence(tmp_path):
@@ -151,8 +152,8 @@ def test_rules_file_round_trips_and_cites_evidence(tmp_path):
     assert text.startswith("# ICP scoring rules for Closewise, derived from session s1")
     assert '#   turn 2: "B2B SaaS companies with 200-1,000 employees"' in text
     data = yaml.safe_load(text)
-    assert set(data) == {"company", "session", "version", "tiers", "categories", "rules",
-                         "disqualifiers"}  # fmt: skip
+    assert set(data) == {"company", "session", "version", "tiers", "categories", "missing_data",
+                         "rules", "disqualifiers"}  # fmt: skip
     out = tmp_path / "rules.yaml"
     out.write_text(text, "utf-8")
     assert load_rules(out).model_dump() == rubric.model_dump()

@@ -25,6 +25,7 @@ class ScoringWords(BaseModel):
     at_least: tuple[str, ...]
     range: tuple[str, ...]
     currencies: tuple[str, ...]
+    synonyms: tuple[tuple[str, ...], ...] = ()
     scales: dict[str, float] = Field(min_length=1)
     months: dict[str, int] = Field(min_length=12)
 
@@ -37,6 +38,19 @@ class ScoringWords(BaseModel):
         if not isinstance(words, list) or not words:
             raise ValueError("needs a list of at least one word")
         return _phrases(words)
+
+    @field_validator("synonyms", mode="before")
+    @classmethod
+    def _groups(cls, groups: list) -> tuple[tuple[str, ...], ...]:
+        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+            raise ValueError("needs a list of groups of words")
+        return tuple(_phrases(g) for g in groups if len(_phrases(g)) > 1)
+
+    def same_as(self, term: str) -> list[str]:
+        """The term and its synonyms, the term first."""
+        folded = " ".join(term.lower().split())
+        group = next((g for g in self.synonyms if folded in g), ())
+        return [term, *(w for w in group if w != folded)]
 
     @field_validator("scales", "months", mode="before")
     @classmethod

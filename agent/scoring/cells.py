@@ -73,9 +73,50 @@ def words() -> ScoringWords:
     return load_pack().scoring
 
 
+_CONTROL = re.compile("[\t\n\r\f\v]")
+
+
 def normalise(cell: str) -> str:
     """A cell as both engines compare it: translated, line breaks as clause ends, trimmed."""
-    return _TRIM.sub("", _LINES.sub(";", _SPACES.sub(" ", cell.translate(_TABLE))))
+    if not cell.isascii():  # every character the table changes is outside ASCII
+        cell = cell.translate(_TABLE)
+    if _CONTROL.search(cell):
+        cell = _LINES.sub(";", _SPACES.sub(" ", cell))
+    return cell.strip(" ")  # what TRIM_RX removes
+
+
+# Words a text holds, for a quick test that a pattern cannot match (a necessary condition: a
+# phrase matches only where each of its words is a whole word of the lower-cased text).
+_TOKEN = re.compile("[A-Za-z0-9_\u00a1-\U0010ffff-]+")
+
+
+def tokens(lower: str) -> frozenset[str]:
+    """The whole words of lower-cased text, as the patterns' boundaries cut it."""
+    return frozenset(_TOKEN.findall(lower))
+
+
+def needs(phrases: list[str], plurals: bool = False) -> list[frozenset[str]]:
+    """For each phrase, words that must all be in a text's tokens for it to match; with
+    `plurals`, the phrase's plural forms are alternatives (one entry per form)."""
+    out = []
+    for text in phrases:
+        words_ = _TOKEN.findall(text.lower())
+        if not words_:
+            return []  # a phrase of punctuation alone ("+/-"): no quick test possible
+        *head, last = words_
+        forms = [last]
+        if plurals:
+            forms += [last + "s", last + "es"]
+            if re.search(r"[^aeiou]y$", last):
+                forms.append(last[:-1] + "ies")
+        out += [frozenset([*head, form]) for form in forms]
+    return out
+
+
+def may_match(need: list[frozenset[str]], have: frozenset[str]) -> bool:
+    """False only when no phrase can match text with these tokens; an empty `need` (no quick
+    test possible) is always True."""
+    return not need or any(n <= have for n in need)
 
 
 def escape(text: str) -> str:
@@ -99,6 +140,33 @@ def _either_case(ch: str) -> str:
     if low == up or len(low) != 1 or len(up) != 1:
         return escape(ch)
     return f"[{low}{up}]"
+
+
+def trie(phrases: list[str], any_case: bool = False) -> str:
+    """Phrases as one alternation factored by their common beginnings ("no|not|none" as
+    n(?:o(?:ne|t)?)): the same strings as alternation() of phrase(), tried far faster by
+    Python's engine. Only for patterns where which phrase matched at a place does not
+    change what the whole pattern consumes (every phrase is followed by a boundary)."""
+    root: dict = {}
+    for text in phrases:
+        node = root
+        for ch in " ".join(text.split()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_pattern(root, any_case)
+
+
+def _trie_pattern(node: dict, any_case: bool) -> str:
+    branches, ends = [], "" in node
+    for ch in sorted(k for k in node if k):
+        head = " +" if ch == " " else (_either_case(ch) if any_case else escape(ch))
+        branches.append(head + _trie_pattern(node[ch], any_case))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+    if ends:
+        return f"(?:{body})?" if len(branches) == 1 else f"{body}?"
+    return body
 
 
 def alternation(items: list[str]) -> str:
@@ -139,24 +207,32 @@ def negation_patterns() -> tuple[tuple[str, str], ...]:
     """(pattern, replacement) applied in order: clause breaks become ";", a clause that ends in
     an after-cue goes, and from a cue to the end of its clause goes."""
     w = words()
-    breaks = START + alternation([phrase(b, True) for b in w.clause_breaks]) + END
-    not_clause = f"[^{CLAUSE},]"
-    after = f"{not_clause}*{START}{alternation([phrase(a, True) for a in w.after])}{END}"
-    cues = alternation([phrase(c, True) for c in w.cues])
-    negated = f"{START}{cues}(?:$|{B_IN_CLAUSE}[^{CLAUSE}]*)"
+    breaks = START + trie(list(w.clause_breaks), True) + END
+    # from the start of the clause (or its last comma) to the cue; anchored so that Python
+    # tries it only where a clause starts
+    after = f"(?:^|[{CLAUSE},])[^{CLAUSE},]*{START}{trie(list(w.after), True)}{END}"
+    negated = f"{START}{trie(list(w.cues), True)}(?:$|{B_IN_CLAUSE}[^{CLAUSE}]*)"
     return ((breaks, ";"), (after, ";"), (negated, " "))
 
 
 @cache
-def _negation_rx() -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(p), r) for p, r in negation_patterns())
+def _negation_rx() -> tuple[tuple[re.Pattern[str], str, list[frozenset[str]]], ...]:
+    w = words()
+    wanted = (w.clause_breaks, w.after, w.cues)
+    return tuple(
+        (re.compile(p), r, needs(list(cues)))
+        for (p, r), cues in zip(negation_patterns(), wanted, strict=True)
+    )
 
 
-def evidence(text: str) -> str:
+def evidence(text: str, have: frozenset[str] | None = None) -> str:
     """Normalised text without what its negation cues negate: "runs Manhattan; no SAP" keeps
-    "runs Manhattan"; "migrating off SAP to NetSuite" keeps nothing of either."""
-    for rx, replacement in _negation_rx():
-        text = rx.sub(replacement, text)
+    "runs Manhattan"; "migrating off SAP to NetSuite" keeps nothing of either. `have` (the
+    text's tokens) skips the passes whose cues it cannot contain."""
+    have = tokens(text.lower()) if have is None else have
+    for rx, replacement, need in _negation_rx():
+        if may_match(need, have):
+            text = rx.sub(replacement, text)
     return text
 
 
@@ -166,14 +242,16 @@ def blank_words() -> frozenset[str]:
     return frozenset(words().blanks) | {""}
 
 
-@lru_cache(maxsize=65536)
-def prepare_text(cell: str) -> tuple[bool, str, str]:
-    """(known, evidence as written, evidence lower-cased) of a text cell."""
+def prepare_text(cell: str) -> tuple[bool, str, str, frozenset[str]]:
+    """(known, evidence as written, evidence lower-cased, tokens) of a text cell; the tokens
+    are those of the cell before negations went (a superset: still a quick test)."""
     norm = normalise(cell)
-    if norm.lower() in blank_words():
-        return False, "", ""
-    kept = evidence(norm)
-    return True, kept, kept.lower()
+    low = norm.lower()
+    if low in blank_words():
+        return False, "", "", frozenset()
+    have = tokens(low)
+    kept = evidence(norm, have)
+    return True, kept, kept.lower() if kept != norm else low, have
 
 
 # Numbers -------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.joint.conflicts import channel_terms
+from agent.joint.conflicts import channel_terms, common_range, size_ranges
 from agent.profile.models import SECTION_TITLES, Item, Profile
 from agent.prompts import render
 from agent.reading.clauses import (
@@ -77,12 +77,20 @@ def _concrete_first(items: list[Item]) -> list[Item]:
 
 
 def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
-    """The rubric a profile implies; items nothing can check are listed for manual review."""
+    """The rubric a profile implies; items nothing can check are listed for manual review.
+
+    `conflicts` are a merged profile's unresolved conflicts (as `icp merge` stores them): no
+    positive rule comes from an item on the targeting or crediting side of one (a segment one
+    respondent excludes is no industry term), and a size rule keeps only the range every
+    respondent gives. Exclusions still disqualify: precision before recall.
+    """
     cfg = settings()
-    drafts, manual = _firmographic(profile), []
-    drafts += _named(profile, "technographics", "technology", manual)
-    drafts += _triggers(profile, manual)
-    drafts += _named(profile, "channels", "channel", manual)
+    conflicts = conflicts or []
+    disputed = _disputed(conflicts)
+    drafts, manual = _firmographic(profile, disputed, conflicts), []
+    drafts += _named(profile, "technographics", "technology", manual, disputed)
+    drafts += _triggers(profile, manual, disputed)
+    drafts += _named(profile, "channels", "channel", manual, disputed)
     rules = []
     for category in CATEGORIES:
         mine = [d for d in drafts if _KIND_CATEGORY[d.kind] == category]
@@ -104,12 +112,50 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
         disqualifiers=disqualifiers,
         manual=manual,
     )
-    rubric.warnings = _warnings(rubric, conflicts or [])
+    rubric.warnings = _warnings(rubric, conflicts)
+    rubric.conflicts = _conflict_lines(conflicts)
     return rubric
 
 
-def _firmographic(profile: Profile) -> list[_Draft]:
-    items = _concrete_first(profile.sections["company_profile"].items)
+_DISPUTED_STANCES = ("targets", "credits")
+
+
+def _disputed(conflicts: list[dict]) -> set[str]:
+    """The texts of items a conflict disputes: what one respondent targets or credits and
+    another excludes or never mentions."""
+    return {
+        side.get("text", "")
+        for conflict in conflicts
+        for side in conflict.get("sides", [])
+        if side.get("stance") in _DISPUTED_STANCES and side.get("text")
+    }
+
+
+def _conflict_lines(conflicts: list[dict]) -> list[str]:
+    """One line per unresolved conflict for the rules header: what, and what it keeps out."""
+    out = []
+    for conflict in conflicts:
+        line = f"{conflict.get('title', '')}. {conflict.get('detail', '')}".strip()
+        kept_out = [
+            side["text"]
+            for side in conflict.get("sides", [])
+            if side.get("stance") in _DISPUTED_STANCES and side.get("text")
+        ]
+        if kept_out:
+            quoted = "; ".join(f'"{t}"' for t in dict.fromkeys(kept_out))
+            line += f" Kept out of the rules: {quoted}"
+        elif conflict.get("kind") == "size":
+            line += " The size rule keeps only the range every respondent gives."
+        out.append(line)
+    return out
+
+
+def _firmographic(profile: Profile, disputed: set[str], conflicts: list[dict]) -> list[_Draft]:
+    items = [
+        item
+        for item in _concrete_first(profile.sections["company_profile"].items)
+        if item.text not in disputed
+    ]
     fit = {id(item): fit_part(item) for item in items}  # "DSOs are not a fit" is no target
     excluded = mentions(profile, "exclusions", lambda text: industries(condition(text)))
     drafts = []
@@ -119,6 +165,13 @@ def _firmographic(profile: Profile) -> list[_Draft]:
             for k, low, high in sizes(fit[id(item)]):
                 if k == kind:
                     _widen(draft, item, low, high)
+        if draft.items and any(c.get("kind") == "size" for c in conflicts):
+            ranges, _ = size_ranges(profile, kind)
+            if len(set(ranges.values())) > 1:  # respondents disagree: keep what all say
+                common = common_range(ranges)
+                if common is None:
+                    continue
+                draft.low, draft.high = common
         if draft.items:
             drafts.append(draft)
     for kind, terms in (("industry", vocabulary().industries), ("region", vocabulary().regions)):
@@ -165,13 +218,17 @@ def _fresh(terms: list[str], used: set[str]) -> list[str]:
     return out
 
 
-def _named(profile: Profile, key: str, kind: str, manual: list[str]) -> list[_Draft]:
+def _named(
+    profile: Profile, key: str, kind: str, manual: list[str], disputed: set[str]
+) -> list[_Draft]:
     """One rule per item naming tools (technographics) or channels, without repeating a name."""
     limit = settings()["max_rules"][kind]
     drafts: list[_Draft] = []
     used: set[str] = set()
     excluded = mentions(profile, "exclusions", lambda text: tools(condition(text)))
     for item in _concrete_first(profile.sections[key].items):
+        if item.text in disputed:
+            continue
         fit = fit_part(item)  # "SAP shops are a no" filed here names no target
         found = tools(fit.text) if kind == "technology" else channel_terms(fit)
         found = [t for t in found if not overruled(t, item, excluded)]
@@ -190,10 +247,10 @@ def _trigger_terms(text: str) -> list[str]:
     return new_roles(text) + find_terms(text, vocabulary().triggers)
 
 
-def _triggers(profile: Profile, manual: list[str]) -> list[_Draft]:
+def _triggers(profile: Profile, manual: list[str], disputed: set[str]) -> list[_Draft]:
     """One rule per item naming an event; its window only from wording that dates the event."""
     limit = settings()["max_rules"]["trigger"]
-    items = profile.sections["buying_triggers"].items
+    items = [i for i in profile.sections["buying_triggers"].items if i.text not in disputed]
     drafts: dict[int, _Draft] = {}  # by the item's place in the section
     used: set[str] = set()
     rest = []
@@ -231,10 +288,10 @@ def _warnings(rubric: Rubric, conflicts: list[dict]) -> list[str]:
             f"At most {rubric.reachable} points are reachable, below tier A ({rubric.tiers['A']:g})"
             ": add rules or lower the tiers before trusting the tiers."
         )
-    for conflict in conflicts:
-        if conflict.get("kind") == "size":
-            out.append(
-                f"Respondents disagree: {conflict['title']}. The size rule spans every range "
-                "given until you resolve it together."
-            )
+    if conflicts:
+        out.append(
+            f"{len(conflicts)} unresolved conflict{'s' if len(conflicts) > 1 else ''} between "
+            "respondents (listed below): what they dispute makes no positive rule until you "
+            "resolve it together (icp report ID: Resolve together), then add the rule here."
+        )
     return out

@@ -164,24 +164,22 @@ class Rubric(BaseModel):
             return "out"
         return next((t for t in ("A", "B", "C") if score >= self.tiers[t]), "out")
 
-    def projects(self, coverage: int) -> bool:
-        """True when an account with this many checkable points is tiered on them alone."""
+    def projects(self, score: int, coverage: int) -> bool:
+        """True when an account is tiered on what could be checked: it earned every point that
+        could be checked, enough points could be checked, and not all of them could."""
         policy = self.missing_data
-        return policy.tier_on_checked and policy.min_coverage <= coverage < self.reachable
+        return (
+            policy.tier_on_checked
+            and score == coverage
+            and policy.min_coverage <= coverage < self.reachable
+        )
 
     def tier_for(self, score: int, coverage: int, disqualified: bool = False) -> str:
-        """The tier of an account, under the missing-data policy: when only part of the points
-        could be checked (and enough of them), the score counts as a share of those, scaled
-        to the points the rubric can award (score * reachable / coverage, compared without
-        dividing, so SQL gets the same answer)."""
+        """The tier of an account, under the missing-data policy: one that met every rule its
+        data could check is tiered as if it met the rest (the data is short, not the fit)."""
         if disqualified:
             return "out"
-        if self.projects(coverage):
-            reach = self.reachable
-            return next(
-                (t for t in ("A", "B", "C") if score * reach >= self.tiers[t] * coverage), "out"
-            )
-        return self.tier(score)
+        return self.tier(self.reachable if self.projects(score, coverage) else score)
 
     def needs_data(self, coverage: int, disqualified: bool = False) -> bool:
         """True when too few points could be checked to trust the tier."""
@@ -281,10 +279,17 @@ def to_yaml(rubric: Rubric, source: str, roles: dict[str, str] | None = None) ->
         warnings=[
             textwrap.fill(_clean(w, 400), 90, subsequent_indent="#       ") for w in rubric.warnings
         ],
+        conflicts=[
+            textwrap.fill(_clean(c, 600), 90, subsequent_indent="#     ") for c in rubric.conflicts
+        ],
+        missing=rubric.missing_data,
     )
     head = rubric.model_dump(include={"company", "session", "version"})
     parts = [header, "", _dump(head)]
-    parts += [f"{key}: {_dump(getattr(rubric, key), flow=True)}" for key in ("tiers", "categories")]
+    parts += [
+        f"{key}: {_dump(rubric.model_dump(include={key})[key], flow=True)}"
+        for key in ("tiers", "categories", "missing_data")
+    ]
     for key, entries in (("rules", rubric.rules), ("disqualifiers", rubric.disqualifiers)):
         parts.append(f"\n{key}:" if entries else f"\n{key}: []")
         for entry in entries:

@@ -277,7 +277,10 @@ class Compiler:
         is_dq = exp.Not(this=exp.Is(this=code, expression=exp.Null()))
         ok = exp.Is(this=unreadable, expression=exp.Null())
         tier = self.case(
-            [(is_dq, self.s("out")), (self.projects(coverage), self.tiers(score, coverage))],
+            [
+                (is_dq, self.s("out")),
+                (self.projects(score, coverage), self.tiers(exp.Literal.number(rubric.reachable))),
+            ],
             self.tiers(score),
         )
         needs = self.all(
@@ -487,7 +490,7 @@ class Compiler:
         if check.kind == "region":
             assert check.region is not None
             return self.case([(known, self.cond(check.region))], exp.Null())
-        hit = self.any([self.cond(c) for _, c in [*check.own, *check.free]])
+        hit = self.any([self.cond(test.cond) for test in [*check.own, *check.free]])
         days = getattr(entry, "within_days", None)
         then = exp.true()
         if days and when is not None:
@@ -505,41 +508,36 @@ class Compiler:
     def segment(self):
         plan = self.plan
         whens = [
-            (self.any([self.cond(c) for _, c in own]), self.s(term))
+            (self.any([self.cond(test.cond) for test in own]), self.s(term))
             for term, own, _ in plan.segments
             if own
         ]
         whens += [
-            (self.any([self.cond(c) for _, c in free]), self.s(term))
+            (self.any([self.cond(test.cond) for test in free]), self.s(term))
             for term, _, free in plan.segments
             if free
         ]
         return self.case(whens, self.s("")) if whens else self.s("")
 
-    def projects(self, coverage):
+    def projects(self, score, coverage):
         exp, rubric = self.exp, self.plan.rubric
         policy = rubric.missing_data
         if not policy.tier_on_checked:
             return exp.false()
         return self.all(
             [
+                exp.EQ(this=score, expression=coverage),
                 exp.GTE(this=coverage, expression=exp.Literal.number(policy.min_coverage)),
                 exp.LT(this=coverage, expression=exp.Literal.number(rubric.reachable)),
             ]
         )
 
-    def tiers(self, score, coverage=None):
+    def tiers(self, score):
         exp, rubric = self.exp, self.plan.rubric
-        whens = []
-        for t in ("A", "B", "C"):
-            if coverage is None:
-                test = exp.GTE(this=score, expression=self.n(float(rubric.tiers[t])))
-            else:
-                test = exp.GTE(
-                    this=exp.Mul(this=score, expression=exp.Literal.number(rubric.reachable)),
-                    expression=exp.Mul(this=self.n(float(rubric.tiers[t])), expression=coverage),
-                )
-            whens.append((test, self.s(t)))
+        whens = [
+            (exp.GTE(this=score, expression=self.n(float(rubric.tiers[t]))), self.s(t))
+            for t in ("A", "B", "C")
+        ]
         return self.case(whens, self.s("out"))
 
     # Assembly ---------------------------------------------------------------------------------

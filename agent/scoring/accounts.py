@@ -106,22 +106,25 @@ class AccountsFile:
             return 0
 
 
-def dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    """The CSV dialect, sniffed; the delimiter must occur in the header line."""
+def dialect(text: str) -> type[csv.Dialect]:
+    """The CSV dialect: the delimiter sniffed (it must occur in the header line), quotes always
+    the double quotes every CRM writes. The sniffer's guess of a quote character is not used:
+    a name starting with an apostrophe (a user's own formula guard) would fool it."""
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        sniffed = csv.Sniffer().sniff(text, delimiters=DELIMITERS)
-        if sniffed.delimiter in first:
-            return sniffed
+        delimiter = csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        pass
-    counts = {d: first.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.__getitem__)
-
-    class Simple(csv.excel):
+        delimiter = ""
+    if delimiter not in first or not delimiter:
+        counts = {d: first.count(d) for d in DELIMITERS}
+        best = max(counts, key=counts.__getitem__)
         delimiter = best if counts[best] else ","
 
-    return Simple
+    class Export(csv.excel):
+        pass
+
+    Export.delimiter = delimiter
+    return Export
 
 
 @dataclass

@@ -208,9 +208,10 @@ def negation_patterns() -> tuple[tuple[str, str], ...]:
     an after-cue goes, and from a cue to the end of its clause goes."""
     w = words()
     breaks = START + trie(list(w.clause_breaks), True) + END
-    # from the start of the clause (or its last comma) to the cue; anchored so that Python
-    # tries it only where a clause starts
-    after = f"(?:^|[{CLAUSE},])[^{CLAUSE},]*{START}{trie(list(w.after), True)}{END}"
+    # from the start of the clause (or its last comma) to the cue; a cue right after a comma
+    # ("Kronos, phased out") takes the part before that comma too. Anchored where a clause
+    # or a comma starts, so that Python does not try it at every character.
+    after = f"(?:^|[{CLAUSE},])[^{CLAUSE},]*,?{START}{trie(list(w.after), True)}{END}"
     negated = f"{START}{trie(list(w.cues), True)}(?:$|{B_IN_CLAUSE}[^{CLAUSE}]*)"
     return ((breaks, ";"), (after, ";"), (negated, " "))
 

@@ -39,9 +39,11 @@ from agent.scoring.columns import (
     Column,
     Layout,
 )
-from agent.scoring.conds import Cond, Search, any_of, compile_cond
+from agent.scoring.conds import Cond, Search, _rx, any_of, compile_cond
 from agent.scoring.geo import Geo, GeoColumn, geo_text
 from agent.scoring.rules import CATEGORIES, Disqualifier, Rubric, Rule
+
+_EDGE = "".join(chr(c) for c in range(0xA1) if not chr(c).isalnum() and chr(c) not in "_-")
 
 
 class RowError(ValueError):
@@ -508,15 +510,18 @@ class Scorer:
         return ""
 
     def _what(self, check: Check, where: Column | None, row: list[str]) -> str:
-        """The term that matched (for --explain): its first term found where it matched."""
+        """What matched (for --explain), as the cell writes it: "3PL", "Manhattan"."""
         terms = check.entry.any_of or []
         if check.kind != "text" or not terms:
             return ""
-        columns = [where] if where is not None else [test.column for test in check.own]
+        free = where is not None
+        columns = [where] if free else [test.column for test in check.own]
+        forms = [form for term in terms for form in words().same_as(term)]
         for column in columns:
             _, written, lower, _ = prepare_text(_cell(row, column))
-            values = {text_key(column, True): written, text_key(column): lower}
-            for term in terms:
-                if compile_cond(words_test(column, [term], where is not None).cond)(values):
-                    return term
+            for form in forms:
+                capitals = free and short(form)
+                found = _rx(term_pattern([form], capitals)).search(written if capitals else lower)
+                if found:
+                    return written[found.start() : found.end()].strip(_EDGE)
         return ""

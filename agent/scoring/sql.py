@@ -11,6 +11,7 @@ Intermediate values are columns of nested subqueries named `_icp_...`, dropped a
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from agent.errors import InputError
@@ -552,12 +553,12 @@ class Compiler:
         for name in names:
             deps = {c.name for c in self.lets[name].find_all(exp.Column)} & set(level)
             level[name] = 1 + max((level[d] for d in deps), default=0)
-        try:
-            source = exp.to_table(table, dialect=self.dialect)
-        except Exception:
-            raise InputError(f"--table {table!r} is not a table name") from None
-        if not table.strip() or source is None:
-            raise InputError(f"--table {table!r} is not a table name")
+        if not _TABLE.fullmatch(table.strip()):
+            raise InputError(
+                f"--table {table!r} is not a table name (write it as table, schema.table or "
+                'db.schema.table; quote a part with " or ` when it needs other characters)'
+            )
+        source = exp.to_table(table.strip(), dialect=self.dialect)
         query = exp.select(exp.Star()).from_(source)
         for depth in range(1, max(level.values(), default=0) + 1):
             mine = [exp.alias_(self.lets[n], n, quoted=True) for n in names if level[n] == depth]
@@ -571,6 +572,10 @@ class Compiler:
             star = exp.Star(**{"except_": [exp.column(n, quoted=True) for n in hidden]})
             final = exp.select(star).from_(query.subquery("_icp"))
         return final.sql(dialect=self.dialect, pretty=True)
+
+
+_PART = r'(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"|`[^`]+`)'
+_TABLE = re.compile(rf"{_PART}(?:\.{_PART}){{0,2}}")
 
 
 def _name(value: str) -> str:

@@ -29,3 +29,10 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def csv_row(values: list[Any]) -> list[Any]:
+    """csv_cell for every value of a row (one call per row, for writers of large files)."""
+    return [
+        "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values
+    ]

@@ -79,19 +79,19 @@ class AccountsFile:
             except csv.Error as exc:
                 yield self._reader.line_num, f"unreadable CSV ({exc})"
                 continue
-            if any(cell.strip() for cell in row):
+            if "".join(row).strip():
                 yield self._reader.line_num, row
 
     def rows(self) -> Iterator[tuple[int, list[str] | str]]:
         """(line number, cells) for each account row, or (line number, why) for one that
         cannot be read; blank rows are left out."""
-        header = self.header or []
+        width = len(self.header or [])
         for line, row in self._rows():
-            if isinstance(row, list) and any(c.strip() for c in row[len(header) :]):
+            if len(row) > width and isinstance(row, list) and "".join(row[width:]).strip():
                 yield (
                     line,
                     (
-                        f"{len(row)} cells but the header has {len(header)} (a value with an "
+                        f"{len(row)} cells but the header has {width} (a value with an "
                         "unquoted delimiter?)"
                     ),
                 )

@@ -113,6 +113,12 @@ def needs(phrases: list[str], plurals: bool = False) -> list[frozenset[str]]:
     return out
 
 
+def key_words(need: list[frozenset[str]] | tuple[frozenset[str], ...]) -> frozenset[str] | None:
+    """The longest word of each phrase form: a text holding none of them matches none of the
+    phrases (each needs all its words). None when there is no quick test."""
+    return frozenset(max(n, key=len) for n in need) if need else None
+
+
 def may_match(need: list[frozenset[str]], have: frozenset[str]) -> bool:
     """False only when no phrase can match text with these tokens; an empty `need` (no quick
     test possible) is always True."""
@@ -221,7 +227,7 @@ def _negation_rx() -> tuple[tuple[re.Pattern[str], str, list[frozenset[str]]], .
     w = words()
     wanted = (w.clause_breaks, w.after, w.cues)
     return tuple(
-        (re.compile(p), r, needs(list(cues)))
+        (re.compile(p), r, key_words(needs(list(cues))))
         for (p, r), cues in zip(negation_patterns(), wanted, strict=True)
     )
 
@@ -231,8 +237,8 @@ def evidence(text: str, have: frozenset[str] | None = None) -> str:
     "runs Manhattan"; "migrating off SAP to NetSuite" keeps nothing of either. `have` (the
     text's tokens) skips the passes whose cues it cannot contain."""
     have = tokens(text.lower()) if have is None else have
-    for rx, replacement, need in _negation_rx():
-        if may_match(need, have):
+    for rx, replacement, keys in _negation_rx():
+        if keys is None or not have.isdisjoint(keys):
             text = rx.sub(replacement, text)
     return text
 

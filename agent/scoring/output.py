@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from agent.errors import InputError
 from agent.paths import load_yaml, resource
-from agent.safety import csv_cell
+from agent.safety import csv_row as safe_row
 from agent.scoring.plan import Scored
 from agent.scoring.rules import CATEGORIES, Rubric
 
@@ -88,7 +88,7 @@ def csv_row(scored: Scored, explain_column: bool) -> list[Any]:
     ]
     if explain_column:
         row.append(scored.explanation)
-    return [csv_cell(v) for v in row]
+    return safe_row(row)
 
 
 class Writer:
@@ -145,7 +145,7 @@ class Writer:
             ]
             if self.explain:
                 values.append(scored.explanation)
-            self._csv.writerow([csv_cell(v) for v in [*ids, *values]])
+            self._csv.writerow(safe_row([*ids, *values]))
         self.count += 1
 
     def end(self) -> None:

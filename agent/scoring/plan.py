@@ -21,7 +21,7 @@ from typing import Any
 
 from agent.scoring.cells import (
     blank_words,
-    may_match,
+    key_words,
     needs,
     normalise,
     prepare_text,
@@ -244,15 +244,21 @@ class _TextProgram:
     def __init__(self, column: Column, tests: list[WordsTest]):
         self.column = column
         self.keys = (text_key(column, True), text_key(column))
-        self.tests = [(compile_cond(test.cond), list(test.need)) for test in tests]
+        # a term matches only where each of its words is a word of the text, so a text sharing
+        # no word with any of a test's terms cannot match it (one set operation, in C)
+        self.tests = [(compile_cond(test.cond), key_words(test.need)) for test in tests]
+        self.none = (False,) * len(self.tests)
         self.read = lru_cache(maxsize=16384)(self._read)
 
     def _read(self, cell: str) -> tuple[bool, tuple[bool, ...]]:
         known, written, lower, have = prepare_text(cell)
         if not known:
-            return False, (False,) * len(self.tests)
+            return False, self.none
         values = {self.keys[0]: written, self.keys[1]: lower}
-        return True, tuple(may_match(need, have) and fn(values) for fn, need in self.tests)
+        return True, tuple(
+            (words_ is None or not have.isdisjoint(words_)) and fn(values)
+            for fn, words_ in self.tests
+        )
 
 
 class Scorer:
@@ -310,8 +316,8 @@ class Scorer:
         basis = self._reach if projected else score
         return next((t for t, limit in self._tiers if basis >= limit), "out"), projected
 
-    def _geo_outcomes(self, cells: tuple[str, ...]) -> tuple[bool, dict[int, bool]]:
-        """Whether any geography cell is known, and each region check's outcome."""
+    def _geo_outcomes(self, cells: tuple[str, ...]) -> tuple[bool, tuple[bool, ...]]:
+        """Whether any geography cell is known, and each region check's outcome (in order)."""
         values: dict[str, Any] = {}
         known = False
         for column, cell in zip(self.plan.geo_columns, cells, strict=True):
@@ -319,173 +325,34 @@ class Scorer:
             known = known or normalise(cell).lower() not in blank_words()
         for name, fn in self._flags:
             values[name] = fn(values)
-        return known, {
-            id(check): region(values) for check, _, _, region in self._checks if region is not None
-        }
+        return known, tuple(r(values) for _, _, _, r in self._checks if r is not None)
 
     def _prepare_hot_path(self) -> None:
-        """Each check as a tuple of plain values, so scoring a row reads no model attributes."""
-        self._rows_checks = []
-        cat_index = {c: n for n, c in enumerate(CATEGORIES)}
-        for check, own, free, _ in self._checks:
-            e = check.entry
-            kind = {"number": 0, "region": 1, "text": 2}[check.kind]
-            is_dq = isinstance(e, Disqualifier)
-            self._rows_checks.append(
-                (
-                    kind,
-                    is_dq,
-                    e.field,
-                    e.min,
-                    e.max,
-                    e.below,
-                    e.above,
-                    -1 if is_dq else cat_index[e.category],
-                    0 if is_dq else e.points,
-                    getattr(e, "within_days", None),
-                    tuple(own),
-                    tuple((column, i, k) for column, (i, k) in free),
-                    tuple(c.index for c in check.known),
-                    check,
-                )
-            )
-        self._text_read = [(p.column.index, p.read) for p in self._programs]
-        self._number_at = [
-            (fld, [(c.index, c.times, c.label) for c in columns]) for fld, columns in self._numbers
-        ]
-        self._date_at = [(c.index, c.label) for c in self.plan.dates]
-        self._geo_at = tuple(c.index for c in self.plan.geo_columns)
-        self._caps_list = [self._caps[c] for c in CATEGORIES]
+        """Compile the row function: the plan as straight-line Python, read once per file."""
+        self._source, namespace = _row_source(self)
+        exec(compile(self._source, "<icp score: compiled rules>", "exec"), namespace)
+        self._row = namespace["score_row"]
+        self._origins: dict[int, tuple[Check, Column | None]] = namespace["ORIGINS"]
 
     def score(self, row: list[str], line: int) -> Scored:
         """Score one row; RowError when it cannot be read as meant."""
-        width = len(row)
-        numbers: dict[str, float | None] = {}
-        errors = None
-        for fld, columns in self._number_at:
-            value = None
-            for i, times, label in columns:
-                cell = row[i] if i < width else ""
-                try:
-                    value = read_number(cell)
-                except ValueError:
-                    errors = errors or []
-                    errors.append((i, f"{label} {cell.strip()!r} is not a number"))
-                    break
-                if value is not None:
-                    value *= times
-                    break
-            numbers[fld] = value
-        when = None
-        for i, label in self._date_at:
-            cell = row[i] if i < width else ""
-            try:
-                when = read_date(cell)
-            except ValueError:
-                errors = errors or []
-                errors.append(
-                    (i, f"{label} {cell.strip()!r} is not a date (write it as YYYY-MM-DD)")
-                )
-                break
-            if when is not None:
-                break
-        if errors:
-            raise RowError(min(errors)[1])
-        read = {i: fn(row[i] if i < width else "") for i, fn in self._text_read}
-        if self._geo_at:
-            geo_known, regions = self._geo(tuple(row[i] if i < width else "" for i in self._geo_at))
-        else:
-            geo_known, regions = False, {}
-        points = [0, 0, 0]
-        checkable = [0, 0, 0]
-        matched, unknown = [], []
-        dq = None
-        as_of = self.as_of
-        for (kind, is_dq, fld, low, high, below, above, cat, pts, days, own, free, known_at,
-             check) in self._rows_checks:  # fmt: skip
-            where = None
-            if kind == 0:
-                value = numbers.get(fld)
-                if value is None:
-                    outcome = None
-                else:
-                    outcome = (
-                        (low is None or value >= low)
-                        and (high is None or value <= high)
-                        and (below is None or value < below)
-                        and (above is None or value > above)
-                    )
-            elif kind == 1:
-                outcome = regions[id(check)] if geo_known else None
-            else:
-                outcome = None
-                for i, k in own:
-                    if read[i][1][k]:
-                        outcome = True
-                        break
-                else:
-                    for column, i, k in free:
-                        if read[i][1][k]:
-                            outcome, where = True, column
-                            break
-                if outcome:
-                    if days and when is not None and not 0 <= (as_of - when).days <= days:
-                        outcome = False
-                else:
-                    for i in known_at:
-                        if read[i][0]:
-                            outcome = False
-                            break
-            if is_dq:
-                if outcome and dq is None:
-                    entry = check.entry
-                    dq = {"code": entry.code, "id": entry.id, "label": entry.label,
-                          "reason": entry.reason}  # fmt: skip
-                    if where is not None:
-                        dq["column"] = where.label
-                    if self.explain:
-                        dq["what"] = self._what(check, where, row)
-                continue
-            if outcome is None:
-                unknown.append(fld)
-                continue
-            checkable[cat] += pts
-            if outcome:
-                points[cat] += pts
-                entry = check.entry
-                hit = {"id": entry.id, "label": entry.label, "points": pts}
-                if where is not None:
-                    hit["column"] = where.label
-                if self.explain:
-                    hit["what"] = self._what(check, where, row)
-                matched.append(hit)
-        caps = self._caps_list
-        earned = [min(p, c) for p, c in zip(points, caps, strict=True)]
-        coverage = sum(min(p, c) for p, c in zip(checkable, caps, strict=True))
-        total = min(100, sum(earned))
-        disqualified = dq is not None
-        tier, projected = self._tier(total, coverage, disqualified)
-        out = Scored(
-            line=line,
-            account=self._first_text(row, self.names) or f"line {line}",
-            score=total,
-            tier=tier,
-            segment=self._segment(read),
-            points=dict(zip(CATEGORIES, earned, strict=True)),
-            matched=matched,
-            disqualifier=dq,
-            unknown=list(dict.fromkeys(unknown)) if unknown else unknown,
-            coverage=coverage,
-            needs_data=not disqualified and coverage < self._needs_below,
-            record_id=self._first_text(row, self.ids),
-            domain=self._first_text(row, self.domains),
-            projected=projected,
-        )
+        scored = self._row(row, line)
         if self.explain:
-            from agent.scoring.output import explain
+            self._add_explanation(scored, row)
+        return scored
 
-            out.explanation = explain(out, self.rubric)
-        return out
+    def _add_explanation(self, scored: Scored, row: list[str]) -> None:
+        from agent.scoring.output import explain
+
+        hits = []
+        for hit in scored.matched:
+            check, where = self._origins[id(hit)]
+            hits.append({**hit, "what": self._what(check, where, row)})
+        scored.matched = hits
+        if scored.disqualifier is not None:
+            check, where = self._origins[id(scored.disqualifier)]
+            scored.disqualifier = {**scored.disqualifier, "what": self._what(check, where, row)}
+        scored.explanation = explain(scored, self.rubric)
 
     @staticmethod
     def _first_text(row: list[str], columns: list[Column]) -> str:
@@ -525,3 +392,218 @@ class Scorer:
                 if found:
                     return written[found.start() : found.end()].strip(_EDGE)
         return ""
+
+
+# The row function -----------------------------------------------------------------------------
+
+
+def _number(row: list[str], width: int, columns: tuple) -> tuple[float | None, Any]:
+    """The first number of a field's columns, and the error of an unreadable cell before it."""
+    for i, times, label in columns:
+        cell = row[i] if i < width else ""
+        try:
+            value = read_number(cell)
+        except ValueError:
+            return None, (i, f"{label} {cell.strip()!r} is not a number")
+        if value is not None:
+            return value * times, None
+    return None, None
+
+
+def _date(row: list[str], width: int, columns: tuple) -> tuple[date | None, Any]:
+    """The first date of the signal date columns, and the error of an unreadable cell."""
+    for i, label in columns:
+        cell = row[i] if i < width else ""
+        try:
+            value = read_date(cell)
+        except ValueError:
+            return None, (i, f"{label} {cell.strip()!r} is not a date (write it as YYYY-MM-DD)")
+        if value is not None:
+            return value, None
+    return None, None
+
+
+def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
+    """Python source of `score_row(row, line) -> Scored` for one plan, and its namespace.
+
+    Straight-line code, one block per check, in the order and with the outcomes of the SQL:
+    numbers (the first column holding one), words (own columns, then free text, then whether
+    the own column is known), places; points and checkable points per category, capped; the
+    first disqualifier that holds; the tier under the missing-data policy.
+    """
+    plan, rubric = scorer.plan, scorer.rubric
+    ns: dict[str, Any] = {"Scored": Scored, "RowError": RowError, "_number": _number,
+                          "_date": _date, "_first_text": Scorer._first_text,
+                          "AS_OF": scorer.as_of}  # fmt: skip
+    origins: dict[int, tuple[Check, Column | None]] = {}
+    ns["ORIGINS"] = origins
+    lines = ["def score_row(row, line):", "    width = len(row)", "    err = None"]
+    cat = {c: n for n, c in enumerate(CATEGORIES)}
+
+    def const(name: str, value: Any) -> str:
+        ns[name] = value
+        return name
+
+    def cell(i: int) -> str:
+        return f'(row[{i}] if {i} < width else "")'
+
+    number_var = {}
+    const("read_number", read_number)
+    for n, (fld, columns) in enumerate(plan.numbers.items()):
+        number_var[fld] = f"n{n}"
+        if len(columns) == 1:  # the common case, inline
+            (c,) = columns
+            scale = f" * {float(c.times)!r}" if c.times != 1 else ""
+            label = const(f"LABEL{n}", c.label)
+            why = f"f'{{{label}}} {{{cell(c.index)}.strip()!r}} is not a number'"
+            lines += ["    try:",
+                      f"        n{n} = read_number({cell(c.index)})",
+                      f"        if n{n} is not None: n{n} = n{n}{scale}",
+                      "    except ValueError:",
+                      f"        n{n} = None",
+                      f"        e = ({c.index}, {why})",
+                      "        if err is None or e < err: err = e"]  # fmt: skip
+            continue
+        spec = const(f"NUM{n}", tuple((c.index, c.times, c.label) for c in columns))
+        lines += [f"    n{n}, e = _number(row, width, {spec})",
+                  "    if e is not None and (err is None or e < err): err = e"]  # fmt: skip
+    if plan.dates:
+        spec = const("DATES", tuple((c.index, c.label) for c in plan.dates))
+        lines += ["    when, e = _date(row, width, DATES)",
+                  "    if e is not None and (err is None or e < err): err = e"]  # fmt: skip
+    else:
+        lines.append("    when = None")
+    lines.append("    if err is not None: raise RowError(err[1])")
+    for program in scorer._programs:
+        i = program.column.index
+        lines.append(f"    r{i} = {const(f'READ{i}', program.read)}({cell(i)})")
+    region_index = {}
+    if plan.geo_columns:
+        const("GEO", scorer._geo)
+        cells = ", ".join(cell(c.index) for c in plan.geo_columns)
+        lines.append(f"    gk, g = GEO(({cells},))")
+        regions = [c for c, _, _, r in scorer._checks if r is not None]
+        region_index = {id(c): n for n, c in enumerate(regions)}
+    lines += ["    p0 = p1 = p2 = k0 = k1 = k2 = 0", "    matched = []", "    unknown = []",
+              "    dq = None"]  # fmt: skip
+
+    def hit_dict(n: int, check: Check, where: Column | None) -> str:
+        e = check.entry
+        if isinstance(e, Disqualifier):
+            value: dict[str, Any] = {
+                "code": e.code,
+                "id": e.id,
+                "label": e.label,
+                "reason": e.reason,
+            }
+        else:
+            value = {"id": e.id, "label": e.label, "points": e.points}
+        if where is not None:
+            value["column"] = where.label
+        origins[id(value)] = (check, where)
+        return const(f"H{n}_{where.index if where is not None else 'own'}", value)
+
+    for n, (check, own, free, _) in enumerate(scorer._checks):
+        e = check.entry
+        is_dq = isinstance(e, Disqualifier)
+        lines.append(f"    # {e.id}: {check.kind} test of {e.field}")
+        if check.kind == "number":
+            value = number_var.get(e.field)
+            tests = [f"{value} {op} {float(bound)!r}" for bound, op in
+                     ((e.min, ">="), (e.max, "<="), (e.below, "<"), (e.above, ">"))
+                     if bound is not None]  # fmt: skip
+            holds = " and ".join(tests) or "True"
+            if value is None:
+                if not is_dq:
+                    lines.append(f"    unknown.append({e.field!r})")
+                continue
+            if is_dq:
+                lines.append(f"    if dq is None and {value} is not None and {holds}: "
+                             f"dq = {hit_dict(n, check, None)}")  # fmt: skip
+                continue
+            c, pts, hit = cat[e.category], e.points, hit_dict(n, check, None)
+            lines += [f"    if {value} is None: unknown.append({e.field!r})",
+                      "    else:",
+                      f"        k{c} += {pts}",
+                      f"        if {holds}: p{c} += {pts}; matched.append({hit})"]  # fmt: skip
+            continue
+        if check.kind == "region":
+            if not plan.geo_columns:  # no geography column: unknown for every account
+                if not is_dq:
+                    lines.append(f"    unknown.append({e.field!r})")
+                continue
+            k = region_index[id(check)]
+            if is_dq:
+                lines.append(
+                    f"    if dq is None and gk and g[{k}]: dq = {hit_dict(n, check, None)}"
+                )
+                continue
+            c, pts, hit = cat[e.category], e.points, hit_dict(n, check, None)
+            lines += ["    if gk:",
+                      f"        k{c} += {pts}",
+                      f"        if g[{k}]: p{c} += {pts}; matched.append({hit})",
+                      f"    else: unknown.append({e.field!r})"]  # fmt: skip
+            continue
+        # words: own columns, then free text (first column that names it), then known or not
+        branches = [(f"r{i}[1][{j}]", hit_dict(n, check, None)) for i, j in own]
+        branches += [(f"r{i}[1][{j}]", hit_dict(n, check, col)) for col, (i, j) in free]
+        known = " or ".join(f"r{c.index}[0]" for c in check.known) or "False"
+        indent = "        " if is_dq else "    "
+        if is_dq:
+            lines.append("    if dq is None:")
+        if not branches:
+            lines.append(f"{indent}o = None")
+        else:
+            for m, (test, hit) in enumerate(branches):
+                lines.append(f"{indent}{'if' if m == 0 else 'elif'} {test}: o = {hit}")
+            lines.append(f"{indent}else: o = None")
+        days = getattr(e, "within_days", None)
+        stale = (f" and not (when is not None and not 0 <= (AS_OF - when).days <= {days})"
+                 if days else "")  # fmt: skip
+        if is_dq:
+            lines.append(f"{indent}if o is not None{stale}: dq = o")
+            continue
+        c, pts = cat[e.category], e.points
+        lines += ["    if o is not None:", f"        k{c} += {pts}"]
+        if days:
+            lines.append(
+                f"        if not (when is not None and not 0 <= (AS_OF - when).days <= {days}):"
+            )
+            lines.append(f"            p{c} += {pts}; matched.append(o)")
+        else:
+            lines.append(f"        p{c} += {pts}; matched.append(o)")
+        lines += [f"    elif {known}: k{c} += {pts}", f"    else: unknown.append({e.field!r})"]
+    # the segment: the first term in the industry column, else in free text
+    seg = [(f"r{i}[1][{j}]", term) for term, own, _ in scorer._segments for i, j in own]
+    seg += [(f"r{i}[1][{j}]", term) for term, _, free in scorer._segments for i, j in free]
+    lines.append('    segment = ""')
+    for m, (test, term) in enumerate(seg):
+        lines.append(f"    {'if' if m == 0 else 'elif'} {test}: segment = {term!r}")
+    caps = [rubric.categories.get(c, 0) for c in CATEGORIES]
+    policy = rubric.missing_data
+    reach = rubric.reachable
+    tiers = [float(rubric.tiers[t]) for t in ("A", "B", "C")]
+    ns.update(NAMES=tuple(plan.layout.of("name")), IDS=tuple(plan.layout.of("id")),
+              DOMAINS=tuple(plan.layout.of("domain")))  # fmt: skip
+    lines += [
+        f"    e0 = min(p0, {caps[0]}); e1 = min(p1, {caps[1]}); e2 = min(p2, {caps[2]})",
+        f"    coverage = min(k0, {caps[0]}) + min(k1, {caps[1]}) + min(k2, {caps[2]})",
+        "    total = min(100, e0 + e1 + e2)",
+        "    if dq is not None:",
+        "        tier = 'out'; projected = False; needs = False",
+        "    else:",
+        f"        projected = {policy.tier_on_checked!r} and total == coverage and "
+        f"{policy.min_coverage} <= coverage < {reach}",
+        f"        basis = {reach} if projected else total",
+        f"        tier = ('A' if basis >= {tiers[0]!r} else 'B' if basis >= {tiers[1]!r} else "
+        f"'C' if basis >= {tiers[2]!r} else 'out')",
+        f"        needs = coverage < {policy.needs_data_below}",
+        "    return Scored(line=line, account=_first_text(row, NAMES) or f'line {line}',",
+        "        score=total, tier=tier, segment=segment,",
+        f"        points={{{CATEGORIES[0]!r}: e0, {CATEGORIES[1]!r}: e1, {CATEGORIES[2]!r}: e2}},",
+        "        matched=matched, disqualifier=dq,",
+        "        unknown=list(dict.fromkeys(unknown)) if unknown else unknown,",
+        "        coverage=coverage, needs_data=needs, record_id=_first_text(row, IDS),",
+        "        domain=_first_text(row, DOMAINS), projected=projected)",
+    ]
+    return "\n".join(lines) + "\n", ns

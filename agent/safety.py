@@ -33,6 +33,4 @@ def csv_cell(value: Any) -> Any:
 
 def csv_row(values: list[Any]) -> list[Any]:
     """csv_cell for every value of a row (one call per row, for writers of large files)."""
-    return [
-        "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values
-    ]
+    return ["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]

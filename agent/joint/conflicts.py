@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from agent.joint.merge import Source
 
 GENERIC_MIN = 3  # a term in more items than this (or a tenth of all terms) is generic
-Stance = Literal["says", "targets", "excludes", "credits", "never mentions"]
+Stance = Literal[
+    "says", "targets", "excludes", "credits", "never mentions"
+]  # identifiers: conflict stances
 
 
 class Side(BaseModel):

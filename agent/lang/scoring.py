@@ -26,12 +26,14 @@ class ScoringWords(BaseModel):
     range: tuple[str, ...]
     currencies: tuple[str, ...]
     synonyms: tuple[tuple[str, ...], ...] = ()
+    region_inverted: tuple[str, ...] = ()
+    measures: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     scales: dict[str, float] = Field(min_length=1)
     months: dict[str, int] = Field(min_length=12)
 
     @field_validator(
         "negations", "migrations", "after", "clause_breaks", "blanks", "approx", "at_most",
-        "at_least", "range", "currencies", mode="before",
+        "at_least", "range", "currencies", "region_inverted", mode="before",
     )  # fmt: skip
     @classmethod
     def _words(cls, words: list) -> tuple[str, ...]:
@@ -51,6 +53,13 @@ class ScoringWords(BaseModel):
         folded = " ".join(term.lower().split())
         group = next((g for g in self.synonyms if folded in g), ())
         return [term, *(w for w in group if w != folded)]
+
+    @field_validator("measures", mode="before")
+    @classmethod
+    def _measures(cls, table: dict) -> dict[str, tuple[str, ...]]:
+        if not isinstance(table, dict):
+            raise ValueError("needs a mapping of measures to words")
+        return {str(k): _phrases(v) for k, v in table.items()}
 
     @field_validator("scales", "months", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from functools import cache
 from agent.errors import InputError
 from agent.paths import load_yaml, resource
 
-FIELDS = (
+FIELDS = (  # identifiers: account fields
     "id",
     "name",
     "domain",
@@ -28,10 +28,19 @@ FIELDS = (
     "source",
     "text",
 )
-GEO_FIELDS = ("country", "state", "city", "region")  # all of them feed `region` rules
-NUMBER_FIELDS = ("employees", "revenue", "locations")
-TEXT_FIELDS = ("industry", "technologies", "signals", "source")
-FREE_TEXT_FIELDS = ("industry", "technologies", "signals")  # their rules also read `text`
+GEO_FIELDS = (
+    "country",
+    "state",
+    "city",
+    "region",
+)  # identifiers: account fields (all of them feed `region` rules)
+NUMBER_FIELDS = ("employees", "revenue", "locations")  # identifiers: account fields
+TEXT_FIELDS = ("industry", "technologies", "signals", "source")  # identifiers: account fields
+FREE_TEXT_FIELDS = (
+    "industry",
+    "technologies",
+    "signals",
+)  # identifiers: account fields (their rules also read `text`)
 
 
 def key(name: str) -> str:

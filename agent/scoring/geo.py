@@ -19,7 +19,7 @@ from agent.scoring.cells import END, START, alternation, normalise, phrase
 from agent.scoring.conds import NEVER, Cond, Flag, Not, Search, all_of, any_of
 
 Role = str  # "country", "state", "city" or "region" (a free-form place column)
-GEO_ROLES: tuple[Role, ...] = ("country", "state", "city", "region")
+GEO_ROLES: tuple[Role, ...] = ("country", "state", "city", "region")  # identifiers: column roles
 
 
 @dataclass(frozen=True)

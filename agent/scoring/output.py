@@ -15,8 +15,8 @@ from agent.safety import csv_row as safe_row
 from agent.scoring.plan import Scored
 from agent.scoring.rules import CATEGORIES, Rubric
 
-FORMATS = ("csv", "json", "hubspot", "salesforce")
-OUTPUT_COLUMNS = (
+FORMATS = ("csv", "json", "hubspot", "salesforce")  # identifiers: output formats
+OUTPUT_COLUMNS = (  # identifiers: CSV column names
     "line",
     "account",
     "icp_fit_score",

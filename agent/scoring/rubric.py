@@ -22,7 +22,7 @@ from agent.reading.terms import find_terms, fold, new_roles, singular, vocabular
 from agent.scoring.disqualify import derive_disqualifiers
 from agent.scoring.rules import CATEGORIES, Category, Rubric, Rule, or_join, settings, split_points
 
-_KIND_CATEGORY: dict[str, Category] = {
+_KIND_CATEGORY: dict[str, Category] = {  # identifiers: rule kinds and categories
     "employees": "firmographic",
     "revenue": "firmographic",
     "industry": "firmographic",
@@ -32,7 +32,11 @@ _KIND_CATEGORY: dict[str, Category] = {
     "trigger": "behavioural",
     "channel": "behavioural",
 }
-_KIND_FIELD = {"technology": "technologies", "trigger": "signals", "channel": "source"}
+_KIND_FIELD = {
+    "technology": "technologies",
+    "trigger": "signals",
+    "channel": "source",
+}  # identifiers: rule kinds and fields
 
 
 @dataclass

@@ -21,12 +21,22 @@ from agent.errors import InputError
 from agent.paths import resource
 from agent.profile.models import Evidence
 
-Category = Literal["firmographic", "technographic", "behavioural"]
-CATEGORIES: tuple[Category, ...] = ("firmographic", "technographic", "behavioural")
-NUMERIC_FIELDS = ("employees", "revenue", "locations")
-TEXT_FIELDS = ("industry", "region", "technologies", "signals", "source")
+Category = Literal["firmographic", "technographic", "behavioural"]  # identifiers: rubric categories
+CATEGORIES: tuple[Category, ...] = (
+    "firmographic",
+    "technographic",
+    "behavioural",
+)  # identifiers: rubric categories
+NUMERIC_FIELDS = ("employees", "revenue", "locations")  # identifiers: account fields
+TEXT_FIELDS = (
+    "industry",
+    "region",
+    "technologies",
+    "signals",
+    "source",
+)  # identifiers: account fields
 RuleField = Literal["employees", "revenue", "locations", "industry", "region", "technologies",
-                    "signals", "source"]  # fmt: skip
+                    "signals", "source"]  # fmt: skip  # identifiers: account fields
 
 
 @cache
@@ -209,7 +219,7 @@ def or_join(terms: list[str]) -> str:
 
 _NOT_PRINTABLE = re.compile("[^\x09\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ORDER = ("id", "category", "code", "label", "reason", "points", "field", "any_of", "min", "max",
-          "below", "above", "within_days")  # fmt: skip
+          "below", "above", "within_days")  # fmt: skip  # identifiers: rules file keys
 
 
 def _plain(value: Any) -> Any:

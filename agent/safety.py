@@ -31,6 +31,9 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def csv_row(values: list[Any]) -> list[Any]:
     """csv_cell for every value of a row (one call per row, for writers of large files)."""
-    return ["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+    return ["'" + v if isinstance(v, str) and v[:1] in _FORMULA_FIRST else v for v in values]

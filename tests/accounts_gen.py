@@ -26,6 +26,8 @@ def rows(count: int, seed: int = 19) -> Iterator[list[str]]:
         text = "; ".join(p.format(n=rnd.randint(1, 20)) for p in parts)
         if rnd.random() < 0.3:
             text = text.replace("; ", ". ", 1)
+        if rnd.random() < 0.8:  # real descriptions are all different
+            text += f" About {rnd.randint(10, 9000)} customers, founded {rnd.randint(1950, 2024)}."
         yield [
             f"0015e{i:010d}AAA",
             f"Account {i} {rnd.choice(['Logistics', 'Fulfillment', 'Supply', 'Group', 'Inc'])}",

@@ -70,33 +70,33 @@ class AccountsFile:
         if self.header is None:
             raise InputError("the accounts file is empty: it needs a header row and account rows")
 
-    def _rows(self) -> Iterator[tuple[int, list[str] | str]]:
+    def _rows(self, width: int | None = None) -> Iterator[tuple[int, list[str] | str]]:
+        """(line number, cells), or (line number, why) for a line that cannot be read as
+        meant; blank lines left out. With `width`, a row with more cells than that is one."""
+        reader = self._reader
         while True:
             try:
-                row = next(self._reader)
-            except StopIteration:
+                for row in reader:
+                    if not "".join(row).strip():
+                        continue
+                    if width is not None and len(row) > width and "".join(row[width:]).strip():
+                        yield (
+                            reader.line_num,
+                            (
+                                f"{len(row)} cells but the header has {width} (a value with an "
+                                "unquoted delimiter?)"
+                            ),
+                        )
+                        continue
+                    yield reader.line_num, row
                 return
             except csv.Error as exc:
-                yield self._reader.line_num, f"unreadable CSV ({exc})"
-                continue
-            if "".join(row).strip():
-                yield self._reader.line_num, row
+                yield reader.line_num, f"unreadable CSV ({exc})"
 
     def rows(self) -> Iterator[tuple[int, list[str] | str]]:
         """(line number, cells) for each account row, or (line number, why) for one that
         cannot be read; blank rows are left out."""
-        width = len(self.header or [])
-        for line, row in self._rows():
-            if len(row) > width and isinstance(row, list) and "".join(row[width:]).strip():
-                yield (
-                    line,
-                    (
-                        f"{len(row)} cells but the header has {width} (a value with an "
-                        "unquoted delimiter?)"
-                    ),
-                )
-                continue
-            yield line, row
+        return self._rows(len(self.header or []))
 
     def position(self) -> int:
         """Bytes read so far (for progress), or 0 when the source cannot tell."""

@@ -400,6 +400,11 @@ def _shadow_rx() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(START + phrase(n) + END), t) for n, t in places().shadowing)
 
 
+def shadow_guard() -> str:
+    """A pattern that finds any of the names geo_text replaces (none found: nothing to do)."""
+    return names_pattern([n for n, _ in places().shadowing])
+
+
 def shadow_patterns() -> list[tuple[str, str]]:
     """(pattern, replacement) of geo_text, in order, for SQL."""
     return [(START + phrase(n) + END, f" {t} ") for n, t in places().shadowing]

@@ -70,7 +70,9 @@ def explain(scored: Scored, rubric: Rubric) -> str:
 def csv_row(scored: Scored, explain_column: bool) -> list[Any]:
     """The --format csv row, in OUTPUT_COLUMNS order (and the explanation last)."""
     dq = scored.disqualifier or {}
-    matched = [m["id"] + (f" ({m['column']})" if m.get("column") else "") for m in scored.matched]
+    matched = scored.rules_matched or "; ".join(
+        m["id"] + (f" ({m['column']})" if m.get("column") else "") for m in scored.matched
+    )
     row = [
         scored.line,
         scored.account,
@@ -78,7 +80,7 @@ def csv_row(scored: Scored, explain_column: bool) -> list[Any]:
         scored.tier,
         scored.segment,
         *(scored.points[c] for c in CATEGORIES),
-        "; ".join(matched),
+        matched,
         dq.get("code", ""),
         dq.get("reason", ""),
         "; ".join(scored.unknown),

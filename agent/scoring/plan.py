@@ -39,11 +39,14 @@ from agent.scoring.columns import (
     Column,
     Layout,
 )
-from agent.scoring.conds import Cond, Search, _rx, any_of, compile_cond
+from agent.scoring.conds import AnyOf, Cond, Search, _rx, any_of, compile_cond
 from agent.scoring.geo import Geo, GeoColumn, geo_text
 from agent.scoring.rules import CATEGORIES, Disqualifier, Rubric, Rule
 
 _EDGE = "".join(chr(c) for c in range(0xA1) if not chr(c).isalnum() and chr(c) not in "_-")
+
+
+CACHED_CELL = 200  # characters: longer cells are not cached
 
 
 class RowError(ValueError):
@@ -177,7 +180,7 @@ def build(rubric: Rubric, layout: Layout) -> Plan:
 # Scoring in Python ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Scored:
     """One account's result."""
 
@@ -196,6 +199,7 @@ class Scored:
     domain: str = ""
     projected: bool = False
     explanation: str = ""
+    rules_matched: str = ""  # "employees; industry (Description)", as the CSV writes it
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -246,19 +250,40 @@ class _TextProgram:
         self.keys = (text_key(column, True), text_key(column))
         # a term matches only where each of its words is a word of the text, so a text sharing
         # no word with any of a test's terms cannot match it (one set operation, in C)
-        self.tests = [(compile_cond(test.cond), key_words(test.need)) for test in tests]
+        self.tests = [(key_words(test.need), _searches(test.cond, column)) for test in tests]
         self.none = (False,) * len(self.tests)
-        self.read = lru_cache(maxsize=16384)(self._read)
+        # picklist values repeat and are cached; long free text rarely repeats, so it is not
+        # kept (memory stays flat however long the descriptions)
+        self.cached = lru_cache(maxsize=16384)(self._read)
+
+    def read(self, cell: str) -> tuple[bool, tuple[bool, ...]]:
+        """What the tests find in a cell."""
+        return self.cached(cell) if len(cell) <= CACHED_CELL else self._read(cell)
 
     def _read(self, cell: str) -> tuple[bool, tuple[bool, ...]]:
         known, written, lower, have = prepare_text(cell)
         if not known:
             return False, self.none
-        values = {self.keys[0]: written, self.keys[1]: lower}
-        return True, tuple(
-            (words_ is None or not have.isdisjoint(words_)) and fn(values)
-            for fn, words_ in self.tests
-        )
+        hits = []
+        for keys, searches in self.tests:
+            hit = False
+            if keys is None or not have.isdisjoint(keys):
+                for search, as_written in searches:
+                    if search(written if as_written else lower) is not None:
+                        hit = True
+                        break
+            hits.append(hit)
+        return True, tuple(hits)
+
+
+def _searches(cond: Cond, column: Column) -> list[tuple[Callable, bool]]:
+    """A words test as (pattern search, on the text as written?) pairs, any of which holds."""
+    parts = cond.parts if isinstance(cond, AnyOf) else (cond,)
+    out = []
+    for part in parts:
+        assert isinstance(part, Search)
+        out.append((_rx(part.pattern).search, part.value == text_key(column, True)))
+    return out
 
 
 class Scorer:
@@ -397,6 +422,16 @@ class Scorer:
 # The row function -----------------------------------------------------------------------------
 
 
+def _text_field(var: str, columns: list[Column]) -> list[str]:
+    """Lines setting `var` to the first non-blank cell of the columns, as written."""
+    if len(columns) != 1:
+        fld = {"record_id": "id"}.get(var, var)
+        return [f"    {var} = _first_text(row, COLUMNS_{fld})"]
+    i = columns[0].index
+    return [f'    {var} = (row[{i}] if {i} < width else "").strip(" ")',
+            f'    if not {var}.strip(): {var} = ""']  # fmt: skip
+
+
 def _number(row: list[str], width: int, columns: tuple) -> tuple[float | None, Any]:
     """The first number of a field's columns, and the error of an unreadable cell before it."""
     for i, times, label in columns:
@@ -474,9 +509,34 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
     else:
         lines.append("    when = None")
     lines.append("    if err is not None: raise RowError(err[1])")
+    free_text = {c.index for c in plan.free_columns}
+    const("prepare_text", prepare_text)
+    const("PREPARED", lru_cache(maxsize=16384)(prepare_text))  # short cells repeat (tags)
     for program in scorer._programs:
         i = program.column.index
-        lines.append(f"    r{i} = {const(f'READ{i}', program.read)}({cell(i)})")
+        if i in free_text:  # prepared once, each test tried only when reached
+            short_ = f"len(c) <= {CACHED_CELL}"
+            lines += [f"    c = {cell(i)}",
+                      f"    r{i} = PREPARED(c) if {short_} else prepare_text(c)"]  # fmt: skip
+            continue
+        cached, fresh = const(f"CACHED{i}", program.cached), const(f"FRESH{i}", program._read)
+        lines += [f"    c = {cell(i)}",
+                  f"    r{i} = {cached}(c) if len(c) <= {CACHED_CELL} else {fresh}(c)"]  # fmt: skip
+    programs = {p.column.index: p for p in scorer._programs}
+
+    def found(i: int, j: int) -> str:
+        """The expression of test j of column i."""
+        if i in free_text:  # inline: known, shares a key word, and a pattern is found
+            keys, searches = programs[i].tests[j]
+            parts = [f"r{i}[0]"]
+            if keys is not None:
+                parts.append(f"not r{i}[3].isdisjoint({const(f'K{i}_{j}', keys)})")
+            found_ = [f"{const(f'S{i}_{j}_{m}', s)}(r{i}[{1 if w else 2}]) is not None"
+                      for m, (s, w) in enumerate(searches)]  # fmt: skip
+            parts.append("(" + " or ".join(found_) + ")" if found_ else "False")
+            return "(" + " and ".join(parts) + ")"
+        return f"r{i}[1][{j}]"
+
     region_index = {}
     if plan.geo_columns:
         const("GEO", scorer._geo)
@@ -485,7 +545,7 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
         regions = [c for c, _, _, r in scorer._checks if r is not None]
         region_index = {id(c): n for n, c in enumerate(regions)}
     lines += ["    p0 = p1 = p2 = k0 = k1 = k2 = 0", "    matched = []", "    unknown = []",
-              "    dq = None"]  # fmt: skip
+              "    dq = None", "    industry = False"]  # fmt: skip
 
     def hit_dict(n: int, check: Check, where: Column | None) -> str:
         e = check.entry
@@ -501,7 +561,10 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
         if where is not None:
             value["column"] = where.label
         origins[id(value)] = (check, where)
-        return const(f"H{n}_{where.index if where is not None else 'own'}", value)
+        name = f"H{n}_{where.index if where is not None else 'own'}"
+        if not isinstance(e, Disqualifier):  # (hit, its rules_matched entry)
+            return const(name, (value, e.id + (f" ({where.label})" if where else "")))
+        return const(name, value)
 
     for n, (check, own, free, _) in enumerate(scorer._checks):
         e = check.entry
@@ -545,8 +608,8 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
                       f"    else: unknown.append({e.field!r})"]  # fmt: skip
             continue
         # words: own columns, then free text (first column that names it), then known or not
-        branches = [(f"r{i}[1][{j}]", hit_dict(n, check, None)) for i, j in own]
-        branches += [(f"r{i}[1][{j}]", hit_dict(n, check, col)) for col, (i, j) in free]
+        branches = [(found(i, j), hit_dict(n, check, None)) for i, j in own]
+        branches += [(found(i, j), hit_dict(n, check, col)) for col, (i, j) in free]
         known = " or ".join(f"r{c.index}[0]" for c in check.known) or "False"
         indent = "        " if is_dq else "    "
         if is_dq:
@@ -565,6 +628,8 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
             continue
         c, pts = cat[e.category], e.points
         lines += ["    if o is not None:", f"        k{c} += {pts}"]
+        if e.field == "industry":  # the segment is one of its terms: none when it found none
+            lines.append("        industry = True")
         if days:
             lines.append(
                 f"        if not (when is not None and not 0 <= (AS_OF - when).days <= {days}):"
@@ -574,21 +639,25 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
             lines.append(f"        p{c} += {pts}; matched.append(o)")
         lines += [f"    elif {known}: k{c} += {pts}", f"    else: unknown.append({e.field!r})"]
     # the segment: the first term in the industry column, else in free text
-    seg = [(f"r{i}[1][{j}]", term) for term, own, _ in scorer._segments for i, j in own]
-    seg += [(f"r{i}[1][{j}]", term) for term, _, free in scorer._segments for i, j in free]
+    seg = [(found(i, j), term) for term, own, _ in scorer._segments for i, j in own]
+    seg += [(found(i, j), term) for term, _, free in scorer._segments for i, j in free]
     lines.append('    segment = ""')
+    if seg:
+        lines.append("    if industry:")
     for m, (test, term) in enumerate(seg):
-        lines.append(f"    {'if' if m == 0 else 'elif'} {test}: segment = {term!r}")
+        lines.append(f"        {'if' if m == 0 else 'elif'} {test}: segment = {term!r}")
     caps = [rubric.categories.get(c, 0) for c in CATEGORIES]
     policy = rubric.missing_data
     reach = rubric.reachable
     tiers = [float(rubric.tiers[t]) for t in ("A", "B", "C")]
-    ns.update(NAMES=tuple(plan.layout.of("name")), IDS=tuple(plan.layout.of("id")),
-              DOMAINS=tuple(plan.layout.of("domain")))  # fmt: skip
+    for fld in ("name", "id", "domain"):
+        ns[f"COLUMNS_{fld}"] = tuple(plan.layout.of(fld))
     lines += [
-        f"    e0 = min(p0, {caps[0]}); e1 = min(p1, {caps[1]}); e2 = min(p2, {caps[2]})",
-        f"    coverage = min(k0, {caps[0]}) + min(k1, {caps[1]}) + min(k2, {caps[2]})",
-        "    total = min(100, e0 + e1 + e2)",
+        *(f"    e{n} = p{n} if p{n} < {cap} else {cap}" for n, cap in enumerate(caps)),
+        *(f"    if k{n} > {cap}: k{n} = {cap}" for n, cap in enumerate(caps)),
+        "    coverage = k0 + k1 + k2",
+        "    total = e0 + e1 + e2",
+        "    if total > 100: total = 100",
         "    if dq is not None:",
         "        tier = 'out'; projected = False; needs = False",
         "    else:",
@@ -598,12 +667,15 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
         f"        tier = ('A' if basis >= {tiers[0]!r} else 'B' if basis >= {tiers[1]!r} else "
         f"'C' if basis >= {tiers[2]!r} else 'out')",
         f"        needs = coverage < {policy.needs_data_below}",
-        "    return Scored(line=line, account=_first_text(row, NAMES) or f'line {line}',",
+        *_text_field("name", plan.layout.of("name")),
+        *_text_field("record_id", plan.layout.of("id")),
+        *_text_field("domain", plan.layout.of("domain")),
+        "    return Scored(line=line, account=name or f'line {line}',",
         "        score=total, tier=tier, segment=segment,",
         f"        points={{{CATEGORIES[0]!r}: e0, {CATEGORIES[1]!r}: e1, {CATEGORIES[2]!r}: e2}},",
-        "        matched=matched, disqualifier=dq,",
+        "        matched=[m for m, _ in matched], disqualifier=dq,",
         "        unknown=list(dict.fromkeys(unknown)) if unknown else unknown,",
-        "        coverage=coverage, needs_data=needs, record_id=_first_text(row, IDS),",
-        "        domain=_first_text(row, DOMAINS), projected=projected)",
+        "        coverage=coverage, needs_data=needs, record_id=record_id, domain=domain,",
+        "        projected=projected, rules_matched='; '.join([r for _, r in matched]))",
     ]
     return "\n".join(lines) + "\n", ns

@@ -18,7 +18,7 @@ from agent.errors import InputError
 from agent.scoring import cells
 from agent.scoring.columns import Column
 from agent.scoring.conds import AllOf, AnyOf, Cond, Flag, Not, Search
-from agent.scoring.geo import NONE_FLAG, shadow_patterns
+from agent.scoring.geo import NONE_FLAG, shadow_guard, shadow_patterns
 from agent.scoring.plan import Check, Plan, geo_key, text_key
 from agent.scoring.rules import CATEGORIES
 
@@ -198,10 +198,14 @@ class Compiler:
             )
             self.let(_name(text_key(column)), exp.Lower(this=written))
         for column in plan.geo_columns:
-            value = self.col(f"_icp_lo{column.index}")
+            low = self.col(f"_icp_lo{column.index}")
+            value = low
             for p, r in shadow_patterns():
                 value = self.replace(value, p, r)
-            self.let(_name(geo_key(column)), value)
+            # most cells hold none of those names: one test instead of a replace for each
+            self.let(
+                _name(geo_key(column)), self.case([(self.search(low, shadow_guard()), value)], low)
+            )
         for name, c in plan.flags.items():  # countries named on the record, then the rest
             if name != NONE_FLAG:
                 self.let(_flag(name), self.cond(c))

@@ -553,3 +553,8 @@ def test_example_exports_score_as_a_revops_lead_expects(name, ideal, excluded):
     assert {a.account for a in result.accounts if a.tier in ("A", "B")} == ideal
     gulf = tiers.get("Gulf Coast Distribution")  # "Not a cold-chain operation": not excluded
     assert gulf is None or gulf.disqualifier is None
+    for a in result.accounts:  # the compiled row function keeps the policy the rubric states
+        dq = a.disqualifier is not None
+        assert a.tier == rules.tier_for(a.score, a.coverage, dq)
+        assert a.needs_data == rules.needs_data(a.coverage, dq)
+        assert a.projected == (not dq and rules.projects(a.score, a.coverage))

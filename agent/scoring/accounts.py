@@ -178,21 +178,24 @@ def score_stream(
     writer.begin(columns_of(cols), notes)
     for line, why in source.skipped_before:
         _skip(writer, summary, note, line, why)
+    score, write, tiers = scorer.score, writer.write, summary.tiers
+    needs = 0
     for n, (line, row) in enumerate(source.rows()):
-        if progress is not None and n % 4096 == 0:
+        if progress is not None and not n & 4095:
             progress(source.position())
-        if isinstance(row, str):
+        if row.__class__ is str:
             _skip(writer, summary, note, line, row)
             continue
         try:
-            scored = scorer.score(row, line)
+            scored = score(row, line)
         except RowError as exc:
             _skip(writer, summary, note, line, str(exc))
             continue
-        writer.write(scored)
-        summary.scored += 1
-        summary.tiers[scored.tier] += 1
-        summary.needs_data += scored.needs_data
+        write(scored)
+        tiers[scored.tier] += 1
+        needs += scored.needs_data
+    summary.scored = sum(tiers.values())
+    summary.needs_data = needs
     writer.end()
     summary.without_id = writer.without_id
     if progress is not None:

@@ -119,12 +119,6 @@ def key_words(need: list[frozenset[str]] | tuple[frozenset[str], ...]) -> frozen
     return frozenset(max(n, key=len) for n in need) if need else None
 
 
-def may_match(need: list[frozenset[str]], have: frozenset[str]) -> bool:
-    """False only when no phrase can match text with these tokens; an empty `need` (no quick
-    test possible) is always True."""
-    return not need or any(n <= have for n in need)
-
-
 def escape(text: str) -> str:
     """Text as a literal in a pattern every engine reads alike."""
     return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)

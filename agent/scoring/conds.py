@@ -85,12 +85,3 @@ def compile_cond(cond: Cond) -> Callable[[Values], bool]:
     if isinstance(cond, AnyOf):
         return lambda v: any(p(v) for p in parts)
     return lambda v: all(p(v) for p in parts)
-
-
-def values_used(cond: Cond) -> set[str]:
-    """The prepared values and flags a condition reads."""
-    if isinstance(cond, Search | Flag):
-        return {cond.value}
-    if isinstance(cond, Not):
-        return values_used(cond.part)
-    return set().union(*(values_used(p) for p in cond.parts)) if cond.parts else set()

@@ -105,6 +105,7 @@ class Writer:
         self.skipped: list[tuple[int, str]] = []
         self.crm = settings()["crm"].get(fmt)
         self._csv = csv.writer(out, lineterminator="\n") if fmt != "json" else None
+        self._csv_format = fmt == "csv"
 
     def begin(self, columns: dict[str, list[str]], notes: list[str]) -> None:
         """The header (CSV) or the opening of the document (JSON)."""
@@ -126,7 +127,7 @@ class Writer:
 
     def write(self, scored: Scored) -> None:
         """One account."""
-        if self.fmt == "csv":
+        if self._csv_format:
             self._csv.writerow(csv_row(scored, self.explain))
         elif self.fmt == "json":
             sep = "\n  " if self.count == 0 else ",\n  "

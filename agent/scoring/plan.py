@@ -227,19 +227,6 @@ def _cell(row: list[str], column: Column) -> str:
     return row[column.index] if column.index < len(row) else ""
 
 
-def _first(row: list[str], columns: list[Column], read: Callable[[str], Any], what: str) -> Any:
-    """The first column's value; RowError for an unreadable cell before it."""
-    for column in columns:
-        raw = _cell(row, column)
-        try:
-            value = read(raw)
-        except ValueError:
-            raise RowError(f"{column.label} {raw.strip()!r} is not {what}") from None
-        if value is not None:
-            return value, column
-    return None, None
-
-
 class _TextProgram:
     """What every test on one text column finds in a cell, cached by the cell: the checks and
     segment terms that read the column, each tried only when the cell holds all the words of
@@ -318,28 +305,8 @@ class Scorer:
         columns = {c.index: c for c in plan.text_columns}
         self._programs = [_TextProgram(columns[i], tests.get(i, [])) for i in sorted(columns)]
         self._flags = [(name, compile_cond(cond)) for name, cond in plan.flags.items()]
-        self._regions = [c for c, _, _, r in self._checks if r is not None]
         self._geo = lru_cache(maxsize=32768)(self._geo_outcomes)
-        self._numbers = [(fld, columns_) for fld, columns_ in plan.numbers.items()]
-        caps = self.rubric.categories
-        self._caps = {c: caps.get(c, 0) for c in CATEGORIES}
-        # the missing-data policy and tiers as plain values (Rubric.tier_for, without
-        # recomputing what the rubric can award for every row)
-        policy = self.rubric.missing_data
-        self._reach = self.rubric.reachable
-        self._project = (policy.tier_on_checked, policy.min_coverage)
-        self._needs_below = policy.needs_data_below
-        self._tiers = [(t, self.rubric.tiers[t]) for t in ("A", "B", "C")]
         self._prepare_hot_path()
-
-    def _tier(self, score: int, coverage: int, disqualified: bool) -> tuple[str, bool]:
-        """(tier, tiered on what could be checked), as Rubric.tier_for."""
-        if disqualified:
-            return "out", False
-        on, least = self._project
-        projected = on and score == coverage and least <= coverage < self._reach
-        basis = self._reach if projected else score
-        return next((t for t, limit in self._tiers if basis >= limit), "out"), projected
 
     def _geo_outcomes(self, cells: tuple[str, ...]) -> tuple[bool, tuple[bool, ...]]:
         """Whether any geography cell is known, and each region check's outcome (in order)."""
@@ -390,17 +357,6 @@ class Scorer:
                     return cell
         return ""
 
-    def _segment(self, read: dict[int, tuple[bool, tuple[bool, ...]]]) -> str:
-        for term, own, _ in self._segments:
-            for i, k in own:
-                if read[i][1][k]:
-                    return term
-        for term, _, free in self._segments:
-            for i, k in free:
-                if read[i][1][k]:
-                    return term
-        return ""
-
     def _what(self, check: Check, where: Column | None, row: list[str]) -> str:
         """What matched (for --explain), as the cell writes it: "3PL", "Manhattan"."""
         terms = check.entry.any_of or []
@@ -420,6 +376,25 @@ class Scorer:
 
 
 # The row function -----------------------------------------------------------------------------
+
+
+def _tried(program: _TextProgram) -> Callable[[frozenset[str]], set[int]]:
+    """For a free-text column: the tests worth trying on a cell with these words (those that
+    share a key word with it, and those with no quick test)."""
+    always = {j for j, (keys, _) in enumerate(program.tests) if keys is None}
+    by_key: dict[str, list[int]] = {}
+    for j, (keys, _) in enumerate(program.tests):
+        for key in keys or ():
+            by_key.setdefault(key, []).append(j)
+    known = frozenset(by_key)
+
+    def tried(have: frozenset[str]) -> set[int]:
+        out = set(always)
+        for key in have & known:
+            out.update(by_key[key])
+        return out
+
+    return tried
 
 
 def _text_field(var: str, columns: list[Column]) -> list[str]:
@@ -516,8 +491,11 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
         i = program.column.index
         if i in free_text:  # prepared once, each test tried only when reached
             short_ = f"len(c) <= {CACHED_CELL}"
+            tried = const(f"TRIED{i}", _tried(program))
             lines += [f"    c = {cell(i)}",
-                      f"    r{i} = PREPARED(c) if {short_} else prepare_text(c)"]  # fmt: skip
+                      f"    r{i} = PREPARED(c) if {short_} else prepare_text(c)",
+                      f"    w{i}, l{i} = r{i}[1], r{i}[2]",
+                      f"    c{i} = {tried}(r{i}[3]) if r{i}[0] else ()"]  # fmt: skip
             continue
         cached, fresh = const(f"CACHED{i}", program.cached), const(f"FRESH{i}", program._read)
         lines += [f"    c = {cell(i)}",
@@ -526,15 +504,11 @@ def _row_source(scorer: Scorer) -> tuple[str, dict[str, Any]]:
 
     def found(i: int, j: int) -> str:
         """The expression of test j of column i."""
-        if i in free_text:  # inline: known, shares a key word, and a pattern is found
-            keys, searches = programs[i].tests[j]
-            parts = [f"r{i}[0]"]
-            if keys is not None:
-                parts.append(f"not r{i}[3].isdisjoint({const(f'K{i}_{j}', keys)})")
-            found_ = [f"{const(f'S{i}_{j}_{m}', s)}(r{i}[{1 if w else 2}]) is not None"
+        if i in free_text:  # inline: worth trying (known, shares a key word), and found
+            _, searches = programs[i].tests[j]
+            found_ = [f"{const(f'S{i}_{j}_{m}', s)}({'w' if w else 'l'}{i}) is not None"
                       for m, (s, w) in enumerate(searches)]  # fmt: skip
-            parts.append("(" + " or ".join(found_) + ")" if found_ else "False")
-            return "(" + " and ".join(parts) + ")"
+            return f"({j} in c{i} and ({' or '.join(found_) or 'False'}))"
         return f"r{i}[1][{j}]"
 
     region_index = {}

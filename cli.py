@@ -532,7 +532,7 @@ def score(
     except OSError as exc:
         raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
     size = 0 if binary is sys.stdin.buffer else accounts.stat().st_size
-    with binary, _progress(size) as advance:
+    with binary, _Progress(size) as bar:
         try:
             summary = score_stream(
                 binary,
@@ -542,8 +542,8 @@ def score(
                 mapping=mapping,
                 as_of=as_of.date() if as_of else None,
                 explain=explain,
-                note=lambda line: click.echo(f"icp: {line}", err=True),
-                progress=advance,
+                note=bar.note,
+                progress=bar.advance if bar.wanted else None,
             )
         except OSError as exc:
             raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
@@ -559,20 +559,25 @@ def score(
     )
 
 
-class _progress:
-    """A progress bar on stderr for files over 20 MB (bytes read); nothing for small ones."""
+class _Progress:
+    """A progress bar on stderr for files over 20 MB (bytes read), started after the first
+    lines (which column feeds which field); a note printed while it runs clears its line."""
 
     def __init__(self, size: int):
         self.size, self.bar, self.done = size, None, 0
+        self.wanted = size >= 20_000_000
 
-    def __enter__(self):
-        if self.size < 20_000_000:
-            return None
-        self.bar = click.progressbar(length=self.size, label="Scoring", file=sys.stderr)
-        self.bar.__enter__()
-        return self.advance
+    def __enter__(self) -> _Progress:
+        return self
+
+    def note(self, line: str) -> None:
+        clear = "\r\x1b[K" if self.bar is not None and sys.stderr.isatty() else ""
+        click.echo(f"{clear}icp: {line}", err=True)
 
     def advance(self, position: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=self.size, label="Scoring", file=sys.stderr)
+            self.bar.__enter__()
         if position > self.done:
             self.bar.update(position - self.done)
             self.done = position

@@ -171,6 +171,7 @@ def test_cli_score(tmp_path):
     out = icp("score", str(accounts), "--rules", str(rules), "--as-of", "2026-02-01")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("line,account,icp_fit_score,icp_tier")
+    assert out.stderr.splitlines()[:2] == ['icp: name <- "Company"', 'icp: industry <- "Sector"']
     assert "icp: skipped line 5: No. of employees 'lots' is not a number" in out.stderr
     # Zürich met every rule its data could check (70 of 100 points): A, flagged needs data
     assert "Scored 6 accounts (1 A, 1 B, 1 C, 3 out); skipped 3; 3 need data." in out.stderr

@@ -43,9 +43,8 @@ from agent.scoring.conds import AnyOf, Cond, Search, _rx, any_of, compile_cond
 from agent.scoring.geo import Geo, GeoColumn, geo_text
 from agent.scoring.rules import CATEGORIES, Disqualifier, Rubric, Rule
 
+# what --explain trims from the ends of a match (its boundary characters)
 _EDGE = "".join(chr(c) for c in range(0xA1) if not chr(c).isalnum() and chr(c) not in "_-")
-
-
 CACHED_CELL = 200  # characters: longer cells are not cached
 
 
@@ -229,12 +228,11 @@ def _cell(row: list[str], column: Column) -> str:
 
 class _TextProgram:
     """What every test on one text column finds in a cell, cached by the cell: the checks and
-    segment terms that read the column, each tried only when the cell holds all the words of
+    segment terms that read the column, each tried only when the cell holds the key word of
     one of its terms (a quick necessary test; the pattern decides)."""
 
     def __init__(self, column: Column, tests: list[WordsTest]):
         self.column = column
-        self.keys = (text_key(column, True), text_key(column))
         # a term matches only where each of its words is a word of the text, so a text sharing
         # no word with any of a test's terms cannot match it (one set operation, in C)
         self.tests = [(key_words(test.need), _searches(test.cond, column)) for test in tests]
@@ -281,9 +279,6 @@ class Scorer:
         self.rubric = plan.rubric
         self.as_of = as_of
         self.explain = explain
-        self.names = plan.layout.of("name")
-        self.ids = plan.layout.of("id")
-        self.domains = plan.layout.of("domain")
         # every (column, cond) test, gathered per column; refs say where each test's result is
         tests: dict[int, list[WordsTest]] = {}
 

@@ -1,9 +1,10 @@
 """The model's draft rubric folded into the derived one: repeats dropped, the rest as suggestions.
 
-The derived rubric (agent/scoring/rubric.py) stays the authority: its rules, points and tiers are the
-score. A model criterion that checks what a derived rule checks (one of its words, or the same
-measure: employees, revenue, locations) is that rule and is not shown again; every other one
-is shown beside the rules as a suggestion, with the profile items it cites, and is not scored.
+The derived rubric (agent/scoring/rubric.py) stays the authority: its rules, points and tiers
+are the score. A model criterion that checks what a derived rule checks (one of its words, or
+the same measure: employees, revenue, locations) is that rule and is not shown again; every
+other one is shown beside the rules as a suggestion, with the profile items it cites, and is
+not scored.
 """
 
 from __future__ import annotations

@@ -399,26 +399,97 @@ def merge(session_ids: tuple[str, ...], name: str, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("session_id")
+@click.argument("source")
 @click.option(
     "--version", "version", type=int, default=None, help="Profile version (default: latest)."
 )
-def rules(session_id: str, version: int | None) -> None:
-    """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml)."""
-    from agent.report.bundle import load_bundle
-    from agent.report.context import decided, roles_of, source_line
-    from agent.scoring.rubric import derive
-    from agent.scoring.rules import to_yaml
+@click.option("--format", "fmt", default="yaml", show_default=True, help="yaml or sql.")
+@click.option(
+    "--dialect",
+    default="duckdb",
+    show_default=True,
+    help="SQL dialect: duckdb, postgres, snowflake or bigquery.",
+)
+@click.option("--table", default=None, help="SQL: the table of accounts to score.")
+@click.option(
+    "--columns-from",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQL: a CSV export whose header names the table's columns.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="SQL: read FIELD from COLUMN (repeatable), as `icp score --map`.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="SQL: the date within_days counts back from (default: CURRENT_DATE).",
+)
+def rules(
+    source: str,
+    version: int | None,
+    fmt: str,
+    dialect: str,
+    table: str | None,
+    columns_from: Path | None,
+    maps: tuple,
+    as_of,
+) -> None:
+    """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml),
+    or as SQL (--format sql) from a profile or an edited rules file (icp rules rules.yaml ...)."""
+    fmt = fmt.lower()
+    if fmt not in ("yaml", "sql"):
+        raise ICPError(f"unknown --format {fmt!r}; choose yaml or sql")
+    if fmt == "sql":
+        from agent.scoring.sql import DIALECTS
 
-    bundle = load_bundle(_store(), session_id, version)
-    rubric = derive(bundle.profile, decided(bundle.session, bundle.profile))
-    source = source_line(bundle.session, bundle.profile)
-    click.echo(to_yaml(rubric, source, roles_of(bundle.session)), nl=False)
-    click.echo(
-        f"{len(rubric.rules)} rules, {len(rubric.disqualifiers)} disqualifiers, "
-        f"{len(rubric.manual)} items to check by hand.",
-        err=True,
-    )
+        if dialect.lower() not in DIALECTS:
+            raise ICPError(f"unknown --dialect {dialect!r}; choose {', '.join(DIALECTS)}")
+        if not table:
+            raise ICPError("--format sql needs --table TABLE (the table of accounts)")
+        if columns_from is None and not maps:
+            raise ICPError(
+                "--format sql needs --columns-from FILE.csv (an export with the table's "
+                "column names) or --map FIELD=COLUMN"
+            )
+    path = Path(source)
+    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+        from agent.scoring.rules import load_rules
+
+        if fmt == "yaml":
+            raise ICPError(f"{source} is a rules file already; --format sql compiles it")
+        rubric = load_rules(path)
+    else:
+        from agent.report.bundle import load_bundle
+        from agent.report.context import decided, roles_of, source_line
+        from agent.scoring.rubric import derive
+        from agent.scoring.rules import to_yaml
+
+        bundle = load_bundle(_store(), source, version)
+        rubric = derive(bundle.profile, decided(bundle.session, bundle.profile))
+        if fmt == "yaml":
+            origin = source_line(bundle.session, bundle.profile)
+            click.echo(to_yaml(rubric, origin, roles_of(bundle.session)), nl=False)
+            click.echo(
+                f"{len(rubric.rules)} rules, {len(rubric.disqualifiers)} disqualifiers, "
+                f"{len(rubric.manual)} items to check by hand"
+                + (f", {len(rubric.conflicts)} unresolved conflicts kept out of the rules."
+                   if rubric.conflicts else "."),
+                err=True,
+            )  # fmt: skip
+            return
+    from agent.scoring.sql import sql_for
+
+    text, lines = sql_for(rubric, dialect.lower(), table, columns_from, maps,
+                          as_of.date() if as_of else None)  # fmt: skip
+    for line in lines:
+        click.echo(f"icp: {line}", err=True)
+    click.echo(text, nl=False)
 
 
 @main.command()
@@ -430,37 +501,100 @@ def rules(session_id: str, version: int | None) -> None:
     required=True,
     help="Rules file written by `icp rules` (and edited as you like).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of CSV.")
+@click.option(
+    "--format",
+    "fmt",
+    default="csv",
+    show_default=True,
+    help="csv, json, hubspot or salesforce (the CRM's own import file).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read FIELD from COLUMN (repeatable), e.g. --map industry=Sektor --map text=Notizen.",
+)
+@click.option("--explain", is_flag=True, help="Add one readable line per account: why its tier.")
 @click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Date that within_days counts back from (default: today).",
 )
-def score(accounts: Path, rules_file: Path, as_json: bool, as_of) -> None:
+def score(
+    accounts: Path, rules_file: Path, fmt: str, as_json: bool, maps: tuple, explain: bool, as_of
+) -> None:
     """Score a CSV of accounts (or - for stdin): fit score, tier, rules matched, disqualifier."""
-    from agent.scoring.accounts import score_csv
+    from agent.scoring.accounts import score_stream
+    from agent.scoring.columns import parse_map
+    from agent.scoring.output import FORMATS
     from agent.scoring.rules import load_rules
 
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in FORMATS:
+        raise ICPError(f"unknown --format {fmt!r}; choose {', '.join(FORMATS)}")
+    mapping = parse_map(maps)
     rubric = load_rules(rules_file)
     try:
-        data = sys.stdin.buffer.read() if str(accounts) == "-" else accounts.read_bytes()
+        binary = sys.stdin.buffer if str(accounts) == "-" else accounts.open("rb")
     except OSError as exc:
         raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
-    result = score_csv(data, rubric, as_of.date() if as_of else None)
-    for note in result.notes:
-        click.echo(f"icp: note: {note}", err=True)
-    for line, why in result.skipped:
-        click.echo(f"icp: skipped line {line}: {why}", err=True)
-    if not result.accounts and result.skipped:
+    size = 0 if binary is sys.stdin.buffer else accounts.stat().st_size
+    with binary, _Progress(size) as bar:
+        try:
+            summary = score_stream(
+                binary,
+                rubric,
+                sys.stdout,
+                fmt=fmt,
+                mapping=mapping,
+                as_of=as_of.date() if as_of else None,
+                explain=explain,
+                note=bar.note,
+                progress=bar.advance if bar.wanted else None,
+            )
+        except OSError as exc:
+            raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
+    if not summary.scored and summary.skipped:
         raise ICPError("no account could be scored; fix the lines above")
-    click.echo(result.json() if as_json else result.csv(), nl=False)
-    tiers = {t: sum(a.tier == t for a in result.accounts) for t in ("A", "B", "C", "out")}
-    counts = ", ".join(f"{n} {t}" for t, n in tiers.items())
+    counts = ", ".join(f"{n} {t}" for t, n in summary.tiers.items())
+    extra = f"; {summary.needs_data} need data" if summary.needs_data else ""
+    if summary.without_id:
+        extra += f"; {summary.without_id} without a record id left out of the {fmt} file"
     click.echo(
-        f"Scored {len(result.accounts)} accounts ({counts}); skipped {len(result.skipped)}.",
+        f"Scored {summary.scored} accounts ({counts}); skipped {summary.skipped}{extra}.",
         err=True,
     )
+
+
+class _Progress:
+    """A progress bar on stderr for files over 20 MB (bytes read), started after the first
+    lines (which column feeds which field); a note printed while it runs clears its line."""
+
+    def __init__(self, size: int):
+        self.size, self.bar, self.done = size, None, 0
+        self.wanted = size >= 20_000_000
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def note(self, line: str) -> None:
+        clear = "\r\x1b[K" if self.bar is not None and sys.stderr.isatty() else ""
+        click.echo(f"{clear}icp: {line}", err=True)
+
+    def advance(self, position: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=self.size, label="Scoring", file=sys.stderr)
+            self.bar.__enter__()
+        if position > self.done:
+            self.bar.update(position - self.done)
+            self.done = position
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 @main.command(name="import")

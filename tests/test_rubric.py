@@ -140,7 +140,8 @@ def test_a_respondents_own_exclusion_narrows_their_target_not_cancels_it():
 def test_size_conflicts_of_a_merged_profile_are_noted():
     conflict = {"kind": "size", "title": "Company size (employees): founder 300-2,000"}
     rubric = derive(profile(FACTS), [conflict])
-    assert any("Respondents disagree" in w for w in rubric.warnings)
+    assert any("1 unresolved conflict between respondents" in w for w in rubric.warnings)
+    assert rubric.conflicts[0].startswith("Company size (employees): founder 300-2,000.")
 
 
 def test_rules_file_round_trips_and_cites_evidence(tmp_path):
@@ -152,8 +153,8 @@ def test_rules_file_round_trips_and_cites_evidence(tmp_path):
     assert text.startswith("# ICP scoring rules for Closewise, derived from session s1")
     assert '#   turn 2: "B2B SaaS companies with 200-1,000 employees"' in text
     data = yaml.safe_load(text)
-    assert set(data) == {"company", "session", "version", "tiers", "categories", "rules",
-                         "disqualifiers"}  # fmt: skip
+    assert set(data) == {"company", "session", "version", "tiers", "categories", "missing_data",
+                         "rules", "disqualifiers"}  # fmt: skip
     out = tmp_path / "rules.yaml"
     out.write_text(text, "utf-8")
     assert load_rules(out).model_dump() == rubric.model_dump()
@@ -353,3 +354,65 @@ def test_open_ended_counts_stay_open_ended():
     assert (employees.min, employees.max, employees.label) == (200, None, "Employees 200+")
     (locations,) = by_field(rubric, "locations")
     assert (locations.min, locations.max) == (3, None)
+
+
+def test_a_merged_profile_makes_no_positive_rule_from_a_disputed_item(store):
+    """Issue 19: conflicts stay out of the rules until resolved, and the header names them."""
+    from agent.joint.merge import merge_sessions
+    from agent.report.bundle import load_bundle
+    from tests.test_merge import FOUNDER, SALES, interview
+
+    founder = interview(store, "Ledgerline", "founder", FOUNDER)
+    sales = interview(store, "Ledgerline", "sales", SALES, extra=["We sometimes see G2 mentioned."])
+    merged = merge_sessions(store, [founder.id, sales.id], "joint").session
+    bundle = load_bundle(store, merged.id, None)
+    conflicts = bundle.session.meta["conflicts"]
+    assert {c["kind"] for c in conflicts} == {"size", "segment", "channel"}
+    rubric = derive(bundle.profile, conflicts)
+    positive = {t.casefold() for r in rubric.rules for t in r.any_of or ()}
+    # the founder targets agencies, sales excludes them: no industry term, still a disqualifier
+    assert "agency" not in positive and not by_field(rubric, "industry")
+    assert any("agency" in (d.any_of or []) for d in rubric.disqualifiers)
+    # the channel only one respondent credits makes no rule; the size rule is the common range
+    assert "controllers club" not in positive and "webinar" not in positive
+    (employees,) = by_field(rubric, "employees")
+    assert (employees.min, employees.max) == (500, 1000)
+    disputed = [s["text"] for c in conflicts for s in c["sides"] if s["stance"] == "targets"]
+    assert disputed and all(text not in r.source for text in disputed for r in rubric.rules)
+    text = to_yaml(rubric, "merged profile", {})
+    assert "# UNRESOLVED CONFLICTS (kept out of the rules until you resolve them together):" in text
+    assert "#   - Segment: agency." in text and "Kept out of the rules:" in text
+    assert len(rubric.conflicts) == len(conflicts)
+    # without the conflicts, the disputed channel and the wider range were rules
+    unresolved = derive(bundle.profile)
+    assert "Controllers Club" in {t for r in unresolved.rules for t in r.any_of or ()}
+    assert (by_field(unresolved, "employees")[0].min, by_field(unresolved, "employees")[0].max) == (
+        200,
+        5000,
+    )
+
+
+def test_the_words_of_a_disputed_segment_make_no_industry_term():
+    target = "Now cold-chain food distributors close fastest for us."
+    p = Profile(company="Dockhand")
+    p.sections["company_profile"].items = [
+        item("3PL warehouses with 300-2,000 employees", support=["a:founder"]),
+        item(target, support=["b:sales"]),
+    ]
+    p.sections["exclusions"].items = [
+        item("We avoid cold-chain and pharma warehouses", support=["a:founder"])
+    ]
+    conflict = {
+        "kind": "segment",
+        "section": "exclusions",
+        "title": "Segment: cold-chain",
+        "detail": "Sales targets it; founder excludes it.",
+        "sides": [
+            {"respondent": "b:sales", "stance": "targets", "text": target},
+            {"respondent": "a:founder", "stance": "excludes", "text": "We avoid cold-chain..."},
+        ],
+    }
+    before = by_field(derive(p), "industry")[0].any_of
+    assert {"food", "distributor"} <= set(before)  # what the issue found: a disputed segment
+    (industry,) = by_field(derive(p, [conflict]), "industry")
+    assert not {"food", "distributor", "cold-chain"} & set(industry.any_of)

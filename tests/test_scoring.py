@@ -86,7 +86,8 @@ def test_bad_rows_are_reported_with_line_numbers_and_skipped(rubric):
     assert "No. of employees 'lots' is not a number" in skipped[5]
     assert "11 cells but the header has 9" in skipped[6]
     assert "Signal date 'someday' is not a date" in skipped[11]
-    assert result.notes == ["columns not used for scoring: Owner"]
+    assert result.notes[0] == 'name <- "Company"' and 'industry <- "Sector"' in result.notes
+    assert result.notes[-1] == "columns not used for scoring: Owner"
 
 
 def test_output_csv_and_json(rubric):
@@ -115,7 +116,10 @@ def test_encodings_and_delimiters(rubric, encoding, text):
     result = score_csv(text.encode(encoding), rubric, date(2026, 1, 1))
     (account,) = result.accounts
     assert account.account == "Café Müller" and account.score == 50
-    assert "no column for technologies: rules on it score nothing for any account" in result.notes
+    assert (
+        "no column for technologies: its rules cannot be checked (unknown, not a miss)"
+        in result.notes
+    )
 
 
 def test_files_nothing_can_be_read_from(rubric):
@@ -167,8 +171,10 @@ def test_cli_score(tmp_path):
     out = icp("score", str(accounts), "--rules", str(rules), "--as-of", "2026-02-01")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("line,account,icp_fit_score,icp_tier")
+    assert out.stderr.splitlines()[:2] == ['icp: name <- "Company"', 'icp: industry <- "Sector"']
     assert "icp: skipped line 5: No. of employees 'lots' is not a number" in out.stderr
-    assert "Scored 6 accounts (0 A, 2 B, 1 C, 3 out); skipped 3." in out.stderr
+    # Zürich met every rule its data could check (70 of 100 points): A, flagged needs data
+    assert "Scored 6 accounts (1 A, 1 B, 1 C, 3 out); skipped 3; 3 need data." in out.stderr
     data = json.loads(icp("score", str(accounts), "--rules", str(rules), "--json").stdout)
     assert len(data["accounts"]) == 6
     piped = icp("score", "-", "--rules", str(rules), input=MESSY)

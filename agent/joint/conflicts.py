@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from agent.joint.merge import Source
 
 GENERIC_MIN = 3  # a term in more items than this (or a tenth of all terms) is generic
-Stance = Literal["says", "targets", "excludes", "credits", "never mentions"]  # identifiers: stances
+Stance = Literal[
+    "says", "targets", "excludes", "credits", "never mentions"
+]  # identifiers: conflict stances
 
 
 class Side(BaseModel):
@@ -99,23 +101,37 @@ def _who(labels: list[str], verb: str, first: bool = False) -> str:
     return text[:1].upper() + text[1:] if first else text
 
 
+Range = tuple[float | None, float | None]
+
+
+def size_ranges(profile: Profile, kind: str) -> tuple[dict[str, Range], dict[str, list[Item]]]:
+    """Each respondent's employee or revenue range (the span of all they give), and the items
+    that give it."""
+    ranges: dict[str, Range] = {}
+    backing: dict[str, list[Item]] = {}
+    for item in profile.sections["company_profile"].items:
+        found = [(lo, hi) for k, lo, hi in sizes(item) if k == kind]
+        for label in item.support:
+            for lo, hi in found:
+                ranges[label] = _envelope(ranges.get(label), (lo, hi))
+                backing.setdefault(label, []).append(item)
+    return ranges, backing
+
+
+def common_range(ranges: dict[str, Range]) -> Range | None:
+    """The range every respondent's range contains, or None when they do not all meet."""
+    return reduce(lambda a, b: a and overlap(a, b), ranges.values()) if ranges else None
+
+
 def size_conflicts(profile: Profile) -> list[Conflict]:
     """Respondents giving different employee or revenue ranges for the companies that fit."""
     out = []
-    items = profile.sections["company_profile"].items
     for kind in ("employees", "revenue"):
-        ranges: dict[str, tuple[float | None, float | None]] = {}
-        backing: dict[str, list[Item]] = {}
-        for item in items:
-            found = [(lo, hi) for k, lo, hi in sizes(item) if k == kind]
-            for label in item.support:
-                for lo, hi in found:
-                    ranges[label] = _envelope(ranges.get(label), (lo, hi))
-                    backing.setdefault(label, []).append(item)
+        ranges, backing = size_ranges(profile, kind)
         if len(ranges) < 2 or len(set(ranges.values())) < 2:
             continue
         money = kind == "revenue"
-        common = reduce(lambda a, b: a and overlap(a, b), ranges.values())
+        common = common_range(ranges)
         said = "; ".join(
             f"{label.split(':', 1)[-1]} {fmt_range(*r, money=money)}" for label, r in ranges.items()
         )

@@ -1,9 +1,9 @@
 """Language packs: every word the offline engine reads and asks with, as data files.
 
-A pack is a folder `prompts/lang/CODE/` holding one YAML file per part (`guide.yaml`,
-`vocabulary.yaml`, `review.yaml`, ...). Each part is validated by its model here and the pack is
-loaded once per process. A session stores the code of its pack, so resume and re-extraction
-read it with the same words.
+A pack is a folder `prompts/lang/CODE/` holding one YAML file per part (`Pack`'s fields:
+`guide.yaml`, `meaning.yaml`, `scoring.yaml`...). Each part is validated by its model here and
+the pack is loaded once per process. A session stores the code of its
+pack, so resume and re-extraction read it with the same words.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.errors import InputError
 from agent.lang.clauses import ClauseWords
+from agent.lang.geography import Geography
 from agent.lang.guide import Guide
 from agent.lang.labels import Labels
 from agent.lang.meaning import MeaningWords
@@ -21,6 +22,7 @@ from agent.lang.numbers import NumberWords
 from agent.lang.quoteback import QuoteWords
 from agent.lang.reading import ReadingWords
 from agent.lang.review import ReviewWords
+from agent.lang.scoring import ScoringWords
 from agent.lang.summary import SummaryWords
 from agent.lang.ui import UIWords
 from agent.lang.vocabulary import Vocabulary
@@ -44,6 +46,8 @@ class Pack(BaseModel):
     labels: Labels  # what users see things called
     summary: SummaryWords  # committee roles, questions for thin sections, persona names
     ui: UIWords  # what the browser pages say
+    scoring: ScoringWords  # CRM cells: cue words, negations, dates, synonyms
+    geography: Geography  # place aliases and regions, for region rules
 
 
 PARTS = tuple(name for name in Pack.model_fields if name != "code")

@@ -1,275 +1,271 @@
-"""Score a CSV of accounts against a rubric: flexible columns, messy numbers, bad rows skipped."""
+"""Score a file of accounts against a rubric, streamed: any CRM export's columns, messy numbers,
+free text, bad rows reported and skipped, memory that does not grow with the file."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import json
-import re
-import unicodedata
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
-from typing import Any
+from datetime import date
+from typing import BinaryIO, TextIO
 
 from agent.errors import InputError
-from agent.paths import load_yaml, resource
-from agent.reading.numbers import point
-from agent.reading.quantities import parse_number
-from agent.reading.terms import has_term
-from agent.scoring.rules import CATEGORIES, NUMERIC_FIELDS, Rubric
+from agent.scoring.columns import Layout, layout
+from agent.scoring.output import OUTPUT_COLUMNS, Writer
+from agent.scoring.plan import RowError, Scored, Scorer, build
+from agent.scoring.rules import Rubric
+
+__all__ = ["OUTPUT_COLUMNS", "AccountsFile", "Result", "Summary", "score_csv", "score_stream"]
 
 DELIMITERS = ",;\t|"
-OUTPUT_COLUMNS = (
-    "line",
-    "account",
-    "icp_fit_score",
-    "icp_tier",
-    "icp_segment",
-    "firmographic",
-    "technographic",
-    "behavioural",
-    "rules_matched",
-    "disqualification_code",
-    "disqualification_reason",
-    "unknown_fields",
-)
+SNIFF_CHARS = 65536
 
 
-def _key(name: str) -> str:
-    """A column name reduced to letters and digits: "No. of Employees" -> "noofemployees"."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8 read as Windows-1252 (an Excel export), one at a time; the five
+    bytes Windows-1252 leaves undefined become U+FFFD."""
+    byte = error.object[error.start : error.start + 1]
+    try:
+        return byte.decode("cp1252"), error.start + 1
+    except UnicodeDecodeError:
+        return "\ufffd", error.start + 1
 
 
-@cache
-def aliases() -> dict[str, str]:
-    """Reduced column name -> account field, from prompts/scoring_columns.yaml."""
-    data = load_yaml(resource("prompts") / "scoring_columns.yaml")
-    return {_key(str(alias)): fld for fld, names in data.items() for alias in [fld, *names]}
+codecs.register_error("icp-cp1252", _cp1252_fallback)
+
+
+class AccountsFile:
+    """The rows of an accounts file, read as they are needed: UTF-8 (with or without BOM,
+    falling back to Windows-1252 byte by byte) or UTF-16 with a BOM; the delimiter sniffed."""
+
+    def __init__(self, binary: BinaryIO):
+        self.binary = binary
+        buffered = binary if hasattr(binary, "peek") else io.BufferedReader(binary)  # type: ignore[arg-type]
+        start = buffered.peek(4)[:4]  # type: ignore[union-attr]
+        if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = io.TextIOWrapper(buffered, encoding="utf-16", newline="")  # type: ignore[arg-type]
+        else:
+            text = io.TextIOWrapper(
+                buffered,  # type: ignore[arg-type]
+                encoding="utf-8-sig",
+                errors="icp-cp1252",
+                newline="",
+            )
+        head = text.read(SNIFF_CHARS)
+        head += text.readline()  # finish the line the sample cut
+        self.dialect = dialect(head)
+        lines = itertools.chain(io.StringIO(head, newline=""), text)
+        self._reader = csv.reader((line.replace("\x00", "") for line in lines), self.dialect)
+        self.header: list[str] | None = None
+        self.skipped_before: list[tuple[int, str]] = []
+        for line, row in self._rows():
+            if isinstance(row, str):
+                self.skipped_before.append((line, row))
+                continue
+            self.header = row
+            break
+        if self.header is None:
+            raise InputError("the accounts file is empty: it needs a header row and account rows")
+
+    def _rows(self, width: int | None = None) -> Iterator[tuple[int, list[str] | str]]:
+        """(line number, cells), or (line number, why) for a line that cannot be read as
+        meant; blank lines left out. With `width`, a row with more cells than that is one."""
+        reader = self._reader
+        while True:
+            try:
+                for row in reader:
+                    if not "".join(row).strip():
+                        continue
+                    if width is not None and len(row) > width and "".join(row[width:]).strip():
+                        yield (
+                            reader.line_num,
+                            (
+                                f"{len(row)} cells but the header has {width} (a value with an "
+                                "unquoted delimiter?)"
+                            ),
+                        )
+                        continue
+                    yield reader.line_num, row
+                return
+            except csv.Error as exc:
+                yield reader.line_num, f"unreadable CSV ({exc})"
+
+    def rows(self) -> Iterator[tuple[int, list[str] | str]]:
+        """(line number, cells) for each account row, or (line number, why) for one that
+        cannot be read; blank rows are left out."""
+        return self._rows(len(self.header or []))
+
+    def position(self) -> int:
+        """Bytes read so far (for progress), or 0 when the source cannot tell."""
+        try:
+            return self.binary.tell()
+        except (OSError, ValueError, AttributeError):
+            return 0
+
+
+def dialect(text: str) -> type[csv.Dialect]:
+    """The CSV dialect: the delimiter sniffed (it must occur in the header line), quotes always
+    the double quotes every CRM writes. The sniffer's guess of a quote character is not used:
+    a name starting with an apostrophe (a user's own formula guard) would fool it."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        delimiter = csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ""
+    if delimiter not in first or not delimiter:
+        counts = {d: first.count(d) for d in DELIMITERS}
+        best = max(counts, key=counts.__getitem__)
+        delimiter = best if counts[best] else ","
+
+    class Export(csv.excel):
+        pass
+
+    Export.delimiter = delimiter
+    return Export
 
 
 @dataclass
-class Scored:
-    """One account's result."""
+class Summary:
+    """What a run scored and skipped."""
 
-    line: int
-    account: str
-    score: int
-    tier: str
-    segment: str
-    points: dict[str, int]
-    matched: list[dict[str, Any]]
-    disqualifier: dict[str, str] | None
-    unknown: list[str]
+    tiers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("A", "B", "C", "out"), 0))
+    scored: int = 0
+    skipped: int = 0
+    needs_data: int = 0
+    without_id: int = 0
 
-    def row(self) -> list[Any]:
-        """The CSV output row, in OUTPUT_COLUMNS order."""
-        dq = self.disqualifier or {}
-        return [
-            self.line,
-            self.account,
-            self.score,
-            self.tier,
-            self.segment,
-            *(self.points[c] for c in CATEGORIES),
-            "; ".join(m["id"] for m in self.matched),
-            dq.get("code", ""),
-            dq.get("reason", ""),
-            "; ".join(self.unknown),
-        ]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The --json form."""
-        return {
-            "line": self.line,
-            "account": self.account,
-            "score": self.score,
-            "tier": self.tier,
-            "segment": self.segment,
-            "points": self.points,
-            "matched": self.matched,
-            "disqualifier": self.disqualifier,
-            "unknown": self.unknown,
-        }
+def rule_fields(rubric: Rubric) -> list[str]:
+    """The fields the rubric's rules and disqualifiers test, in order."""
+    return list(dict.fromkeys(r.field for r in [*rubric.rules, *rubric.disqualifiers]))
+
+
+def score_stream(
+    binary: BinaryIO,
+    rubric: Rubric,
+    out: TextIO,
+    *,
+    fmt: str = "csv",
+    mapping: dict[str, list[str]] | None = None,
+    as_of: date | None = None,
+    explain: bool = False,
+    note: Callable[[str], None] = lambda _: None,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Score every row of an accounts file, writing each result to `out` as it comes. `note`
+    gets the column lines first, then each row skipped; `progress` the bytes read so far."""
+    writer = Writer(fmt, out, explain)  # an unknown format fails before reading anything
+    source = AccountsFile(binary)
+    assert source.header is not None
+    cols = layout(source.header, mapping)
+    if (
+        fmt in ("hubspot", "salesforce")
+        and not cols.of("id")
+        and not (fmt == "hubspot" and cols.of("domain"))
+    ):
+        raise InputError(
+            f"--format {fmt} needs the record id column of the export (Record ID, Account ID, "
+            "Id...) to match accounts in the CRM; map it with --map id=COLUMN"
+        )
+    notes = cols.lines(rule_fields(rubric))
+    for line in notes:
+        note(line)
+    scorer = Scorer(build(rubric, cols), as_of or date.today(), explain)
+    summary = Summary()
+    writer.begin(columns_of(cols), notes)
+    for line, why in source.skipped_before:
+        _skip(writer, summary, note, line, why)
+    score, write, tiers = scorer.score, writer.write, summary.tiers
+    needs = 0
+    for n, (line, row) in enumerate(source.rows()):
+        if progress is not None and not n & 4095:
+            progress(source.position())
+        if row.__class__ is str:
+            _skip(writer, summary, note, line, row)
+            continue
+        try:
+            scored = score(row, line)
+        except RowError as exc:
+            _skip(writer, summary, note, line, str(exc))
+            continue
+        write(scored)
+        tiers[scored.tier] += 1
+        needs += scored.needs_data
+    summary.scored = sum(tiers.values())
+    summary.needs_data = needs
+    writer.end()
+    summary.without_id = writer.without_id
+    if progress is not None:
+        progress(source.position())
+    return summary
+
+
+def _skip(writer: Writer, summary: Summary, note: Callable[[str], None], line: int, why: str):
+    writer.skipped.append((line, why))
+    summary.skipped += 1
+    note(f"skipped line {line}: {why}")
+
+
+def columns_of(cols: Layout) -> dict[str, list[str]]:
+    """Field -> the columns feeding it, for the JSON output."""
+    out: dict[str, list[str]] = {}
+    for column in cols.columns:
+        out.setdefault(column.field, []).append(column.label)
+    return out
 
 
 @dataclass
 class Result:
-    """Every scored account, the rows skipped and what the reader noticed."""
+    """Every scored account of a file held in memory (for tests and small files)."""
 
     accounts: list[Scored] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    layout: Layout | None = None
+
+    def render(self, fmt: str, explain: bool = False) -> str:
+        """The output of `icp score --format FMT` for these accounts."""
+        out = io.StringIO()
+        writer = Writer(fmt, out, explain)
+        writer.begin(columns_of(self.layout) if self.layout else {}, self.notes)
+        writer.skipped = list(self.skipped)
+        for scored in self.accounts:
+            writer.write(scored)
+        writer.end()
+        return out.getvalue()
 
     def csv(self) -> str:
         """Scored accounts as CSV with a header row."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(OUTPUT_COLUMNS)
-        writer.writerows(a.row() for a in self.accounts)
-        return out.getvalue()
+        return self.render("csv")
 
     def json(self) -> str:
         """Scored and skipped rows as one JSON document."""
-        data = {
-            "accounts": [a.as_dict() for a in self.accounts],
-            "skipped": [{"line": n, "reason": why} for n, why in self.skipped],
-            "notes": self.notes,
-        }
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return self.render("json")
 
 
-def decode(data: bytes) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM, or UTF-16 with BOM), else Windows-1252."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise InputError("the accounts file is neither UTF-8 nor Windows-1252 text") from None
-
-
-def dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    """The CSV dialect, sniffed; the delimiter must occur in the header line."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        sniffed = csv.Sniffer().sniff(text[:65536], delimiters=DELIMITERS)
-        if sniffed.delimiter in first:
-            return sniffed
-    except csv.Error:
-        pass
-    counts = {d: first.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.__getitem__)
-
-    class Simple(csv.excel):
-        delimiter = best if counts[best] else ","
-
-    return Simple
-
-
-def score_csv(data: bytes, rubric: Rubric, as_of: date | None = None) -> Result:
-    """Score every account row of a CSV file's bytes."""
-    as_of = as_of or date.today()
-    text = decode(data).replace("\x00", "")
-    reader = csv.reader(io.StringIO(text, newline=""), dialect(text))
-    result = Result()
-    header: list[str] | None = None
-    columns: dict[int, str] = {}
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.skipped.append((reader.line_num, f"unreadable CSV ({exc})"))
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header, columns = row, _map_columns(row, rubric, result)
+def score_csv(
+    data: bytes,
+    rubric: Rubric,
+    as_of: date | None = None,
+    mapping: dict[str, list[str]] | None = None,
+    explain: bool = False,
+) -> Result:
+    """Score every account row of a CSV file's bytes, in memory."""
+    source = AccountsFile(io.BytesIO(data))
+    assert source.header is not None
+    cols = layout(source.header, mapping)
+    result = Result(notes=cols.lines(rule_fields(rubric)), layout=cols)
+    result.skipped += source.skipped_before
+    scorer = Scorer(build(rubric, cols), as_of or date.today(), explain)
+    for line, row in source.rows():
+        if isinstance(row, str):
+            result.skipped.append((line, row))
             continue
         try:
-            account = _account(row, header, columns)
-        except ValueError as exc:
-            result.skipped.append((reader.line_num, str(exc)))
-            continue
-        result.accounts.append(score_account(rubric, account, reader.line_num, as_of))
-    if header is None:
-        raise InputError("the accounts file is empty: it needs a header row and account rows")
+            result.accounts.append(scorer.score(row, line))
+        except RowError as exc:
+            result.skipped.append((line, str(exc)))
     return result
-
-
-def _map_columns(header: list[str], rubric: Rubric, result: Result) -> dict[int, str]:
-    table = aliases()
-    columns = {i: table[_key(name)] for i, name in enumerate(header) if _key(name) in table}
-    if not columns:
-        raise InputError(
-            f"none of the columns ({', '.join(h.strip() for h in header[:8])}) is an account "
-            "field; name them like Name, Industry, Employees, Revenue, Country, Technologies, "
-            "Signals, Lead Source (see prompts/scoring_columns.yaml)"
-        )
-    ignored = [name.strip() for i, name in enumerate(header) if i not in columns and name.strip()]
-    if ignored:
-        result.notes.append(f"columns not used for scoring: {', '.join(ignored)}")
-    have = set(columns.values())
-    for fld in dict.fromkeys(r.field for r in [*rubric.rules, *rubric.disqualifiers]):
-        if fld not in have:
-            result.notes.append(f"no column for {fld}: rules on it score nothing for any account")
-    return columns
-
-
-def _account(row: list[str], header: list[str], columns: dict[int, str]) -> dict[str, Any]:
-    """One row's fields, parsed; ValueError for a row that cannot be read as meant."""
-    extra = [cell for cell in row[len(header) :] if cell.strip()]
-    if extra:
-        raise ValueError(
-            f"{len(row)} cells but the header has {len(header)} (a value with an unquoted "
-            "delimiter?)"
-        )
-    account: dict[str, Any] = {}
-    for i, fld in columns.items():
-        raw = unicodedata.normalize("NFKC", row[i]).strip() if i < len(row) else ""
-        if not raw:
-            continue
-        if fld in NUMERIC_FIELDS:
-            if account.get(fld) is not None:
-                continue
-            try:
-                parsed = parse_number(raw)
-            except ValueError:
-                raise ValueError(f"{header[i].strip()} {raw!r} is not a number") from None
-            account[fld] = point(*parsed) if parsed else None
-        elif fld == "signal_date":
-            account[fld] = _date(raw, header[i].strip())
-        else:
-            account[fld] = f"{account[fld]}; {raw}" if account.get(fld) else raw
-    return account
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y")
-
-
-def _date(raw: str, column: str) -> date:
-    text = re.sub(r"[T ]\d{1,2}:\d{2}.*$", "", raw) if re.match(r"\d{4}-", raw) else raw
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{column} {raw!r} is not a date (write it as YYYY-MM-DD)")
-
-
-def score_account(rubric: Rubric, account: dict[str, Any], line: int, as_of: date) -> Scored:
-    """Points per category (capped), tier, matched rules and the first disqualifier that holds."""
-    points = dict.fromkeys(CATEGORIES, 0)
-    matched, unknown = [], []
-    for rule in rubric.rules:
-        outcome = rule.test(account, as_of)
-        if outcome is None:
-            unknown.append(rule.field)
-        elif outcome:
-            points[rule.category] += rule.points
-            matched.append({"id": rule.id, "label": rule.label, "points": rule.points})
-    points = {c: min(p, rubric.categories.get(c, 0)) for c, p in points.items()}
-    hit = next((d for d in rubric.disqualifiers if d.test(account, as_of)), None)
-    dq = None
-    if hit:
-        dq = {"code": hit.code, "id": hit.id, "label": hit.label, "reason": hit.reason}
-    total = min(100, sum(points.values()))
-    industry = account.get("industry") or ""
-    segment = next((t for t in rubric.segments if industry and has_term(industry, t)), "")
-    return Scored(
-        line=line,
-        account=account.get("name") or f"line {line}",
-        score=total,
-        tier=rubric.tier(total, disqualified=dq is not None),
-        segment=segment,
-        points=points,
-        matched=matched,
-        disqualifier=dq,
-        unknown=list(dict.fromkeys(unknown)),
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 from agent.profile.models import SECTION_TITLES, Profile
 from agent.reading.clauses import condition, industries, mentions, positive, supporters, tools
@@ -14,7 +15,14 @@ from agent.reading.terms import find_terms, fold, vocabulary
 from agent.report.summary import persona
 from agent.scoring.rules import Disqualifier, or_join
 
-_INVERTED = re.compile(r"\b(?:outside|beyond|except|only|other than)\b", re.IGNORECASE)
+
+@cache
+def _inverted() -> re.Pattern[str]:
+    """Words before a region that name who is in, not out (language pack: region_inverted)."""
+    from agent.scoring.cells import END, START, phrase, words
+
+    alts = [phrase(w) for w in words().region_inverted]
+    return re.compile(START + "(?:" + "|".join(alts) + ")" + END) if alts else re.compile("$^x")
 
 
 def derive_disqualifiers(profile: Profile, manual: list[str]) -> list[Disqualifier]:
@@ -47,7 +55,7 @@ def derive_disqualifiers(profile: Profile, manual: list[str]) -> list[Disqualifi
         if named:
             conditions.append((f"Uses {or_join(named)}", _terms("technologies", named)))
         regions = find_terms(who_text, vocab.regions)
-        if regions and not _INVERTED.search(who_text):
+        if regions and not _inverted().search(fold(who_text)):
             conditions.append((f"Region: {or_join(regions)}", _terms("region", regions)))
         if not conditions:
             manual.append(f"{SECTION_TITLES['exclusions']}: {item.text}")

@@ -1,15 +1,17 @@
 """The model's draft rubric folded into the derived one: repeats dropped, the rest as suggestions.
 
-The derived rubric (agent/rubric.py) stays the authority: its rules, points and tiers are the
-score. A model criterion that checks what a derived rule checks (one of its words, or the same
-measure: employees, revenue, locations) is that rule and is not shown again; every other one
-is shown beside the rules as a suggestion, with the profile items it cites, and is not scored.
+The derived rubric (agent/scoring/rubric.py) stays the authority: its rules, points and tiers
+are the score. A model criterion that checks what a derived rule checks (one of its words, or
+the same measure: employees, revenue, locations) is that rule and is not shown again; every
+other one is shown beside the rules as a suggestion, with the profile items it cites, and is
+not scored.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from agent.profile.models import SECTION_TITLES, Evidence, Item, Profile
 from agent.reading.quantities import find_quantities
@@ -20,11 +22,18 @@ from agent.scoring.rules import Rubric, Rule, settings
 CITES_SHOWN = 2  # cited items printed per suggestion; the rest are counted
 CITE_WORDS = 12
 
-# Words that name a measure without a number ("Headcount in the mid-market").
-_MEASURE_WORDS = {
-    "employees": re.compile(r"\b(?:employees?|headcount|staff|FTEs?|workforce)\b", re.I),
-    "revenue": re.compile(r"\b(?:revenue|ARR|turnover|annual sales)\b", re.I),
-}
+
+@cache
+def _measure_words() -> dict[str, re.Pattern[str]]:
+    """Words that name a measure without a number ("Headcount in the mid-market"), from the
+    language pack (scoring.yaml: measures), as whole words in any case."""
+    from agent.scoring.cells import END, START, phrase, words
+
+    return {
+        kind: re.compile(START + "(?:" + "|".join(phrase(w) for w in names) + ")" + END)
+        for kind, names in words().measures.items()
+        if names
+    }
 
 
 @dataclass
@@ -106,13 +115,14 @@ def measures(criterion: str) -> set[str]:
     units = tuple(settings()["location_units"])
     for q in find_quantities(criterion):
         kind = q.kind
-        if kind == "money" and _MEASURE_WORDS["revenue"].search(criterion):
+        measure = _measure_words()
+        if kind == "money" and "revenue" in measure and measure["revenue"].search(fold(criterion)):
             kind = "revenue"
         if kind in ("employees", "revenue"):
             found.add(kind)
         elif kind == "count" and find_terms(q.unit, units):
             found.add("locations")
-    found.update(kind for kind, words in _MEASURE_WORDS.items() if words.search(criterion))
+    found.update(k for k, rx in _measure_words().items() if rx.search(fold(criterion)))
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.joint.conflicts import channel_terms
+from agent.joint.conflicts import channel_terms, common_range, size_ranges
 from agent.profile.models import SECTION_TITLES, Item, Profile
 from agent.prompts import render
 from agent.reading.clauses import (
@@ -23,7 +23,7 @@ from agent.reading.terms import find_terms, fold, new_roles, singular, vocabular
 from agent.scoring.disqualify import derive_disqualifiers
 from agent.scoring.rules import CATEGORIES, Category, Rubric, Rule, or_join, settings, split_points
 
-_KIND_CATEGORY: dict[str, Category] = {
+_KIND_CATEGORY: dict[str, Category] = {  # identifiers: rule kinds and categories
     "employees": "firmographic",
     "revenue": "firmographic",
     "industry": "firmographic",
@@ -33,7 +33,11 @@ _KIND_CATEGORY: dict[str, Category] = {
     "trigger": "behavioural",
     "channel": "behavioural",
 }
-_KIND_FIELD = {"technology": "technologies", "trigger": "signals", "channel": "source"}
+_KIND_FIELD = {
+    "technology": "technologies",
+    "trigger": "signals",
+    "channel": "source",
+}  # identifiers: rule kinds and fields
 
 
 @dataclass
@@ -81,6 +85,11 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
     """The rubric a profile implies; items nothing can check are listed for manual review.
 
     Only items read with certainty and not corrected later make rules (`Profile.usable`).
+    `conflicts` are a merged profile's conflicts (as `icp merge` stores them, with the joint
+    review's decision when there is one). While one is unresolved, no positive rule comes from
+    an item on the targeting or crediting side of it (a segment one respondent excludes is no
+    industry term), and a size rule keeps only the range every respondent gives. Exclusions
+    still disqualify: precision before recall.
     """
     doubtful = [
         f"{SECTION_TITLES[key]} (read with doubt): {item.text}"
@@ -89,10 +98,13 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
     ]
     profile = profile.usable()
     cfg = settings()
-    drafts, manual = _firmographic(profile), list(doubtful)
-    drafts += _named(profile, "technographics", "technology", manual)
-    drafts += _triggers(profile, manual)
-    drafts += _named(profile, "channels", "channel", manual)
+    conflicts = conflicts or []
+    unresolved = [c for c in conflicts if not c.get("decision")]
+    disputed = _disputed(unresolved)
+    drafts, manual = _firmographic(profile, disputed, unresolved), list(doubtful)
+    drafts += _named(profile, "technographics", "technology", manual, disputed)
+    drafts += _triggers(profile, manual, disputed)
+    drafts += _named(profile, "channels", "channel", manual, disputed)
     rules = []
     for category in CATEGORIES:
         mine = [d for d in drafts if _KIND_CATEGORY[d.kind] == category]
@@ -114,12 +126,50 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
         disqualifiers=disqualifiers,
         manual=manual,
     )
-    rubric.warnings = _warnings(rubric, conflicts or [])
+    rubric.warnings = _warnings(rubric, conflicts)
+    rubric.conflicts = _conflict_lines(unresolved)
     return rubric
 
 
-def _firmographic(profile: Profile) -> list[_Draft]:
-    items = _concrete_first(profile.sections["company_profile"].items)
+_DISPUTED_STANCES = ("targets", "credits")
+
+
+def _disputed(conflicts: list[dict]) -> set[str]:
+    """The texts of items a conflict disputes: what one respondent targets or credits and
+    another excludes or never mentions."""
+    return {
+        side.get("text", "")
+        for conflict in conflicts
+        for side in conflict.get("sides", [])
+        if side.get("stance") in _DISPUTED_STANCES and side.get("text")
+    }
+
+
+def _conflict_lines(conflicts: list[dict]) -> list[str]:
+    """One line per unresolved conflict for the rules header: what, and what it keeps out."""
+    out = []
+    for conflict in conflicts:
+        line = f"{conflict.get('title', '')}. {conflict.get('detail', '')}".strip()
+        kept_out = [
+            side["text"]
+            for side in conflict.get("sides", [])
+            if side.get("stance") in _DISPUTED_STANCES and side.get("text")
+        ]
+        if kept_out:
+            quoted = "; ".join(f'"{t}"' for t in dict.fromkeys(kept_out))
+            line += f" Kept out of the rules: {quoted}"
+        elif conflict.get("kind") == "size":
+            line += " The size rule keeps only the range every respondent gives."
+        out.append(line)
+    return out
+
+
+def _firmographic(profile: Profile, disputed: set[str], conflicts: list[dict]) -> list[_Draft]:
+    items = [
+        item
+        for item in _concrete_first(profile.sections["company_profile"].items)
+        if item.text not in disputed
+    ]
     fit = {id(item): fit_part(item) for item in items}  # "DSOs are not a fit" is no target
     excluded = mentions(profile, "exclusions", lambda text: industries(condition(text)))
     drafts = []
@@ -129,6 +179,13 @@ def _firmographic(profile: Profile) -> list[_Draft]:
             for k, low, high in sizes(fit[id(item)]):
                 if k == kind:
                     _widen(draft, item, low, high)
+        if draft.items and any(c.get("kind") == "size" for c in conflicts):
+            ranges, _ = size_ranges(profile, kind)
+            if len(set(ranges.values())) > 1:  # respondents disagree: keep what all say
+                common = common_range(ranges)
+                if common is None:
+                    continue
+                draft.low, draft.high = common
         if draft.items:
             drafts.append(draft)
     for kind, terms in (("industry", vocabulary().industries), ("region", vocabulary().regions)):
@@ -175,13 +232,17 @@ def _fresh(terms: list[str], used: set[str]) -> list[str]:
     return out
 
 
-def _named(profile: Profile, key: str, kind: str, manual: list[str]) -> list[_Draft]:
+def _named(
+    profile: Profile, key: str, kind: str, manual: list[str], disputed: set[str]
+) -> list[_Draft]:
     """One rule per item naming tools (technographics) or channels, without repeating a name."""
     limit = settings()["max_rules"][kind]
     drafts: list[_Draft] = []
     used: set[str] = set()
     excluded = mentions(profile, "exclusions", lambda text: tools(condition(text)))
     for item in _concrete_first(profile.sections[key].items):
+        if item.text in disputed:
+            continue
         fit = fit_part(item)  # "SAP shops are a no" filed here names no target
         found = tools(fit.text) if kind == "technology" else channel_terms(fit)
         found = [t for t in found if not overruled(t, item, excluded)]
@@ -200,10 +261,10 @@ def _trigger_terms(text: str) -> list[str]:
     return new_roles(text) + find_terms(text, vocabulary().triggers)
 
 
-def _triggers(profile: Profile, manual: list[str]) -> list[_Draft]:
+def _triggers(profile: Profile, manual: list[str], disputed: set[str]) -> list[_Draft]:
     """One rule per item naming an event; its window only from wording that dates the event."""
     limit = settings()["max_rules"]["trigger"]
-    items = profile.sections["buying_triggers"].items
+    items = [i for i in profile.sections["buying_triggers"].items if i.text not in disputed]
     drafts: dict[int, _Draft] = {}  # by the item's place in the section
     used: set[str] = set()
     rest = []
@@ -241,19 +302,19 @@ def _warnings(rubric: Rubric, conflicts: list[dict]) -> list[str]:
             f"At most {rubric.reachable} points are reachable, below tier A ({rubric.tiers['A']:g})"
             ": add rules or lower the tiers before trusting the tiers."
         )
+    unresolved = [c for c in conflicts if not c.get("decision")]
+    if unresolved:
+        out.append(
+            f"{len(unresolved)} unresolved conflict{'s' if len(unresolved) > 1 else ''} between "
+            "respondents (listed below): what they dispute makes no positive rule until you "
+            "resolve it together (icp report ID: Resolve together), then add the rule here."
+        )
     for conflict in conflicts:
-        if conflict.get("kind") != "size":
-            continue
         decision = conflict.get("decision")
         if decision:
             out.append(
                 f"Respondents disagreed: {conflict['title']}. Decided in the joint review: "
                 f"{decision['decision']} (owner {decision['owner']}, by {decision['due']}); "
-                "check that the size rule says the same."
-            )
-        else:
-            out.append(
-                f"Respondents disagree: {conflict['title']}. The size rule spans every range "
-                "given until you resolve it together."
+                "check that the rules say the same."
             )
     return out

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import textwrap
-from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,12 +21,22 @@ from agent.errors import InputError
 from agent.paths import resource
 from agent.profile.models import Evidence
 
-Category = Literal["firmographic", "technographic", "behavioural"]
-CATEGORIES: tuple[Category, ...] = ("firmographic", "technographic", "behavioural")
-NUMERIC_FIELDS = ("employees", "revenue", "locations")
-TEXT_FIELDS = ("industry", "region", "technologies", "signals", "source")
+Category = Literal["firmographic", "technographic", "behavioural"]  # identifiers: rubric categories
+CATEGORIES: tuple[Category, ...] = (
+    "firmographic",
+    "technographic",
+    "behavioural",
+)  # identifiers: rubric categories
+NUMERIC_FIELDS = ("employees", "revenue", "locations")  # identifiers: account fields
+TEXT_FIELDS = (
+    "industry",
+    "region",
+    "technologies",
+    "signals",
+    "source",
+)  # identifiers: account fields
 RuleField = Literal["employees", "revenue", "locations", "industry", "region", "technologies",
-                    "signals", "source"]  # fmt: skip
+                    "signals", "source"]  # fmt: skip  # identifiers: account fields
 
 
 @cache
@@ -41,7 +50,7 @@ def settings() -> dict[str, Any]:
 class Condition(BaseModel):
     """A test of one account field: words it contains, or bounds on its number."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     field: RuleField
     any_of: list[str] | None = None
@@ -49,7 +58,7 @@ class Condition(BaseModel):
     max: float | None = None
     below: float | None = None
     above: float | None = None
-    within_days: int | None = Field(default=None, ge=1)
+    within_days: int | None = Field(default=None, ge=1, le=36500)
 
     @field_validator("any_of")
     @classmethod
@@ -72,27 +81,6 @@ class Condition(BaseModel):
         if self.within_days is not None and self.field != "signals":
             raise ValueError("within_days only applies to signals")
         return self
-
-    def test(self, account: dict[str, Any], as_of: date) -> bool | None:
-        """True or False for an account of parsed fields; None when the field is unknown."""
-        from agent.reading.terms import has_term
-
-        value = account.get(self.field)
-        if value is None or value == "":
-            return None
-        if self.field in NUMERIC_FIELDS:
-            return (
-                (self.min is None or value >= self.min)
-                and (self.max is None or value <= self.max)
-                and (self.below is None or value < self.below)
-                and (self.above is None or value > self.above)
-            )
-        if not any(has_term(value, term) for term in self.any_of or ()):
-            return False
-        when = account.get("signal_date")
-        if self.within_days and isinstance(when, date):
-            return 0 <= (as_of - when).days <= self.within_days
-        return True
 
 
 class Rule(Condition):
@@ -117,22 +105,40 @@ class Disqualifier(Condition):
     source: str = Field(default="", exclude=True)
 
 
+class MissingData(BaseModel):
+    """What `icp score` does when a rule cannot be checked (the cell or the column is empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier_on_checked: bool = True
+    min_coverage: int = Field(default=50, ge=0, le=100)
+    needs_data_below: int = Field(default=80, ge=0, le=101)
+
+
+def _default_missing_data() -> MissingData:
+    return MissingData.model_validate(settings()["missing_data"])
+
+
 class Rubric(BaseModel):
     """The whole rubric, as `icp rules` writes it and `icp score` reads it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     company: str = ""
     session: str = ""
     version: int = 0
-    tiers: dict[Literal["A", "B", "C"], float]
-    categories: dict[Category, int]
+    tiers: dict[Literal["A", "B", "C"], Annotated[float, Field(ge=0, le=100)]]
+    categories: dict[Category, Annotated[int, Field(ge=0, le=100)]]
+    missing_data: MissingData = Field(default_factory=_default_missing_data)
     rules: list[Rule] = Field(default_factory=list)
     disqualifiers: list[Disqualifier] = Field(default_factory=list)
     manual: list[str] = Field(
         default_factory=list, exclude=True, description="Items no system can check."
     )
     warnings: list[str] = Field(default_factory=list, exclude=True)
+    conflicts: list[str] = Field(
+        default_factory=list, exclude=True, description="Unresolved conflicts, one line each."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -168,6 +174,27 @@ class Rubric(BaseModel):
             return "out"
         return next((t for t in ("A", "B", "C") if score >= self.tiers[t]), "out")
 
+    def projects(self, score: int, coverage: int) -> bool:
+        """True when an account is tiered on what could be checked: it earned every point that
+        could be checked, enough points could be checked, and not all of them could."""
+        policy = self.missing_data
+        return (
+            policy.tier_on_checked
+            and score == coverage
+            and policy.min_coverage <= coverage < self.reachable
+        )
+
+    def tier_for(self, score: int, coverage: int, disqualified: bool = False) -> str:
+        """The tier of an account, under the missing-data policy: one that met every rule its
+        data could check is tiered as if it met the rest (the data is short, not the fit)."""
+        if disqualified:
+            return "out"
+        return self.tier(self.reachable if self.projects(score, coverage) else score)
+
+    def needs_data(self, coverage: int, disqualified: bool = False) -> bool:
+        """True when too few points could be checked to trust the tier."""
+        return not disqualified and coverage < self.missing_data.needs_data_below
+
 
 def split_points(total: int, weights: list[float]) -> list[int]:
     """Integer shares of `total` in proportion to `weights`, summing to `total` exactly."""
@@ -192,7 +219,7 @@ def or_join(terms: list[str]) -> str:
 
 _NOT_PRINTABLE = re.compile("[^\x09\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ORDER = ("id", "category", "code", "label", "reason", "points", "field", "any_of", "min", "max",
-          "below", "above", "within_days")  # fmt: skip
+          "below", "above", "within_days")  # fmt: skip  # identifiers: rules file keys
 
 
 def _plain(value: Any) -> Any:
@@ -262,10 +289,17 @@ def to_yaml(rubric: Rubric, source: str, roles: dict[str, str] | None = None) ->
         warnings=[
             textwrap.fill(_clean(w, 400), 90, subsequent_indent="#       ") for w in rubric.warnings
         ],
+        conflicts=[
+            textwrap.fill(_clean(c, 600), 90, subsequent_indent="#     ") for c in rubric.conflicts
+        ],
+        missing=rubric.missing_data,
     )
     head = rubric.model_dump(include={"company", "session", "version"})
     parts = [header, "", _dump(head)]
-    parts += [f"{key}: {_dump(getattr(rubric, key), flow=True)}" for key in ("tiers", "categories")]
+    parts += [
+        f"{key}: {_dump(rubric.model_dump(include={key})[key], flow=True)}"
+        for key in ("tiers", "categories", "missing_data")
+    ]
     for key, entries in (("rules", rubric.rules), ("disqualifiers", rubric.disqualifiers)):
         parts.append(f"\n{key}:" if entries else f"\n{key}: []")
         for entry in entries:
@@ -302,12 +336,18 @@ def load_rules(path: Path) -> Rubric:
         where = f" (line {mark.line + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "cannot be parsed"
         raise InputError(f"{path} is not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to be a rules file") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"{path} holds a value that cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path} is not a rules file (expected `rules:` and `disqualifiers:`)")
     data.setdefault("tiers", settings()["tiers"])
     data.setdefault("categories", settings()["categories"])
     try:
         return Rubric.model_validate(data)
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to be a rules file") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])

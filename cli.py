@@ -542,7 +542,7 @@ def score(
     except OSError as exc:
         raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
     size = 0 if binary is sys.stdin.buffer else accounts.stat().st_size
-    with binary, _Progress(size) as bar:
+    with binary, _Progress("Scoring") as bar:
         try:
             summary = score_stream(
                 binary,
@@ -553,7 +553,8 @@ def score(
                 as_of=as_of.date() if as_of else None,
                 explain=explain,
                 note=bar.note,
-                progress=bar.advance if bar.wanted else None,
+                # bytes read; a bar only for files over 20 MB
+                progress=(lambda at: bar(at, size)) if size >= 20_000_000 else None,
             )
         except OSError as exc:
             raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
@@ -567,34 +568,6 @@ def score(
         f"Scored {summary.scored} accounts ({counts}); skipped {summary.skipped}{extra}.",
         err=True,
     )
-
-
-class _Progress:
-    """A progress bar on stderr for files over 20 MB (bytes read), started after the first
-    lines (which column feeds which field); a note printed while it runs clears its line."""
-
-    def __init__(self, size: int):
-        self.size, self.bar, self.done = size, None, 0
-        self.wanted = size >= 20_000_000
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def note(self, line: str) -> None:
-        clear = "\r\x1b[K" if self.bar is not None and sys.stderr.isatty() else ""
-        click.echo(f"{clear}icp: {line}", err=True)
-
-    def advance(self, position: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=self.size, label="Scoring", file=sys.stderr)
-            self.bar.__enter__()
-        if position > self.done:
-            self.bar.update(position - self.done)
-            self.done = position
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 @main.command(name="import")
@@ -669,7 +642,8 @@ def import_(
 
 
 class _Progress:
-    """A progress bar on stderr that appears only when the work reports progress."""
+    """A progress bar on stderr that appears once the work reports progress; a note printed
+    while it runs clears its line first."""
 
     def __init__(self, label: str):
         self.label, self.bar = label, None
@@ -681,7 +655,12 @@ class _Progress:
         if self.bar is None:
             bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
             self.bar = bar.__enter__()
-        self.bar.update(done - self.bar.pos)
+        if done > self.bar.pos:
+            self.bar.update(done - self.bar.pos)
+
+    def note(self, line: str) -> None:
+        clear = "\r\x1b[K" if self.bar is not None and sys.stderr.isatty() else ""
+        click.echo(f"{clear}icp: {line}", err=True)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

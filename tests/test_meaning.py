@@ -82,6 +82,23 @@ def test_a_remark_is_not_glued_onto_the_fact_before_it():
     assert texts(profile, "company_profile") == ["Mostly 3PLs in Texas."]
 
 
+@pytest.mark.parametrize(
+    "remark",
+    ["We argue about this in marketing every quarter.", "You probably hear this a lot."],
+)
+def test_a_remark_about_the_people_in_the_interview_is_kept_with_doubt(remark):
+    profile = filed(f"Mostly 3PLs in Texas. {remark}", "company_profile")
+    kept = {i.text: i.certain for _, i in profile.all_items()}
+    assert kept == {"Mostly 3PLs in Texas.": True, remark: False}
+    assert summarize(profile).who_we_sell_to[0].text == "Mostly 3PLs in Texas."
+
+
+def test_customers_acting_on_us_are_facts_about_them():
+    profile = filed("Referrals. Mostly from accountants who use us.", "channels")
+    assert all(i.certain for _, i in profile.all_items())
+    assert filed("We sell to 3PLs in Texas.", "company_profile").all_items()[0][1].certain
+
+
 def test_a_hedge_before_content_keeps_the_content():
     profile = filed(
         "Tough to say, it varies. Two to five months usually, because legal is slow.",

@@ -20,6 +20,8 @@ class MeaningWords(BaseModel):
     discourse: frozenset[str]
     spellings: dict[str, str]
     speaker: frozenset[str]
+    us: frozenset[str]
+    customers: frozenset[str]
     inflections: list[str]
     done: frozenset[str]
     done_phrases: list[str]
@@ -48,6 +50,8 @@ class MeaningWords(BaseModel):
         "opener",
         "scope_ends",
         "speaker",
+        "us",
+        "customers",
         mode="before",
     )
     @classmethod

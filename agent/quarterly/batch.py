@@ -299,7 +299,10 @@ class _Worker:
                 None,
                 seconds,
             )
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt):
+            # Stop the queue here, not when the main thread sees it: by then this thread
+            # may already have started the next session.
+            self.stop.set()
             raise
         except Exception as exc:  # isolate the failure; the rest of the batch goes on
             reason = _reason(exc)

@@ -50,6 +50,7 @@ class Meaning:
     negations: list[str] = field(default_factory=list)  # denied phrases of `text`
     corrects_previous: bool = False  # opens as a correction of the statement before it
     guess: bool = False
+    about_us: bool = False  # about the speaker, their team or the listener, not the customers
 
     @property
     def says(self) -> bool:
@@ -58,8 +59,9 @@ class Meaning:
 
     @property
     def certain(self) -> bool:
-        """Read without doubt: not a guess, and not both excluding and targeting."""
-        return not self.guess and not (self.excludes and self.targets)
+        """Read without doubt: not a guess, not a remark about the people in the interview,
+        and not both excluding and targeting."""
+        return not (self.guess or self.about_us) and not (self.excludes and self.targets)
 
 
 def tokens(text: str, words: MeaningWords) -> list[str]:
@@ -182,7 +184,21 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
         topic == "exclusions" and not meaning.targets and not _elsewhere(text, pack)
     )
     meaning.negations = [text] if retracted else negated_phrases(text, words)
+    meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
     return meaning
+
+
+def _about_us(text: str, pack: Pack) -> bool:
+    """A statement about the speaker, their team or the listener rather than the customers:
+    it says "I", "we" or "you", nothing puts the customers in it, and it names nothing and has
+    no strong cue ("We argue about this in marketing every quarter.")."""
+    words = pack.meaning
+    said = set(tokens(text, words))
+    if not said & (words.speaker | words.us) or said & words.customers:
+        return False
+    if _named(text, pack, titles=False):
+        return False
+    return max(section_scores(text, pack.guide).values()) < STRONG
 
 
 def _after_remark(span: Span, pack: Pack) -> Span:

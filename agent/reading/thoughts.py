@@ -93,6 +93,7 @@ def thoughts(answer: str, pack: Pack, topic: str | None = None) -> list[Thought]
             joinable
             and size < 3
             and not meaning.corrects_previous
+            and not meaning.about_us
             and not _listed(answer, span)
             and len(span.text.split()) <= CONTINUATION_WORDS
             and max(section_scores(span.text, pack.guide).values()) < STRONG

@@ -96,10 +96,11 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
         for key, item in profile.all_items()
         if not item.certain and not item.retracted
     ]
+    present = {item.text for _, item in profile.all_items() if not item.retracted}
     profile = profile.usable()
     cfg = settings()
     conflicts = conflicts or []
-    unresolved = [c for c in conflicts if not c.get("decision")]
+    unresolved = [c for c in conflicts if not c.get("decision") and _live(c, present)]
     disputed = _disputed(unresolved)
     drafts, manual = _firmographic(profile, disputed, unresolved), list(doubtful)
     drafts += _named(profile, "technographics", "technology", manual, disputed)
@@ -143,6 +144,16 @@ def _disputed(conflicts: list[dict]) -> set[str]:
         for side in conflict.get("sides", [])
         if side.get("stance") in _DISPUTED_STANCES and side.get("text")
     }
+
+
+def _live(conflict: dict, present: set[str]) -> bool:
+    """False once the joint review removed or reworded every item a conflict disputes."""
+    texts = [
+        side.get("text", "")
+        for side in conflict.get("sides", [])
+        if side.get("stance") in _DISPUTED_STANCES and side.get("text")
+    ]
+    return not texts or any(text in present for text in texts)
 
 
 def _conflict_lines(conflicts: list[dict]) -> list[str]:

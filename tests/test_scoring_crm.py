@@ -10,8 +10,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from agent.errors import InputError
+from agent.lang import load_pack
+from agent.lang.numbers import NumberWords
+from agent.reading.quantities import parse_number
 from agent.scoring.accounts import score_csv, score_stream
 from agent.scoring.cells import prepare_text, read_date, read_number
 from agent.scoring.columns import layout, parse_map
@@ -485,6 +489,36 @@ def test_rules_values_are_validated(tmp_path, text, message):
 )  # fmt: skip
 def test_numbers_read_as_people_write_them(text, value):
     assert read_number(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approx. 1.2k", "ca 300", "c. 40", "est. 90", "±20", "+/-20", "≈ 7", "circa 1,200",
+        "<= 50", "≤50", "max. 80", "fewer than 9", "at most 3", ">= 500", "≥ 5", "min. 70",
+        "more than 2k", "at least 1m", "¥ 3,000", "₹90", "£1mn", "aud 5", "GBP 3 bn",
+        "200 to 500", "200 bis 500", "200—500", "N/A", "not available", "null", "TBD", "--",
+    ],
+)  # fmt: skip
+def test_both_cell_readers_take_the_same_words(text):
+    """`icp score` (read_number) and parse_number read the words of numbers.yaml alike: a
+    range counts as its middle, an open bound as the bound it names, a blank as None."""
+    parsed = parse_number(text)
+    if parsed is None:
+        assert read_number(text) is None
+        return
+    low, high = parsed
+    expected = high if low is None else low if high is None else (low + high) / 2
+    assert read_number(text) == pytest.approx(expected)
+
+
+def test_the_words_of_cells_are_plain_words():
+    words = load_pack().numbers.model_dump()
+    words["approximately"] = ["~", True]  # an unquoted YAML word that is no word
+    with pytest.raises(ValidationError, match="quote it"):
+        NumberWords.model_validate(words)
+    words["approximately"] = ["Circa", "circa", "  ca.  "]
+    assert NumberWords.model_validate(words).approximately == ("circa", "ca.")
 
 
 @pytest.mark.parametrize("text", ["lots", "12abc", "1.2.3", "-5", "k", "9" * 40])

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
-from agent.lang.patterns import alternation
+from agent.lang.patterns import alternation, phrases
 
-CURRENCY_SIGNS = "$€£"  # signs before a number in an answer
-CELL_CURRENCY_SIGNS = "$€£¥₹"
+CURRENCY_SIGNS = "$€£"  # signs before a number in an answer (a cell takes all of `currencies`)
 
 
 class Leads(BaseModel):
@@ -43,15 +42,56 @@ class NumberWords(BaseModel):
     leads: Leads
     range_words: list[str]
     rate_words: list[str]
-    currency_codes: list[str]
     open_end: OpenEnd
     blank: frozenset[str]
-    approximately: list[str]
-    at_most_cell: list[str]
-    at_least_cell: list[str]
-    currencies: list[str]
-    cell_range_words: list[str]
+    approximately: tuple[str, ...]
+    at_most_cell: tuple[str, ...]
+    at_least_cell: tuple[str, ...]
+    currencies: tuple[str, ...]
+    cell_range_words: tuple[str, ...]
     revenue_words: list[str]
+
+    @field_validator("scales", mode="before")
+    @classmethod
+    def _scale_keys(cls, table: dict) -> dict:
+        if not isinstance(table, dict) or not table:
+            raise ValueError("needs a mapping of words to numbers")
+        return {" ".join(str(k).lower().split()): v for k, v in table.items()}
+
+    @field_validator(
+        "approximately", "at_most_cell", "at_least_cell", "currencies", "cell_range_words",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _cell_words(cls, words: list) -> tuple[str, ...]:
+        """Plain words and signs (no regular expressions: the SQL grammar escapes them too)."""
+        if not isinstance(words, list | tuple) or not words:
+            raise ValueError("needs a list of at least one word")
+        bad = [w for w in words if not isinstance(w, str)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a word: quote it in the YAML file")
+        return phrases(words)
+
+    @field_validator("blank", mode="before")
+    @classmethod
+    def _blank(cls, words: list) -> frozenset[str]:
+        """Lower-cased and single-spaced, like the cells they are compared with; "" stays."""
+        if not isinstance(words, list | tuple | set | frozenset):
+            raise ValueError("needs a list of words")
+        bad = [w for w in words if not isinstance(w, str)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a word: quote it in the YAML file")
+        return frozenset(" ".join(w.lower().split()) for w in words)
+
+    @cached_property
+    def currency_codes(self) -> tuple[str, ...]:
+        """The currencies written in letters ("usd"), read after a number in an answer too."""
+        return tuple(c for c in self.currencies if c.isalnum())
+
+    @cached_property
+    def currency_signs(self) -> tuple[str, ...]:
+        """The currencies written as a sign ("$")."""
+        return tuple(c for c in self.currencies if not c.isalnum())
 
     @cached_property
     def quantity(self) -> re.Pattern[str]:
@@ -103,23 +143,24 @@ class NumberWords(BaseModel):
     @cached_property
     def cell_approx(self) -> re.Pattern[str]:
         """An estimate's marker at the start of a cell ("~500", "approx. 500")."""
-        return re.compile(rf"^{alternation(self.approximately, escape=False)}\s*", re.I)
+        return re.compile(rf"^{alternation(self.approximately)}\s*", re.I)
 
     @cached_property
     def cell_at_most(self) -> re.Pattern[str]:
         """An upper bound's marker ("<50", "up to 50")."""
-        return re.compile(rf"^{alternation(self.at_most_cell, escape=False)}\s*", re.I)
+        return re.compile(rf"^{alternation(self.at_most_cell)}\s*", re.I)
 
     @cached_property
     def cell_at_least(self) -> re.Pattern[str]:
         """A lower bound's marker (">500", "at least 500")."""
-        return re.compile(rf"^{alternation(self.at_least_cell, escape=False)}\s*", re.I)
+        return re.compile(rf"^{alternation(self.at_least_cell)}\s*", re.I)
 
     @cached_property
     def cell_currency(self) -> re.Pattern[str]:
         """A currency sign or code in a cell."""
         return re.compile(
-            rf"[{CELL_CURRENCY_SIGNS}]|\b{alternation(self.currencies)}\b", re.IGNORECASE
+            rf"{alternation(self.currency_signs)}|\b{alternation(self.currency_codes)}\b",
+            re.IGNORECASE,
         )
 
     @cached_property
@@ -135,7 +176,7 @@ class NumberWords(BaseModel):
     @cached_property
     def cell_range(self) -> re.Pattern[str]:
         """Between the two numbers of a range in a cell."""
-        return re.compile(rf"\s*{alternation(['-', '–', '—', *self.cell_range_words])}\s*", re.I)
+        return re.compile(rf"\s*{alternation(self.cell_range_words)}\s*", re.I)
 
     @cached_property
     def revenue(self) -> re.Pattern[str]:

@@ -25,6 +25,13 @@ def words_re(
     return re.compile(rf"\b{alternation(entries, escape=escape)}\b", flags)
 
 
+def phrases(words: list) -> tuple[str, ...]:
+    """Lower-cased, single-spaced, without repeats or empty entries; longest first, so "no
+    longer" wins over "no" in an alternation."""
+    cleaned = dict.fromkeys(" ".join(str(w).lower().split()) for w in words)
+    return tuple(sorted((w for w in cleaned if w), key=lambda w: (-len(w), w)))
+
+
 def lowered(words: list) -> frozenset[str]:
     """Words as a lower-cased set; a YAML boolean (an unquoted no, yes, on, off) is refused."""
     bad = [w for w in words if not isinstance(w, str)]

@@ -1,39 +1,30 @@
-"""The words `icp score` reads account cells with (`scoring.yaml`): negations, numbers, dates."""
+"""The words `icp score` reads account cells with (`scoring.yaml`): negations, synonyms, dates.
+
+The words of numbers in cells (blanks, estimates, bounds, currencies, scales) are the pack's
+`numbers.yaml`, shared with the reading of answers.
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-
-def _phrases(words: list) -> tuple[str, ...]:
-    """Lower-cased, single-spaced, without repeats; longest first, so "no longer" wins over
-    "no" in an alternation."""
-    cleaned = dict.fromkeys(" ".join(str(w).lower().split()) for w in words)
-    return tuple(sorted((w for w in cleaned if w), key=lambda w: (-len(w), w)))
+from agent.lang.patterns import phrases as _phrases
 
 
 class ScoringWords(BaseModel):
-    """Negation and migration cues for free text; the words of numbers and dates in cells."""
+    """Negation and migration cues for free text, synonyms, measures, the months of dates."""
 
     negations: tuple[str, ...]
     migrations: tuple[str, ...]
     after: tuple[str, ...]
     clause_breaks: tuple[str, ...]
-    blanks: tuple[str, ...]
-    approx: tuple[str, ...]
-    at_most: tuple[str, ...]
-    at_least: tuple[str, ...]
-    range: tuple[str, ...]
-    currencies: tuple[str, ...]
     synonyms: tuple[tuple[str, ...], ...] = ()
     region_inverted: tuple[str, ...] = ()
     measures: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    scales: dict[str, float] = Field(min_length=1)
     months: dict[str, int] = Field(min_length=12)
 
     @field_validator(
-        "negations", "migrations", "after", "clause_breaks", "blanks", "approx", "at_most",
-        "at_least", "range", "currencies", "region_inverted", mode="before",
+        "negations", "migrations", "after", "clause_breaks", "region_inverted", mode="before",
     )  # fmt: skip
     @classmethod
     def _words(cls, words: list) -> tuple[str, ...]:
@@ -61,7 +52,7 @@ class ScoringWords(BaseModel):
             raise ValueError("needs a mapping of measures to words")
         return {str(k): _phrases(v) for k, v in table.items()}
 
-    @field_validator("scales", "months", mode="before")
+    @field_validator("months", mode="before")
     @classmethod
     def _keys(cls, table: dict) -> dict:
         if not isinstance(table, dict):

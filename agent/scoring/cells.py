@@ -18,6 +18,8 @@ from datetime import date
 from functools import cache, lru_cache
 
 from agent.lang import load_pack
+from agent.lang.numbers import NumberWords
+from agent.lang.patterns import phrases
 from agent.lang.scoring import ScoringWords
 
 CLAUSE = ".;!?|"  # a negation reaches up to one of these
@@ -71,6 +73,11 @@ _SPACES, _LINES, _TRIM = re.compile(SPACES_RX), re.compile(LINES_RX), re.compile
 def words() -> ScoringWords:
     """The scoring words of the default language pack."""
     return load_pack().scoring
+
+
+def numbers() -> NumberWords:
+    """The number words of the default language pack (answers read the same ones)."""
+    return load_pack().numbers
 
 
 _CONTROL = re.compile("[\t\n\r\f\v]")
@@ -237,10 +244,16 @@ def evidence(text: str, have: frozenset[str] | None = None) -> str:
     return text
 
 
+def cell_words(words_: list[str] | tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
+    """Words of the pack as a normalised, lower-cased cell holds them ("–" is "-"), without
+    repeats, longest first."""
+    return phrases([normalise(w).lower() for w in words_])
+
+
 @cache
 def blank_words() -> frozenset[str]:
     """Cell values that mean "not known"."""
-    return frozenset(words().blanks) | {""}
+    return frozenset(cell_words(numbers().blank)) | {""}
 
 
 def prepare_text(cell: str) -> tuple[bool, str, str, frozenset[str]]:
@@ -309,15 +322,17 @@ def _one_group(pattern: str, keep: int) -> str:
 @cache
 def number_grammar() -> NumberGrammar:
     """The number grammar of the language pack."""
-    w = words()
-    symbols = [escape(c) for c in w.currencies if not c.isalnum()]
-    named = [phrase(c) for c in w.currencies if c.isalnum()]
+    n = numbers()
+    currencies = cell_words(n.currencies)
+    at_most, at_least = cell_words(n.at_most_cell), cell_words(n.at_least_cell)
+    symbols = [escape(c) for c in currencies if not c.isalnum()]
+    named = [phrase(c) for c in currencies if c.isalnum()]
     currency = alternation([*symbols, START + alternation(named) + END])
-    approx = alternation([phrase(a) for a in w.approx])
-    opens = alternation([phrase(o) for o in (*w.at_most, *w.at_least)])
-    scales = sorted(w.scales, key=len, reverse=True)
+    approx = alternation([phrase(a) for a in cell_words(n.approximately)])
+    opens = alternation([phrase(o) for o in (*at_most, *at_least)])
+    scales = sorted(n.scales, key=len, reverse=True)
     scale = alternation([phrase(s) for s in scales]).replace("(?:", "(", 1)
-    sep = alternation([phrase(r) for r in w.range])
+    sep = alternation([phrase(r) for r in cell_words(n.cell_range_words)])
     full = (
         f"^(?:{approx} ?)?(?:({opens[3:-1]}) ?)?({_N}) ?{scale}?"
         f"(?: ?{sep} ?({_N}) ?{scale}?)? ?(\\+)?$"
@@ -325,9 +340,9 @@ def number_grammar() -> NumberGrammar:
     return NumberGrammar(
         currency=currency,
         full=full,
-        at_most=frozenset(w.at_most),
-        at_least=frozenset(w.at_least),
-        scales=dict(w.scales),
+        at_most=frozenset(at_most),
+        at_least=frozenset(at_least),
+        scales=dict(n.scales),
     )
 
 

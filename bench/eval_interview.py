@@ -39,6 +39,11 @@ def default_personas() -> list[Path]:
     return shared + sorted((ROOT / "tests" / "personas").glob("*.yaml"))
 
 
+def filed(score) -> float:
+    """Of the facts the respondent said, the share in their own section."""
+    return score.own_section / score.said if score.said else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("personas", nargs="*", type=Path)
@@ -75,7 +80,7 @@ def main() -> None:
         print(json.dumps([s.as_dict() for s in scores], indent=2))
         return
     print(
-        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'oracle':>7}{'said':>7}{'own':>7}{'any':>7}"
+        f"{'persona':<14}{'facts':>6}{'ceil':>6}{'oracle':>7}{'said':>7}{'own':>7}{'any':>7}{'filed':>7}"
         f"{'quotes':>8}{'badev':>6}{'rep':>5}{'turns':>6}{'never':>6}{'hyg':>7}"
         + (f"{'before':>10}" if before else "")
     )
@@ -84,7 +89,8 @@ def main() -> None:
         was = f"{old['own_section']:>5.0%}/{old['anywhere']:.0%}" if old else "-"
         print(
             f"{s.persona:<14}{s.facts:>6}{s.ceiling:>6.0%}{s.oracle:>7.0%}{s.said:>7.0%}"
-            f"{s.own_section:>7.0%}{s.anywhere:>7.0%}{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}"
+            f"{s.own_section:>7.0%}{s.anywhere:>7.0%}{filed(s):>7.0%}"
+            f"{s.quotes_verbatim:>8.0%}{s.bad_evidence:>6}"
             f"{s.repeated_questions:>5}{s.questions:>6}{len(s.topics_never_asked):>6}"
             f"{s.hygiene:>7.0%}"
             + (f"{was:>10}" if before else "")
@@ -101,6 +107,7 @@ def main() -> None:
         f"{mean(s.ceiling for s in scores):>6.0%}{mean(s.oracle for s in scores):>7.0%}"
         f"{mean(s.said for s in scores):>7.0%}"
         f"{mean(s.own_section for s in scores):>7.0%}{mean(s.anywhere for s in scores):>7.0%}"
+        f"{mean(filed(s) for s in scores):>7.0%}"
         f"{mean(s.quotes_verbatim for s in scores):>8.0%}"
         f"{mean(s.bad_evidence for s in scores):>6.1f}"
         f"{mean(s.repeated_questions for s in scores):>5.1f}"

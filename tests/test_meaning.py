@@ -153,6 +153,20 @@ def test_a_correction_inside_a_statement_replaces_the_retracted_words():
     assert texts(reps, "company_profile") == ["We have about 80 reps"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "topic", "said"),
+    [
+        ("The COO signs, no, hold on, the CFO signs.", "buying_committee", "The CFO signs"),
+        ("Biotechs at Series A, sorry, Series B, mostly.", "company_profile",
+         "Biotechs at Series B, mostly"),
+        ("We have SOC 2 Type I, correction, Type II since last year.", "objections",
+         "We have SOC 2 Type II since last year"),
+    ],
+)  # fmt: skip
+def test_corrections_marked_however_people_mark_them(answer, topic, said):
+    assert [t.rstrip(".") for t in texts(filed(answer, topic), topic)] == [said]
+
+
 def test_a_sentence_taking_back_the_one_before_retracts_it():
     profile = filed("They all run NetSuite. Sorry, I mean Sage Intacct.", "technographics")
     old, new = profile.sections["technographics"].items

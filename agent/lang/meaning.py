@@ -107,7 +107,7 @@ class MeaningWords(BaseModel):
     def replacing_re(self) -> re.Pattern[str]:
         """A correction inside a statement, after a comma or a dash."""
         marker = alternation(self.replacing, escape=False)
-        return re.compile(rf"\s*(?:[,;–—-]|\.\.\.|…)\s*{marker}\s+", re.IGNORECASE)
+        return re.compile(rf"\s*(?:[,;–—-]|\.\.\.|…)\s*(?:{marker}\s+)+", re.IGNORECASE)
 
     @cached_property
     def correcting_re(self) -> re.Pattern[str]:

@@ -104,9 +104,14 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     if stripped.endswith(words.header_end) and short and not named:
         return Meaning(span, "header", span)
     if stripped.endswith("?") and not find_quotes(text):
+        # A question is never a finding: asked back ("Demo or contract?", "Meaning?"), it
+        # waits for the interviewer to clarify; otherwise it is rhetorical or about the
+        # interview ("Is this going in a report?").
         short = len(tokens(text, words)) <= SHORT_QUESTION and not content
-        if words.asking_back_re.search(normalise(text)) or short:
+        offers = words.alternatives_re.search(text)
+        if words.asking_back_re.search(normalise(text)) or short or offers:
             return Meaning(span, "question_back", span)
+        return Meaning(span, "aside", span)
     excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
     if not named and not content and not excluding:
         return Meaning(span, _non_answer(text, pack), span)

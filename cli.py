@@ -527,7 +527,7 @@ def score(
     accounts: Path, rules_file: Path, fmt: str, as_json: bool, maps: tuple, explain: bool, as_of
 ) -> None:
     """Score a CSV of accounts (or - for stdin): fit score, tier, rules matched, disqualifier."""
-    from agent.scoring.accounts import score_stream
+    from agent.scoring.accounts import processes_for, score_stream
     from agent.scoring.columns import parse_map
     from agent.scoring.output import FORMATS
     from agent.scoring.rules import load_rules
@@ -555,6 +555,7 @@ def score(
                 note=bar.note,
                 # bytes read; a bar only for files over 20 MB
                 progress=(lambda at: bar(at, size)) if size >= 20_000_000 else None,
+                processes=processes_for(size),
             )
         except OSError as exc:
             raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None

@@ -2,9 +2,11 @@
 the same rules as SQL in DuckDB (`icp rules --format sql`).
 
 Targets (issue 19): `icp score` at least 20,000 rows/s with peak memory under 300 MB at
-1,000,000 rows. Peak memory is also measured at a tenth of the rows: a streaming scorer's peak
-does not grow with the file. The machine's own speed is printed first (a pure-Python loop), so
-numbers from a busy shared machine can be read for what they are.
+1,000,000 rows. A file over 16 MB is scored by one worker process per core while the main
+process reads and writes, so the memory is that of all of them together. Peak memory is also
+measured at a tenth of the rows: a streaming scorer's peak does not grow with the file. The
+machine's own speed is printed first (a pure-Python loop), so numbers from a busy shared
+machine can be read for what they are.
 
     python bench/bench_score.py            # 1,000,000 rows
     python bench/bench_score.py --rows 200000
@@ -39,23 +41,43 @@ def loop_seconds() -> float:
     return time.process_time() - start
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the scoring workers), from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{current}/task/{current}/children") as handle:
+                todo += [int(c) for c in handle.read().split()]
+        except (OSError, ValueError):
+            continue  # ended between the two reads
+    return total / 2**20
+
+
 def run_score(path: Path, rows: int) -> dict[str, float]:
-    """Run `icp score` on the file; wall and CPU seconds and the peak RSS of that process."""
+    """Run `icp score` on the file: wall and CPU seconds (its workers included), the peak of
+    the largest process, and the peak of all its processes together (sampled every 0.1 s)."""
     cmd = [sys.executable, "-m", "cli", "score", str(path), "--rules", str(RULES),
            "--as-of", AS_OF]  # fmt: skip
     with tempfile.TemporaryFile() as err:  # not a pipe: skipped rows could fill it and block
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        together = 0.0
+        while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            together = max(together, tree_rss_mb(proc.pid))
+            time.sleep(0.1)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         err.seek(0)
         stderr = err.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"icp score failed:\n{stderr}")
-    cpu = usage.ru_utime + usage.ru_stime
+    cpu = usage.ru_utime + usage.ru_stime  # wait4 counts the workers it reaped
     summary = next((line for line in stderr.splitlines() if line.startswith("Scored")), "")
     return {"wall": wall, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024, "rows": rows,
-            "summary": summary}  # fmt: skip
+            "together_mb": together, "summary": summary}  # fmt: skip
 
 
 def run_duckdb(path: Path) -> dict[str, float]:
@@ -98,8 +120,9 @@ def main() -> None:
             f"icp score: {full['rows']:,} rows in {full['wall']:.1f} s wall "
             f"({full['rows'] / full['wall']:,.0f} rows/s), {full['cpu']:.1f} s CPU "
             f"({full['rows'] / full['cpu']:,.0f} rows per CPU-second); "
-            f"peak memory {full['peak_mb']:.0f} MB (at {tenth['rows']:,} rows: "
-            f"{tenth['peak_mb']:.0f} MB)"
+            f"peak memory {full['together_mb']:.0f} MB for all its processes together, "
+            f"{full['peak_mb']:.0f} MB the largest (at {tenth['rows']:,} rows: "
+            f"{tenth['together_mb']:.0f} MB, {tenth['peak_mb']:.0f} MB)"
         )
         print(f"  {full['summary']}")
         print("  targets: >= 20,000 rows/s, peak < 300 MB at 1,000,000 rows")

@@ -592,3 +592,30 @@ def test_example_exports_score_as_a_revops_lead_expects(name, ideal, excluded):
         assert a.tier == rules.tier_for(a.score, a.coverage, dq)
         assert a.needs_data == rules.needs_data(a.coverage, dq)
         assert a.projected == (not dq and rules.projects(a.score, a.coverage))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "hubspot"])
+def test_scoring_in_worker_processes_writes_exactly_what_one_process_writes(
+    fmt, tmp_path, monkeypatch
+):
+    from agent.scoring import accounts
+    from tests import accounts_gen
+
+    monkeypatch.setattr(accounts, "BATCH", 300)  # many batches, several in flight
+    path = accounts_gen.write(tmp_path / "accounts.csv", 2500)
+    rubric = load_rules(Path(__file__).parents[1] / "examples" / "rules.yaml")
+    runs = []
+    for processes in (1, 2):
+        out, notes = io.StringIO(), []
+        with path.open("rb") as handle:
+            summary = score_stream(
+                handle, rubric, out, fmt=fmt, as_of=date(2026, 11, 23), explain=True,
+                note=notes.append, processes=processes,
+            )  # fmt: skip
+        runs.append((out.getvalue(), notes, summary))
+    assert runs[0] == runs[1]
+    text, notes, summary = runs[1]
+    assert summary.skipped and summary.scored + summary.skipped == 2500
+    assert sum("skipped line" in n for n in notes) == summary.skipped
+    if fmt == "json":
+        assert len(json.loads(text)["accounts"]) == summary.scored

@@ -7,7 +7,11 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterator
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO, TextIO
@@ -22,6 +26,8 @@ __all__ = ["OUTPUT_COLUMNS", "AccountsFile", "Result", "Summary", "score_csv", "
 
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 65536
+PARALLEL_BYTES = 16_000_000  # smaller files finish before a second process pays for itself
+BATCH = 2000  # rows sent to a worker process at a time
 
 
 def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -154,9 +160,12 @@ def score_stream(
     explain: bool = False,
     note: Callable[[str], None] = lambda _: None,
     progress: Callable[[int], None] | None = None,
+    processes: int = 1,
 ) -> Summary:
     """Score every row of an accounts file, writing each result to `out` as it comes. `note`
-    gets the column lines first, then each row skipped; `progress` the bytes read so far."""
+    gets the column lines first, then each row skipped; `progress` the bytes read so far.
+    With `processes` over 1, rows are scored in that many worker processes while this one
+    reads and writes (`processes_for` picks the number from the file's size)."""
     writer = Writer(fmt, out, explain)  # an unknown format fails before reading anything
     source = AccountsFile(binary)
     assert source.header is not None
@@ -173,27 +182,34 @@ def score_stream(
     notes = cols.lines(rule_fields(rubric))
     for line in notes:
         note(line)
-    scorer = Scorer(build(rubric, cols), as_of or date.today(), explain)
     summary = Summary()
     writer.begin(columns_of(cols), notes)
     for line, why in source.skipped_before:
         _skip(writer, summary, note, line, why)
-    score, write, tiers = scorer.score, writer.write, summary.tiers
+    write, tiers = writer.write, summary.tiers
     needs = 0
-    for n, (line, row) in enumerate(source.rows()):
-        if progress is not None and not n & 4095:
-            progress(source.position())
-        if row.__class__ is str:
-            _skip(writer, summary, note, line, row)
-            continue
-        try:
-            scored = score(row, line)
-        except RowError as exc:
-            _skip(writer, summary, note, line, str(exc))
-            continue
-        write(scored)
-        tiers[scored.tier] += 1
-        needs += scored.needs_data
+    if processes > 1:
+        setup = (rubric, cols, as_of or date.today(), fmt, explain)
+        for chunk in _in_processes(source.rows(), setup, processes):
+            for line, why in chunk.skipped:
+                _skip(writer, summary, note, line, why)
+            writer.write_chunk(chunk.text, chunk.count, chunk.without_id)
+            for tier, count in chunk.tiers.items():
+                tiers[tier] += count
+            needs += chunk.needs_data
+            if progress is not None:
+                progress(source.position())
+    else:
+        scorer = Scorer(build(rubric, cols), as_of or date.today(), explain)
+        for n, (line, scored) in enumerate(_score_rows(source.rows(), scorer)):
+            if progress is not None and not n & 4095:
+                progress(source.position())
+            if scored.__class__ is str:  # why the row was skipped
+                _skip(writer, summary, note, line, scored)  # type: ignore[arg-type]
+                continue
+            write(scored)  # type: ignore[arg-type]
+            tiers[scored.tier] += 1  # type: ignore[union-attr]
+            needs += scored.needs_data  # type: ignore[union-attr]
     summary.scored = sum(tiers.values())
     summary.needs_data = needs
     writer.end()
@@ -201,6 +217,88 @@ def score_stream(
     if progress is not None:
         progress(source.position())
     return summary
+
+
+def processes_for(size: int) -> int:
+    """How many processes score a file of `size` bytes: one per usable core for a large file,
+    else one (this process)."""
+    if size < PARALLEL_BYTES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
+Outcome = tuple[int, "Scored | str"]  # a row's line and its result, or why it was skipped
+
+
+def _score_rows(rows: Iterable[tuple[int, list[str] | str]], scorer: Scorer) -> Iterator[Outcome]:
+    score = scorer.score
+    for line, row in rows:
+        if row.__class__ is str:
+            yield line, row  # type: ignore[misc]
+            continue
+        try:
+            yield line, score(row, line)  # type: ignore[arg-type]
+        except RowError as exc:
+            yield line, str(exc)
+
+
+@dataclass
+class Chunk:
+    """A batch of rows scored and written by a worker process, as its output text."""
+
+    text: str
+    count: int
+    without_id: int
+    tiers: dict[str, int]
+    needs_data: int
+    skipped: list[tuple[int, str]]
+
+
+_WORKER: tuple[Scorer, str, bool] | None = None
+
+
+def _start_worker(rubric: Rubric, cols: Layout, as_of: date, fmt: str, explain: bool) -> None:
+    global _WORKER
+    _WORKER = Scorer(build(rubric, cols), as_of, explain), fmt, explain  # compiled once
+
+
+def _score_batch(batch: list[tuple[int, list[str] | str]]) -> Chunk:
+    """Score and write a batch here: sending the text back costs far less than sending back
+    the scored accounts (pickling them cost more than scoring them)."""
+    assert _WORKER is not None
+    scorer, fmt, explain = _WORKER
+    buffer = io.StringIO()
+    writer = Writer(fmt, buffer, explain)
+    chunk = Chunk("", 0, 0, {}, 0, [])
+    for line, scored in _score_rows(batch, scorer):
+        if scored.__class__ is str:
+            chunk.skipped.append((line, scored))  # type: ignore[arg-type]
+            continue
+        writer.write(scored)  # type: ignore[arg-type]
+        chunk.tiers[scored.tier] = chunk.tiers.get(scored.tier, 0) + 1  # type: ignore[union-attr]
+        chunk.needs_data += scored.needs_data  # type: ignore[union-attr]
+    chunk.text, chunk.count, chunk.without_id = buffer.getvalue(), writer.count, writer.without_id
+    return chunk
+
+
+def _in_processes(
+    rows: Iterator[tuple[int, list[str] | str]], setup: tuple, processes: int
+) -> Iterator[Chunk]:
+    """`rows` scored and written in batches by worker processes, in order; at most two
+    batches per worker in flight, so memory stays flat however long the file."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_start_worker, initargs=setup
+    ) as pool:
+        pending: deque = deque()
+        while batch := list(itertools.islice(rows, BATCH)):
+            pending.append(pool.submit(_score_batch, batch))
+            if len(pending) > 2 * processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _skip(writer: Writer, summary: Summary, note: Callable[[str], None], line: int, why: str):

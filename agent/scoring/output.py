@@ -151,6 +151,14 @@ class Writer:
             self._csv.writerow(safe_row([*ids, *values]))
         self.count += 1
 
+    def write_chunk(self, text: str, count: int, without_id: int) -> None:
+        """Accounts another Writer of this format wrote (in a worker process), in order."""
+        if text and self.fmt == "json" and self.count:
+            self.out.write(",")  # that writer began its document: no comma before its first
+        self.out.write(text)
+        self.count += count
+        self.without_id += without_id
+
     def end(self) -> None:
         """The closing of the JSON document, with the rows skipped."""
         if self.fmt == "json":

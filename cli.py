@@ -442,53 +442,21 @@ def rules(
 ) -> None:
     """Print the scoring rules a profile implies, as editable YAML (icp rules ID > rules.yaml),
     or as SQL (--format sql) from a profile or an edited rules file (icp rules rules.yaml ...)."""
-    fmt = fmt.lower()
-    if fmt not in ("yaml", "sql"):
-        raise ICPError(f"unknown --format {fmt!r}; choose yaml or sql")
-    if fmt == "sql":
-        from agent.scoring.sql import DIALECTS
+    from agent.scoring.publish import rules_text
 
-        if dialect.lower() not in DIALECTS:
-            raise ICPError(f"unknown --dialect {dialect!r}; choose {', '.join(DIALECTS)}")
-        if not table:
-            raise ICPError("--format sql needs --table TABLE (the table of accounts)")
-        if columns_from is None and not maps:
-            raise ICPError(
-                "--format sql needs --columns-from FILE.csv (an export with the table's "
-                "column names) or --map FIELD=COLUMN"
-            )
-    path = Path(source)
-    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
-        from agent.scoring.rules import load_rules
-
-        if fmt == "yaml":
-            raise ICPError(f"{source} is a rules file already; --format sql compiles it")
-        rubric = load_rules(path)
-    else:
-        from agent.report.bundle import load_bundle
-        from agent.report.context import decided, roles_of, source_line
-        from agent.scoring.rubric import derive
-        from agent.scoring.rules import to_yaml
-
-        bundle = load_bundle(_store(), source, version)
-        rubric = derive(bundle.profile, decided(bundle.session, bundle.profile))
-        if fmt == "yaml":
-            origin = source_line(bundle.session, bundle.profile)
-            click.echo(to_yaml(rubric, origin, roles_of(bundle.session)), nl=False)
-            click.echo(
-                f"{len(rubric.rules)} rules, {len(rubric.disqualifiers)} disqualifiers, "
-                f"{len(rubric.manual)} items to check by hand"
-                + (f", {len(rubric.conflicts)} unresolved conflicts kept out of the rules."
-                   if rubric.conflicts else "."),
-                err=True,
-            )  # fmt: skip
-            return
-    from agent.scoring.sql import sql_for
-
-    text, lines = sql_for(rubric, dialect.lower(), table, columns_from, maps,
-                          as_of.date() if as_of else None)  # fmt: skip
-    for line in lines:
-        click.echo(f"icp: {line}", err=True)
+    text, messages = rules_text(
+        source,
+        _store,
+        version=version,
+        fmt=fmt,
+        dialect=dialect,
+        table=table,
+        columns_from=columns_from,
+        maps=maps,
+        as_of=as_of.date() if as_of else None,
+    )
+    for line in messages:
+        click.echo(line, err=True)
     click.echo(text, nl=False)
 
 

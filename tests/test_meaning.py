@@ -140,6 +140,17 @@ def test_what_a_statement_denies_becomes_no_rule():
     assert "HubSpot" in terms and "Salesforce" not in terms
 
 
+def test_a_tool_tried_and_dropped_becomes_no_rule():
+    profile = filed(
+        "Most tried Shiftboard at some point and dropped it; they all run Slack now.",
+        "technographics",
+    )
+    (item,) = profile.sections["technographics"].items
+    assert item.negations == ["Most tried Shiftboard at some point"]
+    terms = [t for r in derive(profile).rules for t in r.any_of or []]
+    assert "Slack" in terms and "Shiftboard" not in terms
+
+
 def test_a_correction_inside_a_statement_replaces_the_retracted_words():
     profile = filed(
         "Mostly the Northeast, sorry, I mean the Mid-Atlantic. 300 to 800 employees.",

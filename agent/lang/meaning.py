@@ -34,6 +34,7 @@ class MeaningWords(BaseModel):
     excluding: list[str]
     targeting: list[str]
     negators: list[str]
+    undoing: list[str]
     scope_ends: frozenset[str]
     not_negating: list[str]
     replacing: list[str]
@@ -97,6 +98,11 @@ class MeaningWords(BaseModel):
     def negator_re(self) -> re.Pattern[str]:
         """A word that denies what follows it."""
         return _phrases(self.negators)
+
+    @cached_property
+    def undoing_re(self) -> re.Pattern[str]:
+        """Words that take back the clause before them."""
+        return re.compile(rf"\b{alternation(self.undoing, escape=False)}", re.IGNORECASE)
 
     @cached_property
     def not_negating_re(self) -> re.Pattern[str]:

@@ -254,7 +254,8 @@ def _corrected(text: str, words: MeaningWords) -> tuple[str, bool]:
 
 
 def negated_phrases(text: str, words: MeaningWords) -> list[str]:
-    """The phrases a statement denies: from each negator to the end of its clause."""
+    """The phrases a statement denies: from each negator to the end of its clause, and the
+    words before anything that takes them back ("... and dropped it")."""
     out = []
     skip = {m.start() for m in words.not_negating_re.finditer(text)}
     for m in words.negator_re.finditer(text):
@@ -273,6 +274,14 @@ def negated_phrases(text: str, words: MeaningWords) -> list[str]:
             phrase = text[m.start() : end] + " " + " ".join(kept)
             if phrase in text:
                 out.append(phrase)
+    for m in words.undoing_re.finditer(text):  # "tried Shiftboard and dropped it"
+        start = max(text.rfind(mark, 0, m.start()) for mark in ".;!?") + 1
+        phrase = text[start : m.start()].strip(" ,")
+        head, _, last = phrase.rpartition(" ")
+        if head and last.lower() in words.scope_ends:  # "... at some point and"
+            phrase = head.rstrip(" ,")
+        if phrase:
+            out.append(phrase)
     return out
 
 

@@ -99,6 +99,11 @@ def test_customers_acting_on_us_are_facts_about_them():
     assert filed("We sell to 3PLs in Texas.", "company_profile").all_items()[0][1].certain
 
 
+def test_a_roman_numeral_is_not_the_speaker():
+    profile = filed("Class I hump yards. They build everything in-house.", "exclusions")
+    assert texts(profile, "exclusions")[0].startswith("Class I hump yards.")
+
+
 def test_a_hedge_before_content_keeps_the_content():
     profile = filed(
         "Tough to say, it varies. Two to five months usually, because legal is slow.",

@@ -21,6 +21,7 @@ class MeaningWords(BaseModel):
     spellings: dict[str, str]
     speaker: frozenset[str]
     us: frozenset[str]
+    numbered: list[str]
     customers: frozenset[str]
     inflections: list[str]
     done: frozenset[str]
@@ -98,6 +99,11 @@ class MeaningWords(BaseModel):
     def negator_re(self) -> re.Pattern[str]:
         """A word that denies what follows it."""
         return _phrases(self.negators)
+
+    @cached_property
+    def numbered_re(self) -> re.Pattern[str]:
+        """A word that takes a number and the Roman numeral after it ("Class I")."""
+        return re.compile(rf"\b({alternation(self.numbered)})\s+(?-i:[IVX]+)\b(?!')", re.IGNORECASE)
 
     @cached_property
     def undoing_re(self) -> re.Pattern[str]:

@@ -122,6 +122,12 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     return _content(span, pack, topic)
 
 
+def _without_numerals(text: str, words: MeaningWords) -> str:
+    """The text without Roman numerals after the words that take one ("Class I hump yards",
+    "SOC 2 Type I"), which would otherwise read as the speaker's "I"."""
+    return words.numbered_re.sub(lambda m: m.group(1), text)
+
+
 def _remark(text: str, content: list[str], pack: Pack) -> bool:
     """A remark about the speaker or an unfinished opener: "I talk to these people every day,
     so I have opinions.", "That one still makes me laugh.", "Funny thing, just last month..."
@@ -131,7 +137,7 @@ def _remark(text: str, content: list[str], pack: Pack) -> bool:
         return False
     if words.replacing_re.search(normalise(text)) or words.correcting_re.match(normalise(text)):
         return False  # "the northeast, sorry, I mean the mid-atlantic" corrects a fact
-    said = tokens(text, words)
+    said = tokens(_without_numerals(text, words), words)
     about_me = bool(said) and (said[0] in words.speaker or bool(set(said) & words.speaker))
     trailing = text.rstrip().endswith(("...", "…"))
     return (about_me or trailing) and len(content) <= REMARK_WORDS
@@ -198,7 +204,7 @@ def _about_us(text: str, pack: Pack) -> bool:
     it says "I", "we" or "you", nothing puts the customers in it, and it names nothing and has
     no strong cue ("We argue about this in marketing every quarter.")."""
     words = pack.meaning
-    said = set(tokens(text, words))
+    said = set(tokens(_without_numerals(text, words), words))
     if not said & (words.speaker | words.us) or said & words.customers:
         return False
     if _named(text, pack, titles=False):

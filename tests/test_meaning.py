@@ -300,3 +300,55 @@ def test_a_background_engines_item_made_of_a_non_answer_is_dropped(store):
     )
     pipeline.settle(profile)
     assert texts(profile, "channels") == ["Referrals from CPAs."]
+
+
+def test_i_should_say_is_a_hedge_not_a_correction():
+    profile = filed("About 200 employees, I should say, maybe a bit more.", "company_profile")
+    assert "200 employees" in " ".join(texts(profile, "company_profile"))
+    profile = filed("Most of them, I should say, are in Texas.", "company_profile")
+    assert texts(profile, "company_profile") == ["Most of them, I should say, are in Texas."]
+
+
+@pytest.mark.xfail(strict=True, reason="review of 1cc1732: lead to decide (agent/reading)")
+@pytest.mark.parametrize(
+    ("answer", "topic", "kept"),
+    [  # a tag question, a rising tone in a transcript: the facts are in the statement
+        ("Our best customers are 3PLs with 200 to 2,000 employees, right?", "company_profile",
+         "200 to 2,000 employees"),
+        ("They mostly run NetSuite or Sage Intacct, you know?", "technographics", "NetSuite"),
+        ("Honestly the CFO signs everything over $50k, you know?", "buying_committee", "CFO"),
+        ("Mostly mid-market 3PLs in the Midwest?", "company_profile", "Midwest"),
+        ("The sales cycle is about 90 days, give or take?", "sales_cycle", "90 days"),
+    ],
+)  # fmt: skip
+def test_a_statement_ending_in_a_question_mark_keeps_its_facts(answer, topic, kept):
+    assert kept in " ".join(texts(filed(answer, topic), topic))
+
+
+@pytest.mark.xfail(strict=True, reason="review of 1cc1732: lead to decide (agent/reading)")
+@pytest.mark.parametrize(
+    ("answer", "topic", "kept"),
+    [  # an apology or a pause between commas is not a correction
+        ("They use NetSuite, sorry, I'm rambling, and Shopify Plus.", "technographics",
+         "NetSuite"),
+        ("Logistics companies, sorry, it's loud here, with 200 to 500 staff.", "company_profile",
+         "Logistics companies"),
+        ("Retailers, hold on, let me check my notes, with over 50 stores.", "company_profile",
+         "Retailers"),
+    ],
+)  # fmt: skip
+def test_a_bare_apology_between_commas_keeps_what_came_before(answer, topic, kept):
+    assert kept in " ".join(texts(filed(answer, topic), topic))
+
+
+@pytest.mark.xfail(strict=True, reason="review of ce7f351: lead to decide (agent/reading)")
+@pytest.mark.parametrize(
+    ("answer", "topic"),
+    [  # "we" winning, "you" in general: about the customers' buying, read without doubt
+        ("We mostly win on implementation speed.", "evaluation_criteria"),
+        ("We usually get in through the warehouse manager.", "buying_committee"),
+        ("You have to get IT on board early.", "buying_committee"),
+    ],
+)
+def test_we_and_you_in_a_finding_do_not_make_it_doubtful(answer, topic):
+    assert [i.certain for i in filed(answer, topic).items_of(topic)] == [True]

@@ -619,3 +619,96 @@ def test_scoring_in_worker_processes_writes_exactly_what_one_process_writes(
     assert sum("skipped line" in n for n in notes) == summary.skipped
     if fmt == "json":
         assert len(json.loads(text)["accounts"]) == summary.scored
+
+
+def _score_in_two_processes(path: Path, monkeypatch, progress=None) -> str:
+    from agent.scoring import accounts
+
+    monkeypatch.setattr(accounts, "BATCH", 200)
+    out = io.StringIO()
+    with path.open("rb") as handle:
+        score_stream(
+            handle, load_rules(EXAMPLES / "rules.yaml"), out, as_of=AS_OF, processes=2,
+            progress=progress,
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def test_ctrl_c_reaching_the_worker_processes_is_left_to_the_main_one(tmp_path, monkeypatch):
+    import multiprocessing
+    import os
+    import signal
+
+    from tests import accounts_gen
+
+    path = accounts_gen.write(tmp_path / "accounts.csv", 3000)
+    whole = _score_in_two_processes(path, monkeypatch)
+    hit = []
+
+    def interrupt_workers(_at: int) -> None:  # a terminal sends Ctrl-C to every process
+        if not hit:
+            hit.extend(p.pid for p in multiprocessing.active_children())
+            for pid in hit:
+                os.kill(pid, signal.SIGINT)
+
+    assert _score_in_two_processes(path, monkeypatch, interrupt_workers) == whole
+    assert hit
+
+
+def test_a_worker_process_that_dies_is_one_clear_error(tmp_path, monkeypatch):
+    import os
+
+    from agent.errors import ICPError
+    from agent.scoring import accounts
+    from tests import accounts_gen
+
+    path = accounts_gen.write(tmp_path / "accounts.csv", 3000)
+    monkeypatch.setattr(accounts, "_score_rows", lambda rows, scorer: os._exit(9))  # killed
+    with pytest.raises(ICPError, match="scoring process ended unexpectedly"):
+        _score_in_two_processes(path, monkeypatch)
+
+
+@pytest.mark.slow
+def test_worker_processes_end_when_the_main_process_is_killed(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests import accounts_gen
+
+    path = accounts_gen.write(tmp_path / "accounts.csv", 3000)
+    script = f"""
+import multiprocessing, os
+from datetime import date
+from pathlib import Path
+from agent.scoring import accounts
+from agent.scoring.rules import load_rules
+accounts.BATCH = 200
+def killed(_at):  # the main process ends without shutting the pool down (kill -TERM, -KILL)
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    os._exit(0)
+with open({str(path)!r}, "rb") as handle:
+    accounts.score_stream(handle, load_rules(Path({str(EXAMPLES / "rules.yaml")!r})),
+                          open(os.devnull, "w"), processes=2, progress=killed)
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    pids = tmp_path / "pids"  # a file, not a pipe: workers left behind would hold a pipe open
+    with pids.open("w") as stdout:
+        subprocess.run([sys.executable, "-c", script], stdout=stdout, env=env, timeout=120)
+    workers = [int(pid) for pid in pids.read_text().split()]
+    assert workers
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:  # do not leave them behind when the test fails
+        os.kill(pid, 9)
+    assert not left

@@ -9,14 +9,18 @@ import io
 import itertools
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO, TextIO
 
-from agent.errors import InputError
+from agent.errors import ICPError, InputError
 from agent.scoring.columns import Layout, layout
 from agent.scoring.output import OUTPUT_COLUMNS, Writer
 from agent.scoring.plan import RowError, Scored, Scorer, build
@@ -259,8 +263,20 @@ _WORKER: tuple[Scorer, str, bool] | None = None
 
 
 def _start_worker(rubric: Rubric, cols: Layout, as_of: date, fmt: str, explain: bool) -> None:
+    """In a worker process: Ctrl-C is the parent's to handle, and the worker ends with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     global _WORKER
     _WORKER = Scorer(build(rubric, cols), as_of, explain), fmt, explain  # compiled once
+
+
+def _end_with(parent: int) -> None:
+    """Exit once the parent is gone (killed, or stopped by a signal it does not handle): a
+    pool worker waiting for work would otherwise wait forever."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _score_batch(batch: list[tuple[int, list[str] | str]]) -> Chunk:
@@ -289,9 +305,10 @@ def _in_processes(
     batches per worker in flight, so memory stays flat however long the file."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         processes, mp_context=context, initializer=_start_worker, initargs=setup
-    ) as pool:
+    )
+    try:
         pending: deque = deque()
         while batch := list(itertools.islice(rows, BATCH)):
             pending.append(pool.submit(_score_batch, batch))
@@ -299,6 +316,12 @@ def _in_processes(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise ICPError(
+            "a scoring process ended unexpectedly (out of memory?); the output is incomplete"
+        ) from None
+    finally:  # Ctrl-C, a closed pipe, an error: the batches not started are dropped
+        pool.shutdown(cancel_futures=True)
 
 
 def _skip(writer: Writer, summary: Summary, note: Callable[[str], None], line: int, why: str):

@@ -23,6 +23,7 @@ class MeaningWords(BaseModel):
     us: frozenset[str]
     numbered: list[str]
     customers: frozenset[str]
+    dealing: frozenset[str]
     inflections: list[str]
     done: frozenset[str]
     done_phrases: list[str]
@@ -39,6 +40,8 @@ class MeaningWords(BaseModel):
     scope_ends: frozenset[str]
     not_negating: list[str]
     replacing: list[str]
+    replacing_bare: list[str]
+    tag_questions: list[str]
     correcting: list[str]
     retracting: list[str]
     guessing: list[str]
@@ -54,6 +57,7 @@ class MeaningWords(BaseModel):
         "speaker",
         "us",
         "customers",
+        "dealing",
         mode="before",
     )
     @classmethod
@@ -117,9 +121,21 @@ class MeaningWords(BaseModel):
 
     @cached_property
     def replacing_re(self) -> re.Pattern[str]:
-        """A correction inside a statement, after a comma or a dash."""
-        marker = alternation(self.replacing, escape=False)
+        """A correction inside a statement, after a comma or a dash; markers may follow one
+        another."""
+        marker = alternation([*self.replacing, *self.replacing_bare], escape=False)
         return re.compile(rf"\s*(?:[,;–—-]|\.\.\.|…)\s*(?:{marker}\s+)+", re.IGNORECASE)
+
+    @cached_property
+    def replacing_strong_re(self) -> re.Pattern[str]:
+        """A marker that corrects whatever follows it (not only a bare "sorry,")."""
+        return re.compile(rf"\b{alternation(self.replacing, escape=False)}", re.IGNORECASE)
+
+    @cached_property
+    def tag_question_re(self) -> re.Pattern[str]:
+        """A tag at the end of an assertion ("..., right?")."""
+        tags = alternation(self.tag_questions)
+        return re.compile(rf"[,;–—-]\s*{tags}\s*\?+\s*$", re.IGNORECASE)
 
     @cached_property
     def correcting_re(self) -> re.Pattern[str]:

@@ -103,10 +103,10 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     short = len(tokens(text, words)) <= HEADER_WORDS
     if stripped.endswith(words.header_end) and short and not named:
         return Meaning(span, "header", span)
-    if stripped.endswith("?") and not find_quotes(text):
-        # A question is never a finding: asked back ("Demo or contract?", "Meaning?"), it
-        # waits for the interviewer to clarify; otherwise it is rhetorical or about the
-        # interview ("Is this going in a report?").
+    if stripped.endswith("?") and not find_quotes(text) and not _asserts(stripped, pack):
+        # A question is no finding: asked back ("Demo or contract?", "Meaning?"), it waits
+        # for the interviewer to clarify; otherwise it is rhetorical or about the interview
+        # ("Is this going in a report?").
         short = len(tokens(text, words)) <= SHORT_QUESTION and not content
         offers = words.alternatives_re.search(text)
         if words.asking_back_re.search(normalise(text)) or short or offers:
@@ -126,6 +126,15 @@ def _without_numerals(text: str, words: MeaningWords) -> str:
     """The text without Roman numerals after the words that take one ("Class I hump yards",
     "SOC 2 Type I"), which would otherwise read as the speaker's "I"."""
     return words.numbered_re.sub(lambda m: m.group(1), text)
+
+
+def _asserts(question: str, pack: Pack) -> bool:
+    """A statement ending in "?" that still states a fact: a tag at its end ("3PLs with 200 to
+    2,000 employees, right?") or a number ("about 90 days?"), unless it asks back."""
+    words = pack.meaning
+    if words.asking_back_re.search(normalise(question)):
+        return False
+    return bool(words.tag_question_re.search(question) or find_quantities(question, pack))
 
 
 def _remark(text: str, content: list[str], pack: Pack) -> bool:
@@ -205,7 +214,7 @@ def _about_us(text: str, pack: Pack) -> bool:
     no strong cue ("We argue about this in marketing every quarter.")."""
     words = pack.meaning
     said = set(tokens(_without_numerals(text, words), words))
-    if not said & (words.speaker | words.us) or said & words.customers:
+    if not said & (words.speaker | words.us) or said & (words.customers | words.dealing):
         return False
     if _named(text, pack, titles=False):
         return False
@@ -250,6 +259,8 @@ def _corrected(text: str, words: MeaningWords) -> tuple[str, bool]:
         old = numbers[-1]
         said = before[: old.start()] + new.group(0) + before[old.end() :]
         return said + (comma + rest if comma else ""), False
+    if not words.replacing_strong_re.search(found.group(0)):
+        return text, False  # "NetSuite, sorry, I'm rambling, and Shopify": a pause, no correction
     replaced = before.split()
     cut = len(head.split())
     if words.talk(first.lower().strip(",.")):  # "actually no, it's after harvest": a clause

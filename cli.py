@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader of stdout went away (`icp score big.csv | head`): stop quietly, as
+            # other command-line tools do, with nothing more written to the closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except ICPError as exc:
             _fail(exc)
         except Exception as exc:
@@ -525,6 +531,8 @@ def score(
                 progress=(lambda at: bar(at, size)) if size >= 20_000_000 else None,
                 processes=processes_for(size),
             )
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise ICPError(f"cannot read {accounts}: {exc.strerror or exc}") from None
     if not summary.scored and summary.skipped:

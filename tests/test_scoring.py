@@ -188,3 +188,26 @@ def test_cli_score(tmp_path):
     only_bad.write_text("Name,Employees\nA,lots\n", "utf-8")
     none = icp("score", str(only_bad), "--rules", str(rules))
     assert none.returncode == 1 and "no account could be scored" in none.stderr
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_is_no_error(tmp_path):
+    """`icp score big.csv | head`: the closed pipe is not blamed on the input file."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests import accounts_gen
+
+    path = accounts_gen.write(tmp_path / "accounts.csv", 20000)
+    rules = Path(__file__).parents[1] / "examples" / "rules.yaml"
+    root = Path(__file__).parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "score", str(path), "--rules", str(rules)],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout.readline().startswith(b"line,account,")
+    proc.stdout.close()  # what `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "cannot read" not in err and "error" not in err

@@ -345,3 +345,42 @@ def test_the_big_one_and_a_small_world_are_no_sizes():
     assert hedges("It's a small world.") == []
     assert hedges("Big ones don't fit.") == ["Big"]
     assert hedges("They count how many clicks it takes.") == []
+
+
+def _every_cue_scanned(text: str, guide) -> tuple:
+    """Section scores with every cue list scanned (what sections._scores skips must not count)."""
+    from agent.reading import sections
+    from agent.reading.statements import normalise
+
+    text, out = normalise(text), []
+    for key, section in guide.sections.items():
+        counts = [
+            min(len({m.group(0).lower() for m in pattern.finditer(text)}), 2)
+            for pattern in (section.defining, section.strong, section.weak)
+        ]
+        weights = (sections.DEFINING, sections.STRONG, sections.WEAK)
+        out.append((key, sum(w * c for w, c in zip(weights, counts, strict=True))))
+    return tuple(out)
+
+
+def test_skipping_cue_lists_a_text_cannot_match_never_changes_a_score():
+    from pathlib import Path
+
+    import yaml
+
+    from agent.reading import sections
+
+    texts = ["Ｗe run NetSuite", "ſpreadsheets everywhere", "They run SAP and the CFO signs."]
+    for path in sorted(Path(__file__).parent.glob("personas/*.yaml")):
+        persona = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for topic in persona["topics"].values():
+            texts += [topic.get("vague", "")] + [f["say"] for f in topic.get("facts", [])]
+    for text in texts:
+        assert sections._scores(text, PACK.guide) == _every_cue_scanned(text, PACK.guide), text
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz -'?&0123456789SAPCRMUS", max_size=60))
+def test_skipped_cue_lists_hold_for_any_ascii_text(text):
+    from agent.reading import sections
+
+    assert sections._scores(text, PACK.guide) == _every_cue_scanned(text, PACK.guide)

@@ -86,6 +86,14 @@ def test_curly_and_one_word_quotes():
         ("3 to 8 chairs", "count", 3, 8),
         ("more than 2,000 invoices", "volume", 2000, None),
         ("under 50 employees", "employees", None, 50),
+        ("from 300 until 5.000 employees", "employees", 300, 5000),
+        ("revenue of 10 to 50 million a year", "revenue", 10e6, 50e6),
+        ("about 15 % of them", "percent", 15, 15),
+        ("6 € per machine", "money", 6, 6),
+        ("3 hires a yr", "count", 3, 3),
+        ("1.200,50 € per year", "money", 1200.5, 1200.5),
+        ("two to five months", "duration", 60, 150),
+        ("80k USD", "money", 80000, 80000),
     ],
 )
 def test_quantities(text, kind, low, high):

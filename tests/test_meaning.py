@@ -10,7 +10,6 @@ from agent.lang import load_pack
 from agent.profile.models import UNSORTED, Profile
 from agent.quarterly.reextract import guess_topic
 from agent.reading.meaning import answer_act, read_answer
-from agent.reading.quantities import find_quantities
 from agent.report.summary import summarize
 from agent.scoring.rubric import derive
 
@@ -223,24 +222,6 @@ def test_doubtful_and_corrected_items_stay_out_of_the_summary_and_the_rules():
     rubric = derive(profile)
     assert not rubric.rules and any("read with doubt" in m for m in rubric.manual)
     assert filed("Maybe agencies, I'm not sure.", "company_profile").all_items() == []
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "low", "high"),
-    [
-        ("from 300 until 5.000 employees", "employees", 300, 5000),
-        ("revenue of 10 to 50 million a year", "revenue", 10e6, 50e6),
-        ("about 15 % of them", "percent", 15, 15),
-        ("6 € per machine", "money", 6, 6),
-        ("3 hires a yr", "count", 3, 3),
-        ("1.200,50 € per year", "money", 1200.5, 1200.5),
-        ("two to five months", "duration", 60, 150),
-        ("80k USD", "money", 80000, 80000),
-    ],
-)
-def test_numbers_in_any_common_style(text, kind, low, high):
-    (q,) = find_quantities(text, PACK)
-    assert (q.kind, q.low, q.high) == (kind, low, high)
 
 
 def test_the_interviewer_clarifies_a_question_asked_back(store, engine):

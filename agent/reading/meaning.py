@@ -103,15 +103,16 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     short = len(tokens(text, words)) <= HEADER_WORDS
     if stripped.endswith(words.header_end) and short and not named:
         return Meaning(span, "header", span)
-    if stripped.endswith("?") and not find_quotes(text) and not _asserts(stripped, pack):
+    if stripped.endswith("?") and not find_quotes(text):
         # A question is no finding: asked back ("Demo or contract?", "Meaning?"), it waits
         # for the interviewer to clarify; otherwise it is rhetorical or about the interview
-        # ("Is this going in a report?").
-        short = len(tokens(text, words)) <= SHORT_QUESTION and not content
-        offers = words.alternatives_re.search(text)
-        if words.asking_back_re.search(normalise(text)) or short or offers:
-            return Meaning(span, "question_back", span)
-        return Meaning(span, "aside", span)
+        # ("Is this going in a report?"), unless it still states a fact.
+        asks_back = bool(words.asking_back_re.search(normalise(text)))
+        if asks_back or not _asserts(stripped, pack):
+            short = len(tokens(text, words)) <= SHORT_QUESTION and not content
+            if asks_back or short or words.alternatives_re.search(text):
+                return Meaning(span, "question_back", span)
+            return Meaning(span, "aside", span)
     excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
     if not named and not content and not excluding:
         return Meaning(span, _non_answer(text, pack), span)
@@ -130,11 +131,9 @@ def _without_numerals(text: str, words: MeaningWords) -> str:
 
 def _asserts(question: str, pack: Pack) -> bool:
     """A statement ending in "?" that still states a fact: a tag at its end ("3PLs with 200 to
-    2,000 employees, right?") or a number ("about 90 days?"), unless it asks back."""
-    words = pack.meaning
-    if words.asking_back_re.search(normalise(question)):
-        return False
-    return bool(words.tag_question_re.search(question) or find_quantities(question, pack))
+    2,000 employees, right?") or a number ("about 90 days?")."""
+    tagged = pack.meaning.tag_question_re.search(question)
+    return bool(tagged or find_quantities(question, pack))
 
 
 def _remark(text: str, content: list[str], pack: Pack) -> bool:

@@ -90,7 +90,7 @@ def _needs(cues: list[str]) -> tuple[str, ...] | None:
 
 def _leading(body: str) -> list[str] | None:
     """The literals one of which starts every match of `body`, or None."""
-    if _top_level_bar(body):
+    if len(_split_bars(body)) > 1:  # alternatives at the top
         return None
     if body.startswith("("):
         end = _closing(body)
@@ -114,8 +114,6 @@ def _closing(body: str) -> int:
     """Where the group that `body` opens closes (-1 when it does not)."""
     depth = 0
     for i, char in enumerate(body):
-        if char == "\\":
-            continue
         if char == "(" and (i == 0 or body[i - 1] != "\\"):
             depth += 1
         elif char == ")" and body[i - 1] != "\\":
@@ -138,10 +136,6 @@ def _split_bars(body: str) -> list[str]:
             parts.append(body[start:i])
             start = i + 1
     return [*parts, body[start:]]
-
-
-def _top_level_bar(body: str) -> bool:
-    return len(_split_bars(body)) > 1
 
 
 def classify(

@@ -16,7 +16,7 @@ def rules_text(
     *,
     version: int | None = None,
     fmt: str = "yaml",
-    dialect: str = "postgres",
+    dialect: str = "duckdb",  # as `icp rules --dialect` defaults
     table: str | None = None,
     columns_from: Path | None = None,
     maps: tuple[str, ...] = (),

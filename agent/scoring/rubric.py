@@ -135,24 +135,24 @@ def derive(profile: Profile, conflicts: list[dict] | None = None) -> Rubric:
 _DISPUTED_STANCES = ("targets", "credits")
 
 
-def _disputed(conflicts: list[dict]) -> set[str]:
-    """The texts of items a conflict disputes: what one respondent targets or credits and
-    another excludes or never mentions."""
-    return {
-        side.get("text", "")
-        for conflict in conflicts
+def _kept_out(conflict: dict) -> list[str]:
+    """The texts a conflict disputes: what one respondent targets or credits and another
+    excludes or never mentions."""
+    return [
+        side["text"]
         for side in conflict.get("sides", [])
         if side.get("stance") in _DISPUTED_STANCES and side.get("text")
-    }
+    ]
+
+
+def _disputed(conflicts: list[dict]) -> set[str]:
+    """The texts of items the conflicts dispute."""
+    return {text for conflict in conflicts for text in _kept_out(conflict)}
 
 
 def _live(conflict: dict, present: set[str]) -> bool:
     """False once the joint review removed or reworded every item a conflict disputes."""
-    texts = [
-        side.get("text", "")
-        for side in conflict.get("sides", [])
-        if side.get("stance") in _DISPUTED_STANCES and side.get("text")
-    ]
+    texts = _kept_out(conflict)
     return not texts or any(text in present for text in texts)
 
 
@@ -161,11 +161,7 @@ def _conflict_lines(conflicts: list[dict]) -> list[str]:
     out = []
     for conflict in conflicts:
         line = f"{conflict.get('title', '')}. {conflict.get('detail', '')}".strip()
-        kept_out = [
-            side["text"]
-            for side in conflict.get("sides", [])
-            if side.get("stance") in _DISPUTED_STANCES and side.get("text")
-        ]
+        kept_out = _kept_out(conflict)
         if kept_out:
             quoted = "; ".join(f'"{t}"' for t in dict.fromkeys(kept_out))
             line += f" Kept out of the rules: {quoted}"

@@ -36,3 +36,25 @@ def test_a_profile_stored_before_ids_existed_gets_them_on_load():
     ]
     items = Profile.model_validate(data).sections["channels"].items
     assert items[0].id == new_item_id("channels", items[0]) and items[1].id.endswith("-2")
+
+
+def test_merging_with_the_same_items_index_gives_the_profile_a_scan_gives():
+    import random
+
+    from agent.interview.pipeline import SameItems
+
+    rng = random.Random(7)
+    words = ["Dentists", "dentists", "3 to 8 chairs", "Ortho groups", "ortho  groups!", "DSOs"]
+    plain, indexed, same = Profile(), Profile(), SameItems()
+    for turn in range(1, 300):
+        key = rng.choice(["company_profile", "exclusions", "unsorted"])
+        text = rng.choice(words) + rng.choice(["", ".", f" {turn % 7}"])
+        changed = [
+            merge(profile, key, _item(text, turn), index)
+            for profile, index in ((plain, None), (indexed, same))
+        ]
+        assert changed[0] == changed[1]
+        if turn % 40 == 0:  # a correction filed out of Unsorted: the list shrinks in place
+            for profile in (plain, indexed):
+                profile.unsorted[:] = profile.unsorted[1:]
+    assert plain.model_dump() == indexed.model_dump()

@@ -60,6 +60,7 @@ class Pipeline:
         self._closing: tuple[Turn, set[str], Found] | None = None
         # The statements of each answer that answered nothing, until its late items arrive.
         self._silent: dict[int, list[Span]] = {}
+        self._same = SameItems()
 
     def file(self, profile: Profile, turn: Turn, topic: str | None, context: Context) -> Filed:
         """Extract an answer's items for its topic and merge them into `profile`."""
@@ -69,7 +70,7 @@ class Pipeline:
         had = correctable(profile) if topic == "close" else set()
         if topic == "close":
             self._closing = (turn, had, items)
-        changed = merge_answer(profile, items, turn.text, turn.seq, topic, pack, had)
+        changed = merge_answer(profile, items, turn.text, turn.seq, topic, pack, had, self._same)
         meanings = read_answer(turn.text, pack, topic)
         if self.engine.background:
             self._silent[turn.seq] = [m.span for m in meanings if not m.says]
@@ -95,7 +96,7 @@ class Pipeline:
         ]
         changed = False
         for section, item in items:
-            changed = merge(profile, section, item) or changed
+            changed = merge(profile, section, item, self._same) or changed
         if items and self._closing and self._closing[0].seq == pending:
             turn, had, floor = self._closing  # a correction the model found at the closing
             among = floor + items
@@ -108,20 +109,50 @@ def _only_in(item: Item, spans: list[Span]) -> bool:
     return bool(spans) and all(any(ev.quote in s.text for s in spans) for ev in item.evidence)
 
 
-def merge(profile: Profile, section: str, item: Item) -> bool:
+def merge(profile: Profile, section: str, item: Item, index: SameItems | None = None) -> bool:
     """Add an item, or its evidence to an identical item; True if the profile changed."""
     items = profile.items_of(section)
     key = comparable(item.text)
-    for existing in items:
-        if comparable(existing.text) == key:
-            new = [ev for ev in item.evidence if ev not in existing.evidence]
-            existing.evidence.extend(new)
-            existing.concrete = existing.concrete or item.concrete
-            return bool(new)
+    existing = (index or SameItems()).find(items, key)
+    if existing is not None:
+        new = [ev for ev in item.evidence if ev not in existing.evidence]
+        existing.evidence.extend(new)
+        existing.concrete = existing.concrete or item.concrete
+        return bool(new)
     if not item.id:
         item.id = new_item_id(section, item, items)
     items.append(item)
+    if index is not None:
+        index.added(items, key, item)
     return True
+
+
+class SameItems:
+    """The items of each list by their comparable words, so merging stays linear in a long
+    import. While answers are filed a list only grows by `merge` or loses items (a correction
+    filed out of Unsorted), and item texts stay as they are (only the joint review rewords, on a
+    profile of its own): an entry whose list has another length or last item is rebuilt."""
+
+    def __init__(self) -> None:
+        self._lists: dict[int, tuple[list[Item], int, Item | None, dict[str, Item]]] = {}
+
+    def find(self, items: list[Item], key: str) -> Item | None:
+        """The first item of `items` whose words are `key`'s, or None."""
+        entry = self._lists.get(id(items))
+        last = items[-1] if items else None
+        if entry is None or entry[0] is not items or entry[1] != len(items) or entry[2] is not last:
+            keys: dict[str, Item] = {}
+            for existing in items:
+                keys.setdefault(comparable(existing.text), existing)
+            entry = self._lists[id(items)] = (items, len(items), last, keys)
+        return entry[3].get(key)
+
+    def added(self, items: list[Item], key: str, item: Item) -> None:
+        """Note an item `merge` just appended to `items` after finding no item like it."""
+        entry = self._lists.get(id(items))
+        if entry is not None and entry[0] is items and entry[1] == len(items) - 1:
+            entry[3].setdefault(key, item)
+            self._lists[id(items)] = (items, len(items), item, entry[3])
 
 
 def merge_answer(
@@ -132,6 +163,7 @@ def merge_answer(
     topic: str | None,
     pack: Pack,
     had: set[str] | None = None,
+    index: SameItems | None = None,
 ) -> list[str]:
     """Merge an answer's items, returning the sections that changed; a correction to the closing
     summary is also noted in its section.
@@ -146,7 +178,7 @@ def merge_answer(
         had = correctable(profile) if topic == "close" else set()
     changed: list[str] = []
     for section, item in items:
-        if merge(profile, section, item) and section not in changed:
+        if merge(profile, section, item, index) and section not in changed:
             changed.append(section)
     if topic == "close":
         note_corrections(profile, items, answer, turn, had, pack)
@@ -157,7 +189,7 @@ def merge_answer(
                 for u in profile.unsorted
                 if (u.evidence[0].turn, u.evidence[0].quote) != (turn, quote)
             ]
-            if merge(profile, section, item) and section not in changed:
+            if merge(profile, section, item, index) and section not in changed:
                 changed.append(section)
             _note(profile, section, item, turn, pack.guide)
     return changed

@@ -59,9 +59,13 @@ def available() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "guide.yaml").is_file())
 
 
-@cache
 def load_pack(code: str = DEFAULT) -> Pack:
     """Load and validate a language pack; an unknown code or a bad file is one InputError."""
+    return _load_pack(code)  # one object per code: readers cache their results per pack
+
+
+@cache
+def _load_pack(code: str) -> Pack:
     folder = resource("prompts") / "lang" / code
     if not code.isidentifier() or not folder.is_dir():
         raise InputError(f"no language pack {code!r}; available: {', '.join(available())}")

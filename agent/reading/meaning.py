@@ -13,11 +13,12 @@ use to talk about the talk.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from agent.lang import Pack
 from agent.lang.meaning import MeaningWords
+from agent.reading.memo import per_language
 from agent.reading.quantities import find_quantities
 from agent.reading.sections import DEFINING, STRONG, section_scores
 from agent.reading.statements import Span, find_entities, find_quotes, normalise, split_statements
@@ -317,13 +318,18 @@ def read_answer(answer: str, pack: Pack, topic: str | None = None) -> list[Meani
     """Every statement of an answer, read. A statement right after a don't-know that names
     nothing and has no cue of its own explains the don't-know ("I couldn't tell you. That's one
     of those things I keep meaning to track."), so it is one too."""
+    return [replace(m, negations=list(m.negations)) for m in _read_answer(answer, pack, topic)]
+
+
+@per_language(maxsize=64)  # the pipeline and the engine both read the answer being filed
+def _read_answer(answer: str, pack: Pack, topic: str | None) -> tuple[Meaning, ...]:
     out: list[Meaning] = []
     for span in split_statements(answer, pack):
         meaning = read_meaning(span, pack, topic)
         if meaning.says and out and out[-1].act == "dont_know" and _explains(span.text, pack):
             meaning = Meaning(span, "dont_know", span)
         out.append(meaning)
-    return out
+    return tuple(out)
 
 
 def _explains(text: str, pack: Pack) -> bool:

@@ -14,6 +14,7 @@ import unicodedata
 from agent.lang import Pack, load_pack
 from agent.lang.numbers import NumberWords
 from agent.profile.models import Item, Quantity
+from agent.reading.memo import per_language
 
 
 def scaled(value: float, scale: str, numbers: NumberWords) -> float | None:
@@ -46,7 +47,12 @@ def digits_value(digits: str) -> float:
 
 def find_quantities(text: str, pack: Pack | None = None) -> list[Quantity]:
     """Numbers and ranges in running text with what they measure (employees, money, days...)."""
-    numbers = (pack or load_pack()).numbers
+    return [q.model_copy() for q in _quantities(text, pack or load_pack())]
+
+
+@per_language(maxsize=8192)  # one statement is checked for numbers by several readers
+def _quantities(text: str, pack: Pack) -> tuple[Quantity, ...]:
+    numbers = pack.numbers
     leads = numbers.leads
     out = []
     for m in numbers.quantity.finditer(text):
@@ -91,7 +97,7 @@ def find_quantities(text: str, pack: Pack | None = None) -> list[Quantity]:
                 kind=kind, low=low, high=high, unit=unit or (currency or ""), text=m[0].strip()
             )
         )
-    return out
+    return tuple(out)
 
 
 def _kind(base: str, currency: str | None, unit: str, numbers: NumberWords) -> tuple[str, float]:

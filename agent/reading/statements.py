@@ -11,10 +11,13 @@ from typing import NamedTuple
 from agent.lang import Pack, load_pack
 from agent.profile.models import Quantity
 from agent.reading.quantities import find_quantities
+from agent.reading.sections import cues_of
+from agent.reading.text import normalise
 from agent.safety import clean_text
 
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 _OPEN_DOUBLE = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_QUOTE_MARK = re.compile("[\"“«„'‘]")  # where a quoted passage may open
 # A list marker at the start of a line: "- ", "* ", "• ", "1. ", "2) ".
 BULLET = re.compile(r"^[ \t]*(?:[-*•‣▪–—]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 _NUMBERING = re.compile(r"[ \t]*\d{1,2}")  # a line's text before the dot of "1. "
@@ -60,11 +63,6 @@ class Reading:
         return self.score >= 1.5
 
 
-def normalise(text: str) -> str:
-    """Same-length copy with typographic apostrophes made plain, for matching only."""
-    return text.replace("’", "'").replace("‘", "'")
-
-
 def clean_answer(text: str) -> str:
     """An answer as it is stored: `safety.clean_text`."""
     return clean_text(text)
@@ -74,6 +72,10 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every quoted passage, quote marks included."""
     spans, i, n = [], 0, len(text)
     while i < n:
+        mark = _QUOTE_MARK.search(text, i)
+        if mark is None:
+            break
+        i = mark.start()
         ch = text[i]
         if ch in _OPEN_DOUBLE:
             close = _OPEN_DOUBLE[ch]
@@ -207,9 +209,7 @@ def read_statement(span: Span, pack: Pack, section: str | None = None) -> Readin
     score += min(1.0, 0.75 * reading.roles)
     score += 1.0 if words >= 10 else (-1.0 if words < 6 else 0.5)
     if section in guide.sections:
-        spec = guide.sections[section]
-        cues = {m.group(0).lower() for p in (spec.defining, spec.strong) for m in p.finditer(text)}
-        score += min(1.0, 0.5 * len(cues))
+        score += min(1.0, 0.5 * len(cues_of(span.text, guide, section)))
     score -= sum(h.weight for h in reading.hedges)
     reading.score = score
     return reading

@@ -421,5 +421,3 @@ def test_skipped_cues_hold_for_texts_made_of_cue_words(words, glue):
     text = glue.join(words)
     for variant in (text, text.capitalize(), text.upper()):
         assert sections._scores(variant, PACK.guide) == _every_cue_scanned(variant, PACK.guide)
-
-

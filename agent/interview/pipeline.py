@@ -15,7 +15,7 @@ from agent.lang import Pack
 from agent.lang.guide import Guide
 from agent.profile.models import Item, Profile, new_item_id
 from agent.prompts import render
-from agent.reading.meaning import answer_act, read_answer
+from agent.reading.meaning import Act, answer_act, read_answer
 from agent.reading.sections import classify, comparable
 from agent.reading.statements import (
     BULLET,
@@ -46,6 +46,15 @@ class Filed:
         return self.dont_know or self.exhausted
 
 
+@dataclass
+class Extracted:
+    """An answer read by the engine and the reader, before it meets the profile."""
+
+    items: Found
+    silent: list[Span]  # statements that answered nothing
+    act: Act  # what the answer as a whole does
+
+
 class Pipeline:
     """Files answers into a profile with one engine: extract, merge, late items, corrections.
 
@@ -62,27 +71,41 @@ class Pipeline:
         self._silent: dict[int, list[Span]] = {}
         self._same = SameItems()
 
-    def file(self, profile: Profile, turn: Turn, topic: str | None, context: Context) -> Filed:
-        """Extract an answer's items for its topic and merge them into `profile`."""
-        pack = self.pack
-        before = {key: len(section.items) for key, section in profile.sections.items()}
+    def read(self, turn: Turn, topic: str | None, context: Context) -> Extracted:
+        """An answer's items for its topic and what it does, read without the profile: a pure
+        engine's reads of many answers can run in other processes."""
         items = self.engine.extract(turn.text, turn.seq, topic, context)
+        meanings = read_answer(turn.text, self.pack, topic)
+        return Extracted(items, [m.span for m in meanings if not m.says], answer_act(meanings))
+
+    def file(
+        self,
+        profile: Profile,
+        turn: Turn,
+        topic: str | None,
+        context: Context,
+        extracted: Extracted | None = None,
+    ) -> Filed:
+        """Extract an answer's items for its topic (unless `extracted` already holds them) and
+        merge them into `profile`."""
+        before = {key: len(section.items) for key, section in profile.sections.items()}
         had = correctable(profile) if topic == "close" else set()
+        found = extracted or self.read(turn, topic, context)
         if topic == "close":
-            self._closing = (turn, had, items)
-        changed = merge_answer(profile, items, turn.text, turn.seq, topic, pack, had, self._same)
-        meanings = read_answer(turn.text, pack, topic)
+            self._closing = (turn, had, found.items)
+        changed = merge_answer(
+            profile, found.items, turn.text, turn.seq, topic, self.pack, had, self._same
+        )
         if self.engine.background:
-            self._silent[turn.seq] = [m.span for m in meanings if not m.says]
-        act = answer_act(meanings)
+            self._silent[turn.seq] = found.silent
         return Filed(
             turn=turn,
             topic=topic,
             changed=changed,
             gained={k: len(s.items) - before[k] for k, s in profile.sections.items()},
-            dont_know=act in ("dont_know", "decline"),
-            exhausted=act == "done",
-            asked_back=act == "question_back",
+            dont_know=found.act in ("dont_know", "decline"),
+            exhausted=found.act == "done",
+            asked_back=found.act == "question_back",
         )
 
     def settle(self, profile: Profile, final: bool = False, wait: float | None = None) -> bool:

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent.lang.literals import Prefiltered, split_bars
 from agent.profile.models import SECTION_KEYS
 
 
@@ -19,9 +20,14 @@ def _regex(patterns: list[str] | str) -> re.Pattern[str]:
     return re.compile(joined or r"(?!x)x", re.IGNORECASE)
 
 
-def _phrases(text: str, end: str = r"\b") -> re.Pattern[str]:
+def _phrases(text: str, end: str = r"\b") -> Prefiltered:
     """Phrases from a folded YAML string ("a|b|c") starting at a word boundary, ending at `end`."""
-    return re.compile(rf"\b(?:{_regex(' '.join(text.split())).pattern}){end}", re.IGNORECASE)
+    return Prefiltered(_branches(text), rf"\b{{}}{end}")
+
+
+def _branches(text: str) -> list[str]:
+    """The alternatives of a folded YAML string of regular expressions ("a|b (c|d)|e")."""
+    return [b.strip() for b in split_bars(" ".join(text.split())) if b.strip()]
 
 
 class Facet(BaseModel):
@@ -129,22 +135,22 @@ class Guide(BaseModel):
         return self
 
     @cached_property
-    def hedge_patterns(self) -> list[tuple[re.Pattern[str], Hedge]]:
+    def hedge_patterns(self) -> list[tuple[Prefiltered, Hedge]]:
         """Hedges compiled with word boundaries."""
-        return [(re.compile(rf"\b(?:{h.pattern})\b", re.IGNORECASE), h) for h in self.hedges]
+        return [(Prefiltered(split_bars(h.pattern), r"\b{}\b"), h) for h in self.hedges]
 
     @cached_property
-    def dont_know_re(self) -> re.Pattern[str]:
+    def dont_know_re(self) -> Prefiltered:
         """Compiled "I don't know" phrases, as whole words ("pass" is not "passwd")."""
         return _phrases(self.dont_know)
 
     @cached_property
-    def exhausted_re(self) -> re.Pattern[str]:
+    def exhausted_re(self) -> Prefiltered:
         """Compiled "that's all I've got" phrases."""
         return _phrases(self.exhausted)
 
     @cached_property
-    def correction_re(self) -> re.Pattern[str]:
+    def correction_re(self) -> Prefiltered:
         """Compiled markers of a correction to the closing summary ("^no," ends at its comma)."""
         return _phrases(self.corrections, end="")
 
@@ -154,9 +160,9 @@ class Guide(BaseModel):
         return _regex(" ".join(self.filler.split()))
 
     @cached_property
-    def example_re(self) -> re.Pattern[str]:
+    def example_re(self) -> Prefiltered:
         """Compiled markers of a concrete example."""
-        return _regex(" ".join(self.example_markers.split()))
+        return Prefiltered(_branches(self.example_markers))
 
     def ordered(self) -> list[SectionGuide]:
         """Sections in interview order."""

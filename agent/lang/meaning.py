@@ -7,11 +7,12 @@ from functools import cached_property
 
 from pydantic import BaseModel, field_validator
 
-from agent.lang.patterns import alternation, lowered
+from agent.lang.literals import Prefiltered
+from agent.lang.patterns import alternation, alternatives, lowered
 
 
-def _phrases(entries: list[str], *, escape: bool = True) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w'’]){alternation(entries, escape=escape)}(?![\w'’])", re.I)
+def _phrases(entries: list[str], *, escape: bool = True) -> Prefiltered:
+    return Prefiltered(alternatives(entries, escape=escape), r"(?<![\w'’]){}(?![\w'’])")
 
 
 class MeaningWords(BaseModel):
@@ -80,27 +81,27 @@ class MeaningWords(BaseModel):
         return re.compile(alternation(self.done_phrases, escape=False), re.IGNORECASE)
 
     @cached_property
-    def asking_back_re(self) -> re.Pattern[str]:
+    def asking_back_re(self) -> Prefiltered:
         """Words that ask what a question means."""
         return _phrases(self.asking_back)
 
     @cached_property
-    def alternatives_re(self) -> re.Pattern[str]:
+    def alternatives_re(self) -> Prefiltered:
         """Readings offered to choose from."""
         return _phrases(self.alternatives)
 
     @cached_property
-    def excluding_re(self) -> re.Pattern[str]:
+    def excluding_re(self) -> Prefiltered:
         """Words that say who is not a fit."""
-        return re.compile(alternation(self.excluding, escape=False), re.IGNORECASE)
+        return Prefiltered(alternatives(self.excluding, escape=False))
 
     @cached_property
-    def targeting_re(self) -> re.Pattern[str]:
+    def targeting_re(self) -> Prefiltered:
         """Words that say the statement is about the best customers."""
-        return re.compile(alternation(self.targeting, escape=False), re.IGNORECASE)
+        return Prefiltered(alternatives(self.targeting, escape=False))
 
     @cached_property
-    def negator_re(self) -> re.Pattern[str]:
+    def negator_re(self) -> Prefiltered:
         """A word that denies what follows it."""
         return _phrases(self.negators)
 
@@ -110,12 +111,12 @@ class MeaningWords(BaseModel):
         return re.compile(rf"\b({alternation(self.numbered)})\s+(?-i:[IVX]+)\b(?!')", re.IGNORECASE)
 
     @cached_property
-    def undoing_re(self) -> re.Pattern[str]:
+    def undoing_re(self) -> Prefiltered:
         """Words that take back the clause before them."""
-        return re.compile(rf"\b{alternation(self.undoing, escape=False)}", re.IGNORECASE)
+        return Prefiltered(alternatives(self.undoing, escape=False), r"\b{}")
 
     @cached_property
-    def not_negating_re(self) -> re.Pattern[str]:
+    def not_negating_re(self) -> Prefiltered:
         """A negator that denies nothing ("not only", "no problem")."""
         return _phrases(self.not_negating)
 
@@ -144,12 +145,12 @@ class MeaningWords(BaseModel):
         return re.compile(rf"^{marker}\b[\s,:.-]*", re.IGNORECASE)
 
     @cached_property
-    def retracting_re(self) -> re.Pattern[str]:
+    def retracting_re(self) -> Prefiltered:
         """A clause that takes back what came before it."""
-        return re.compile(alternation(self.retracting, escape=False), re.IGNORECASE)
+        return Prefiltered(alternatives(self.retracting, escape=False))
 
     @cached_property
-    def guessing_re(self) -> re.Pattern[str]:
+    def guessing_re(self) -> Prefiltered:
         """Words that make content a guess."""
         return _phrases(self.guessing)
 

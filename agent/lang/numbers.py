@@ -7,7 +7,8 @@ from functools import cached_property
 
 from pydantic import BaseModel, field_validator
 
-from agent.lang.patterns import alternation, phrases
+from agent.lang.literals import Prefiltered
+from agent.lang.patterns import alternation, alternatives, phrases
 
 CURRENCY_SIGNS = "$€£"  # signs before a number in an answer (a cell takes all of `currencies`)
 
@@ -92,6 +93,11 @@ class NumberWords(BaseModel):
     def currency_signs(self) -> tuple[str, ...]:
         """The currencies written as a sign ("$")."""
         return tuple(c for c in self.currencies if not c.isalnum())
+
+    @cached_property
+    def number_word(self) -> Prefiltered:
+        """A number said in words: with no digit and none of these, a text has no quantity."""
+        return Prefiltered(alternatives(self.words), r"\b{}\b")
 
     @cached_property
     def quantity(self) -> re.Pattern[str]:

@@ -12,10 +12,18 @@ def alternation(entries: Iterable[str], *, escape: bool = True, longest_first: b
     Words go longest first, so "more than" is tried before "more"; regular expressions keep
     their written order unless `longest_first`. An empty list matches nothing.
     """
+    items = alternatives(entries, escape=escape, longest_first=longest_first)
+    return "(?:" + "|".join(items) + ")" if items else r"(?!x)x"
+
+
+def alternatives(
+    entries: Iterable[str], *, escape: bool = True, longest_first: bool = True
+) -> list[str]:
+    """The branches `alternation` joins, in its order."""
     items = [re.escape(e) if escape else e for e in entries]
     if longest_first:
         items.sort(key=len, reverse=True)
-    return "(?:" + "|".join(items) + ")" if items else r"(?!x)x"
+    return items
 
 
 def words_re(

@@ -11,6 +11,7 @@ from agent.errors import ICPError, InputError
 from agent.interview.contract import Engine
 from agent.interview.planner import State
 from agent.lang import DEFAULT, load_pack
+from agent.processes import cores
 from agent.quarterly.reextract import guide_hash, reextract
 from agent.quarterly.transcripts import Transcript, read_transcript, seconds
 from agent.safety import clean_name
@@ -185,7 +186,7 @@ def _prepare(
         kind = "answer" if speaker == "respondent" else "question"
         rows.append((speaker, u.text, None, kind, u.speaker, u.line, u.start, u.end))
         turns.append(Turn(seq, speaker, u.text, None, kind))
-    profile = reextract(session, turns, engine, answered=answered)
+    profile = reextract(session, turns, engine, answered=answered, processes=cores())
     profile.version = 1
     meta = {"kind": "import", "engine": engine.name, "guide": guide_hash()}
     source = {

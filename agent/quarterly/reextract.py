@@ -6,15 +6,17 @@ import hashlib
 import re
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from agent.interview.contract import Context, Engine
-from agent.interview.pipeline import Pipeline
-from agent.interview.strategy import strategy_for
-from agent.lang import DEFAULT, load_pack
+from agent.interview.pipeline import Extracted, Pipeline
+from agent.interview.strategy import Strategy, strategy_for
+from agent.lang import DEFAULT, Pack, load_pack
 from agent.lang.guide import Guide
 from agent.paths import resource
+from agent.processes import can_fork, in_order
 from agent.profile.models import SECTION_KEYS, Profile
 from agent.reading.sections import DEFINING, section_scores
 from agent.reading.terms import vocabulary
@@ -86,6 +88,10 @@ def guess_topic(question: str, guide: Guide) -> str | None:
     return guesser(question)
 
 
+PARALLEL_ANSWERS = 400  # fewer answers are read before worker processes pay for themselves
+BATCH = 64  # answers sent to a worker process at a time
+
+
 def reextract(
     session: SessionInfo,
     turns: list[Turn],
@@ -95,6 +101,7 @@ def reextract(
     upto: int | None = None,
     stop: threading.Event | None = None,
     answered: Callable[[], None] | None = None,
+    processes: int = 1,
 ) -> Profile:
     """A fresh profile from the answers in `turns` (up to seq `upto`), filed by `engine`.
 
@@ -102,47 +109,110 @@ def reextract(
     stored with it, or for imported transcripts the one guessed from the interviewer's turn
     before it; `stop` is checked between answers and `answered` called after each one. A
     quarterly review starts again from the profile it reviewed (read from `store`), as its
-    strategy says.
+    strategy says. With `processes` over 1, a pure engine (`cpu_bound`) reads the answers of a
+    long transcript in that many worker processes while this one files them, in order.
     """
     strategy = strategy_for(session)
     pack = load_pack(session.meta.get("lang", DEFAULT))
-    guide = pack.guide
     start = strategy.start_profile(store, session)
     profile = start.model_copy(deep=True)
     pipeline = Pipeline(engine, pack)
-    recent: deque[Turn] = deque(maxlen=6)
-    topic: str | None = None
     asked: set[str] = set()
     unanswered: set[str] = set()  # sections declined, skipped or answered "I don't know"
+    answers, recent = _answers(turns, upto, pack, strategy, asked, unanswered)
+    reads = _reads(pipeline, [a for a in answers if a.about != "intro"], processes)
+    try:
+        for answer in answers:
+            if stop is not None and stop.is_set():
+                raise Cancelled
+            if answer.about == "intro":
+                profile.product = answer.turn.text[:500]
+            else:
+                filed = pipeline.file(
+                    profile, answer.turn, answer.about, answer.context, next(reads)
+                )
+                pipeline.settle(profile)  # an engine extracting in the background: wait for it
+                if answer.about in SECTION_KEYS and filed.declined:
+                    unanswered.add(answer.about)
+            if answered is not None:
+                answered()
+    finally:
+        reads.close()  # worker processes stop with the import
+    declined = {key for key in unanswered if not profile.sections[key].items}
+    strategy.restatus(profile, pack.guide, declined, asked, base=start if strategy.kind else None)
+    profile.synthesis = engine.synthesize(profile, Context(recent=recent)) or None
+    return profile
+
+
+@dataclass
+class _Answer:
+    """An answer to file, with the topic it answers ("intro": what the company sells)."""
+
+    turn: Turn
+    about: str | None
+    context: Context
+
+
+def _answers(
+    turns: list[Turn],
+    upto: int | None,
+    pack: Pack,
+    strategy: Strategy,
+    asked: set[str],
+    unanswered: set[str],
+) -> tuple[list[_Answer], tuple[Turn, ...]]:
+    """The answers of a transcript with their topics, and its last turns; the topics asked
+    and skipped go into `asked` and `unanswered`."""
+    out: list[_Answer] = []
+    recent: deque[Turn] = deque(maxlen=6)
+    topic: str | None = None
     for turn in turns:
         if upto is not None and turn.seq > upto:
             break
         if turn.speaker == "agent":
             if turn.kind != "note":
-                topic = question_topic(turn, guide)
+                topic = question_topic(turn, pack.guide)
                 if topic in SECTION_KEYS:
                     asked.add(topic)
         elif turn.kind == "command":
             if turn.text == "/skip" and topic in SECTION_KEYS:
                 unanswered.add(topic)
         else:
-            if stop is not None and stop.is_set():
-                raise Cancelled
             about = turn.topic or topic
             if about != "close" and strategy.quiet(turn.text, pack):
                 about = None
-            if about == "intro":
-                profile.product = turn.text[:500]
-            else:
-                context = Context(recent=tuple(recent), minutes_left=0.0)
-                filed = pipeline.file(profile, turn, about, context)
-                pipeline.settle(profile)  # an engine extracting in the background: wait for it
-                if about in SECTION_KEYS and filed.declined:
-                    unanswered.add(about)
-            if answered is not None:
-                answered()
+            out.append(_Answer(turn, about, Context(recent=tuple(recent), minutes_left=0.0)))
         recent.append(turn)
-    declined = {key for key in unanswered if not profile.sections[key].items}
-    strategy.restatus(profile, guide, declined, asked, base=start if strategy.kind else None)
-    profile.synthesis = engine.synthesize(profile, Context(recent=tuple(recent))) or None
-    return profile
+    return out, tuple(recent)
+
+
+def _reads(
+    pipeline: Pipeline, answers: list[_Answer], processes: int
+) -> Generator[Extracted | None, None, None]:
+    """Each answer read ahead in worker processes, in order; None (read when filed) when the
+    engine is not pure, the transcript is short or workers cannot start as copies of this
+    process."""
+    if (
+        processes < 2
+        or not pipeline.engine.cpu_bound
+        or len(answers) < PARALLEL_ANSWERS
+        or not can_fork()
+    ):
+        yield from (None for _ in answers)
+        return
+    jobs = ((a.turn, a.about, a.context) for a in answers)
+    for batch in in_order(_read_batch, jobs, processes, BATCH, _start_reader, (pipeline,)):
+        yield from batch
+
+
+_READER: Pipeline | None = None
+
+
+def _start_reader(pipeline: Pipeline) -> None:
+    global _READER
+    _READER = pipeline
+
+
+def _read_batch(jobs: list[tuple[Turn, str | None, Context]]) -> list[Extracted]:
+    assert _READER is not None
+    return [_READER.read(turn, about, context) for turn, about, context in jobs]

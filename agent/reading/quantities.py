@@ -53,6 +53,8 @@ def find_quantities(text: str, pack: Pack | None = None) -> list[Quantity]:
 @per_language(maxsize=8192)  # one statement is checked for numbers by several readers
 def _quantities(text: str, pack: Pack) -> tuple[Quantity, ...]:
     numbers = pack.numbers
+    if not any(c.isdigit() for c in text) and not numbers.number_word.search(text):
+        return ()  # every quantity has a number, in digits or in words
     leads = numbers.leads
     out = []
     for m in numbers.quantity.finditer(text):

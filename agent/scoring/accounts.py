@@ -7,20 +7,13 @@ import codecs
 import csv
 import io
 import itertools
-import multiprocessing
-import os
-import signal
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO, TextIO
 
 from agent.errors import ICPError, InputError
+from agent.processes import WorkerLost, cores, in_order
 from agent.scoring.columns import Layout, layout
 from agent.scoring.output import OUTPUT_COLUMNS, Writer
 from agent.scoring.plan import RowError, Scored, Scorer, build
@@ -226,10 +219,7 @@ def score_stream(
 def processes_for(size: int) -> int:
     """How many processes score a file of `size` bytes: one per usable core for a large file,
     else one (this process)."""
-    if size < PARALLEL_BYTES:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cores or 1)
+    return 1 if size < PARALLEL_BYTES else cores()
 
 
 Outcome = tuple[int, "Scored | str"]  # a row's line and its result, or why it was skipped
@@ -263,20 +253,8 @@ _WORKER: tuple[Scorer, str, bool] | None = None
 
 
 def _start_worker(rubric: Rubric, cols: Layout, as_of: date, fmt: str, explain: bool) -> None:
-    """In a worker process: Ctrl-C is the parent's to handle, and the worker ends with it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     global _WORKER
     _WORKER = Scorer(build(rubric, cols), as_of, explain), fmt, explain  # compiled once
-
-
-def _end_with(parent: int) -> None:
-    """Exit once the parent is gone (killed, or stopped by a signal it does not handle): a
-    pool worker waiting for work would otherwise wait forever."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(1)
 
 
 def _score_batch(batch: list[tuple[int, list[str] | str]]) -> Chunk:
@@ -301,27 +279,13 @@ def _score_batch(batch: list[tuple[int, list[str] | str]]) -> Chunk:
 def _in_processes(
     rows: Iterator[tuple[int, list[str] | str]], setup: tuple, processes: int
 ) -> Iterator[Chunk]:
-    """`rows` scored and written in batches by worker processes, in order; at most two
-    batches per worker in flight, so memory stays flat however long the file."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ProcessPoolExecutor(
-        processes, mp_context=context, initializer=_start_worker, initargs=setup
-    )
+    """`rows` scored and written in batches by worker processes, in order."""
     try:
-        pending: deque = deque()
-        while batch := list(itertools.islice(rows, BATCH)):
-            pending.append(pool.submit(_score_batch, batch))
-            if len(pending) > 2 * processes:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    except BrokenProcessPool:
+        yield from in_order(_score_batch, rows, processes, BATCH, _start_worker, setup)
+    except WorkerLost:
         raise ICPError(
             "a scoring process ended unexpectedly (out of memory?); the output is incomplete"
         ) from None
-    finally:  # Ctrl-C, a closed pipe, an error: the batches not started are dropped
-        pool.shutdown(cancel_futures=True)
 
 
 def _skip(writer: Writer, summary: Summary, note: Callable[[str], None], line: int, why: str):

@@ -13,7 +13,9 @@ them, since IGNORECASE folds a few non-ASCII letters onto ASCII ones).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 
@@ -30,10 +32,7 @@ class Prefiltered:
         self.alternatives, self.template, self.flags = alternatives, template, flags
         self.pattern = self._compile(alternatives)
         self._single: dict[int, re.Pattern[str]] = {}
-        self._index = LiteralIndex()
-        for i, alternative in enumerate(alternatives):
-            self._index.add(alternative, i)
-        self._index.build()
+        _PHRASES.add_all(self, alternatives)
 
     def _compile(self, alternatives: list[str]) -> re.Pattern[str]:
         body = "|".join(f"(?:{a})" for a in alternatives) or r"(?!x)x"
@@ -43,8 +42,8 @@ class Prefiltered:
         """The pattern to scan `text` with; None when no alternative can match it."""
         if not text.isascii():
             return self.pattern
-        chosen = self._index.chosen(text.lower())
-        if len(chosen) != 1:
+        chosen = _possible(text.lower(), _PHRASES.generation).get(self)
+        if chosen is None or len(chosen) != 1:
             return self.pattern if chosen else None
         (i,) = chosen
         single = self._single.get(i)
@@ -85,45 +84,70 @@ class LiteralIndex:
     def __init__(self) -> None:
         self._owners: dict[str, list[tuple[Any, int]]] = {}
         self._always: list[tuple[Any, int]] = []
-        self._automaton: Any = None
+        self._built: tuple[Any, tuple[tuple[Any, int], ...]] | None = None
+        self._lock = threading.Lock()
+        self.generation = 0  # changes with every alternative added
 
     def add(self, pattern: str, i: int, owner: Any = None) -> None:
         """Index alternative `i` of `owner`."""
         literals = needed(pattern)
-        if literals is None:
-            self._always.append((owner, i))
-        for literal in literals or ():
-            self._owners.setdefault(literal, []).append((owner, i))
+        with self._lock:
+            if literals is None:
+                self._always.append((owner, i))
+            for literal in literals or ():
+                self._owners.setdefault(literal, []).append((owner, i))
+            self._built = None
+            self.generation += 1
 
-    def build(self) -> None:
-        """Make the automaton, once every alternative is added."""
-        import ahocorasick
-
-        self._automaton = ahocorasick.Automaton()
-        for literal, owners in self._owners.items():
-            self._automaton.add_word(literal, owners)
-        if self._owners:
-            self._automaton.make_automaton()
-
-    def chosen(self, folded: str) -> set[int]:
-        """The alternatives that may match a lower-cased ASCII text, all of one owner."""
-        out = {i for _, i in self._always}
-        if self._owners:
-            for _, owners in self._automaton.iter(folded):
-                out.update(i for _, i in owners)
-        return out
+    def add_all(self, owner: Any, alternatives: list[str]) -> None:
+        """Index every alternative of `owner`."""
+        for i, alternative in enumerate(alternatives):
+            self.add(alternative, i, owner)
 
     def possible(self, folded: str) -> dict[Any, set[int]]:
         """For each owner, the alternatives that may match a lower-cased ASCII text (owners
         with none are left out)."""
+        automaton, always = self._built or self._build()
         out: dict[Any, set[int]] = {}
-        for owner, i in self._always:
+        for owner, i in always:
             out.setdefault(owner, set()).add(i)
-        if self._owners:
-            for _, owners in self._automaton.iter(folded):
-                for owner, i in owners:
-                    out.setdefault(owner, set()).add(i)
+        if automaton is not None:
+            for _, owners in automaton.iter(folded):
+                for owner, chosen in owners:
+                    found = out.get(owner)
+                    if found is None:
+                        out[owner] = set(chosen)
+                    else:
+                        found.update(chosen)
         return out
+
+    def _build(self) -> tuple[Any, tuple[tuple[Any, int], ...]]:
+        import ahocorasick
+
+        with self._lock:
+            automaton = None
+            if self._owners:
+                automaton = ahocorasick.Automaton()
+                for literal, owners in self._owners.items():
+                    grouped: dict[Any, list[int]] = {}
+                    for owner, i in owners:
+                        grouped.setdefault(owner, []).append(i)
+                    automaton.add_word(literal, tuple(grouped.items()))
+                automaton.make_automaton()
+            self._built = (automaton, tuple(self._always))  # swapped whole: readers see one
+            return self._built
+
+
+# Every phrase list of every loaded pack, found in a text in one pass; a statement is checked
+# by some forty of them while it is read.
+_PHRASES = LiteralIndex()
+
+
+@lru_cache(maxsize=1024)
+def _possible(folded: str, generation: int) -> dict[Any, set[int]]:
+    """What `_PHRASES` finds in a text, as of `generation` (a pattern added since is missing
+    from older entries; the caller reads the generation before asking)."""
+    return _PHRASES.possible(folded)
 
 
 _LITERAL = re.compile(r"[a-z0-9 '&/%-]+", re.IGNORECASE)

@@ -19,7 +19,7 @@ from typing import Literal
 from agent.lang import Pack
 from agent.lang.meaning import MeaningWords
 from agent.reading.memo import per_language
-from agent.reading.quantities import find_quantities
+from agent.reading.quantities import quantities_in
 from agent.reading.sections import DEFINING, STRONG, section_scores
 from agent.reading.statements import Span, find_entities, find_quotes, normalise, split_statements
 from agent.reading.terms import find_terms
@@ -65,14 +65,15 @@ class Meaning:
         return not (self.guess or self.about_us) and not (self.excludes and self.targets)
 
 
-def tokens(text: str, words: MeaningWords) -> list[str]:
+@per_language(maxsize=4096)  # a statement's words are asked for by most readers of it
+def tokens(text: str, words: MeaningWords) -> tuple[str, ...]:
     """The statement's words, lower-cased, chat spellings read as the words they stand for."""
     out = []
     for raw in _TOKEN.findall(normalise(text).lower()):
         word = raw.strip("'-/")
         if word:
             out.append(words.spellings.get(word, word))
-    return out
+    return tuple(out)
 
 
 def _named(text: str, pack: Pack, titles: bool = True) -> bool:
@@ -80,7 +81,7 @@ def _named(text: str, pack: Pack, titles: bool = True) -> bool:
     capitalised talk word ("my English is clear") names nothing."""
     if find_quotes(text):
         return True
-    if any(not (q.low == q.high == 1) for q in find_quantities(text, pack)):
+    if any(not (q.low == q.high == 1) for q in quantities_in(text, pack)):
         return True  # a number; "one customer" alone is no fact
     return any(
         (e.isupper() or " " in e or not pack.meaning.talk(e.lower()))  # "US", "IT" are names
@@ -134,7 +135,7 @@ def _asserts(question: str, pack: Pack) -> bool:
     """A statement ending in "?" that still states a fact: a tag at its end ("3PLs with 200 to
     2,000 employees, right?") or a number ("about 90 days?")."""
     tagged = pack.meaning.tag_question_re.search(question)
-    return bool(tagged or find_quantities(question, pack))
+    return bool(tagged or quantities_in(question, pack))
 
 
 def _remark(text: str, content: list[str], pack: Pack) -> bool:
@@ -311,7 +312,7 @@ def _elsewhere(text: str, pack: Pack) -> bool:
         return False
     vocab = pack.vocabulary
     named = find_terms(text, vocab.industries) or find_terms(text, vocab.regions)
-    return not (named or find_entities(text, pack) or find_quantities(text, pack))
+    return not (named or find_entities(text, pack) or quantities_in(text, pack))
 
 
 def read_answer(answer: str, pack: Pack, topic: str | None = None) -> list[Meaning]:

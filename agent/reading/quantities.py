@@ -47,13 +47,17 @@ def digits_value(digits: str) -> float:
 
 def find_quantities(text: str, pack: Pack | None = None) -> list[Quantity]:
     """Numbers and ranges in running text with what they measure (employees, money, days...)."""
-    return [q.model_copy() for q in _quantities(text, pack or load_pack())]
+    return [q.model_copy() for q in quantities_in(text, pack or load_pack())]
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @per_language(maxsize=8192)  # one statement is checked for numbers by several readers
-def _quantities(text: str, pack: Pack) -> tuple[Quantity, ...]:
+def quantities_in(text: str, pack: Pack) -> tuple[Quantity, ...]:
+    """`find_quantities` to look at, not to keep: shared, not copied."""
     numbers = pack.numbers
-    if not any(c.isdigit() for c in text) and not numbers.number_word.search(text):
+    if not _DIGIT.search(text) and not numbers.number_word.search(text):
         return ()  # every quantity has a number, in digits or in words
     leads = numbers.leads
     out = []

@@ -107,9 +107,7 @@ class _CueIndex:
         self.levels = [level for _, levels in self.sections for level in levels]
         self.index = LiteralIndex()
         for level in self.levels:
-            for i, cue in enumerate(level.cues):
-                self.index.add(cue, i, level)
-        self.index.build()
+            self.index.add_all(level, level.cues)
 
 
 _CUE_INDEXES: dict[int, tuple[Guide, _CueIndex]] = {}

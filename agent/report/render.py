@@ -6,6 +6,7 @@ import ctypes
 import mimetypes
 import re
 import threading
+import time
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -44,6 +45,7 @@ LONG_RUN = 40
 BREAK_EVERY = 24
 CUT_RUN = 1000
 RENDER_SECONDS = 120.0  # a PDF layout that takes longer is stopped with a RenderError
+STOP_SECONDS = 5.0  # how long a layout past its limit is told to stop before giving up
 
 
 def status_labels() -> dict[str, str]:
@@ -125,18 +127,21 @@ def html_to_pdf(html: str, seconds: float | None = None) -> bytes:
 
     def lay_out() -> None:
         try:
-            doc = weasyprint.HTML(
-                string=html, base_url=root.as_uri() + "/", url_fetcher=bundled_fetcher(root)
-            )
-            box["pdf"] = doc.write_pdf()
-        except BaseException as exc:  # handed to the caller's thread
-            box["error"] = exc
+            try:
+                doc = weasyprint.HTML(
+                    string=html, base_url=root.as_uri() + "/", url_fetcher=bundled_fetcher(root)
+                )
+                box["pdf"] = doc.write_pdf()
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+        except _LayoutStopped:
+            pass  # a second stop, sent while the first was being handled
 
     worker = threading.Thread(target=lay_out, name="icp-pdf", daemon=True)
     worker.start()
     worker.join(limit)
     if worker.is_alive():
-        _stop(worker)
+        _stop(worker, STOP_SECONDS)
         raise RenderError(
             f"the PDF report took longer than {limit:g} s to lay out and was stopped; the "
             "HTML or Markdown report of the same session (--out report.html) is quick"
@@ -154,13 +159,18 @@ class _LayoutStopped(Exception):
     """Raised inside a PDF layout that ran past its time limit."""
 
 
-def _stop(worker: threading.Thread) -> None:
+def _stop(worker: threading.Thread, seconds: float) -> None:
     """Stop a runaway layout thread: CPython raises _LayoutStopped in it at its next Python
     line (layout is Python code), so a server does not keep laying out a report nobody waits
-    for."""
+    for. The exception can land in a destructor, which Python ignores, so it is sent again
+    until the thread ends or `seconds` pass."""
     setter = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
-    if setter is not None and worker.ident is not None:
+    if setter is None or worker.ident is None:
+        return
+    deadline = time.monotonic() + seconds
+    while worker.is_alive() and time.monotonic() < deadline:
         setter(ctypes.c_ulong(worker.ident), ctypes.py_object(_LayoutStopped))
+        worker.join(0.1)
 
 
 def bundled_fetcher(root: Path) -> Any:

@@ -6,6 +6,7 @@ the PDF of a 20,000-character word takes is measured by bench/bench_report.py.)"
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -123,3 +124,29 @@ def test_a_read_only_out_is_refused_unless_forced(long_word, tmp_path):
     forced = icp("report", sid, "--out", str(out), "--force")
     assert forced.returncode == 0, forced.stderr
     assert out.read_text().startswith("# ") and stat.S_IMODE(out.stat().st_mode) == 0o444
+
+
+def test_a_stop_swallowed_by_the_layout_is_sent_again():
+    """A stop that lands in a destructor is ignored by Python: the layout must be told again."""
+    from agent.report import render as rendering
+
+    swallowed = []
+
+    def layout_that_ignores_two_stops():
+        while len(swallowed) < 2:
+            try:
+                while True:
+                    time.sleep(0.01)
+            except rendering._LayoutStopped:
+                swallowed.append(1)  # as a __del__ would: printed, then layout goes on
+        while True:
+            time.sleep(0.01)
+
+    def run():
+        with contextlib.suppress(rendering._LayoutStopped):
+            layout_that_ignores_two_stops()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    rendering._stop(worker, 5.0)
+    assert not worker.is_alive() and len(swallowed) == 2

@@ -95,3 +95,22 @@ def test_a_text_with_no_digit_and_no_number_word_has_no_quantity(text):
     for variant in (text, f"{text} one", f"a dozen {text}", f"{text}half a"):
         if not any(c.isdigit() for c in variant) and not numbers.number_word.search(variant):
             assert numbers.quantity.search(variant) is None
+
+
+@given(
+    st.lists(
+        st.sampled_from(["ab", "abc", "bc", r"b\w+", r"\bca", "c ?a", "a{2,}", r"(?<!x)bb", "cab"]),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    ),
+    st.text(alphabet="abcx ", max_size=30),
+)
+def test_alternation_matches_are_those_of_the_joined_pattern(cues, text):
+    from agent.lang.literals import alternation_matches
+
+    joined = re.compile("|".join(f"(?:{c})" for c in cues))
+    alone = [re.compile(c) for c in cues]
+    assert [m.span() for m in alternation_matches(alone, text)] == [
+        m.span() for m in joined.finditer(text)
+    ]

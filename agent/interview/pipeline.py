@@ -138,7 +138,8 @@ def merge(profile: Profile, section: str, item: Item, index: SameItems | None = 
     key = comparable(item.text)
     existing = (index or SameItems()).find(items, key)
     if existing is not None:
-        new = [ev for ev in item.evidence if ev not in existing.evidence]
+        have = set(existing.evidence)  # frozen: hashed by value
+        new = [ev for ev in item.evidence if ev not in have]
         existing.evidence.extend(new)
         existing.concrete = existing.concrete or item.concrete
         return bool(new)

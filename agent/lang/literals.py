@@ -150,6 +150,29 @@ def _possible(folded: str, generation: int) -> dict[Any, set[int]]:
     return _PHRASES.possible(folded)
 
 
+def alternation_matches(patterns: list[re.Pattern[str]], text: str) -> Iterator[re.Match[str]]:
+    """What `(?:p1)|(?:p2)|...` finds in `text` with finditer, from the patterns on their own
+    (none may match the empty string): at each place the first pattern in order that matches
+    there wins, and the next match starts where it ended. Each pattern's next match is kept
+    until the scan passes it, so every pattern scans the text about once."""
+    if len(patterns) == 1:
+        yield from patterns[0].finditer(text)
+        return
+    ahead: list[re.Match[str] | None] = [p.search(text) for p in patterns]
+    pos = 0
+    while True:
+        best = None
+        for i, found in enumerate(ahead):
+            if found is not None and found.start() < pos:
+                found = ahead[i] = patterns[i].search(text, pos)
+            if found is not None and (best is None or found.start() < best.start()):
+                best = found
+        if best is None:
+            return
+        yield best
+        pos = best.end()
+
+
 _LITERAL = re.compile(r"[a-z0-9 '&/%-]+", re.IGNORECASE)
 
 

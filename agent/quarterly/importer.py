@@ -197,7 +197,7 @@ def _prepare(
         "speakers": transcript.speakers(),
     }
     state = State(phase="done").model_dump(mode="json")  # nothing to resume
-    payload = (session, rows, source, (profile.model_dump(mode="json"), state, meta))
+    payload = (session, rows, source, (profile.model_dump_json(), state, meta))
     return payload, len(profile.all_items())
 
 

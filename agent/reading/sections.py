@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from agent.lang.guide import Guide
-from agent.lang.literals import LiteralIndex
+from agent.lang.literals import LiteralIndex, alternation_matches, needed
 from agent.reading.memo import per_language
 from agent.reading.text import normalise
 
@@ -56,11 +56,7 @@ def _matches(text: str, guide: Guide) -> tuple[tuple[str, tuple[frozenset[str], 
         possible: dict[_Level, set[int] | None] = cues.index.possible(text.lower())  # type: ignore[assignment]
     else:
         possible = dict.fromkeys(cues.levels)  # None: scan every cue
-    found: dict[_Level, frozenset[str]] = {}
-    for level, chosen in possible.items():
-        pattern = level.scanner(chosen)
-        if pattern is not None:
-            found[level] = frozenset(m.group(0).lower() for m in pattern.finditer(text))
+    found = {level: level.found(text, chosen) for level, chosen in possible.items()}
     return tuple(
         (key, tuple(found.get(level, _NONE) for level in levels)) for key, levels in cues.sections
     )
@@ -75,14 +71,21 @@ class _Level:
     def __init__(self, cues: list[str], pattern: re.Pattern[str]):
         self.cues, self.pattern = cues, pattern
         self._single: dict[int, re.Pattern[str]] = {}
+        # A cue with a literal it needs never matches empty: its matches can stand in for the
+        # alternation's (see alternation_matches).
+        self._solid = all(needed(cue) for cue in cues)
 
-    def scanner(self, chosen: set[int] | None) -> re.Pattern[str] | None:
-        """The pattern to scan a text with, given the cues that may match it (None: every
-        cue). A lone cue is scanned on its own: with the others unable to match anywhere in the
-        text, the alternation matches exactly what it matches. Two or more: the whole list."""
-        if chosen is None or len(chosen) != 1:
-            return self.pattern
-        (i,) = chosen
+    def found(self, text: str, chosen: set[int] | None) -> frozenset[str]:
+        """The distinct cues of this level in `text`, lower-cased, given the cues that may
+        match it (None: any). Only those are scanned, each on its own: the others match nowhere
+        in the text, so the alternation of the chosen ones matches what the whole list does."""
+        if chosen is None or not self._solid:
+            matches = self.pattern.finditer(text)
+        else:
+            matches = alternation_matches([self._cue(i) for i in sorted(chosen)], text)
+        return frozenset(m.group(0).lower() for m in matches)
+
+    def _cue(self, i: int) -> re.Pattern[str]:
         single = self._single.get(i)
         if single is None:
             single = self._single[i] = re.compile(self.cues[i], self.pattern.flags)

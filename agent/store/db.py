@@ -673,11 +673,12 @@ class Store:
                 SessionInfo,
                 list[tuple[str, str, str | None, str, str, int, str | None, str | None]],
                 dict,
-                tuple[dict, dict, dict],
+                tuple[dict | str, dict, dict],
             ]
         ],
     ) -> list[SessionInfo]:
-        """Several imports (as `save_import` takes them) in one transaction: all or none."""
+        """Several imports (as `save_import` takes them) in one transaction: all or none. A
+        profile may come as its JSON text already (`Profile.model_dump_json`)."""
         created = now()
         with self.transaction() as db:
             for s, turns, source, profile in imports:
@@ -690,7 +691,7 @@ class Store:
         s: SessionInfo,
         turns: list[tuple[str, str, str | None, str, str, int, str | None, str | None]],
         source: dict,
-        profile: tuple[dict, dict, dict],
+        profile: tuple[dict | str, dict, dict],
         created: str,
     ) -> None:
         db.execute(
@@ -740,7 +741,7 @@ class Store:
         db.execute(
             "INSERT INTO profiles (session_id, version, after_seq, data, state, created, meta)"
             " VALUES (?, 1, ?, ?, ?, ?, ?)",
-            (s.id, len(turns), json.dumps(data), json.dumps(state), created, json.dumps(meta)),
+            (s.id, len(turns), _json(data), json.dumps(state), created, json.dumps(meta)),
         )
 
     def imports(self, sha256: str | None = None, sid: str | None = None) -> list[dict]:
@@ -1060,3 +1061,8 @@ def _session_info(row: sqlite3.Row) -> SessionInfo:
         turns=row["turns"],
         meta=json.loads(row["meta"] or "{}"),
     )
+
+
+def _json(data: dict | str) -> str:
+    """A profile's JSON text: as given, or dumped from its dict."""
+    return data if isinstance(data, str) else json.dumps(data)

@@ -8,6 +8,7 @@ import argparse
 import cProfile
 import pstats
 import random
+import re
 import sys
 import tempfile
 import time
@@ -44,18 +45,31 @@ def persona_sentences() -> list[str]:
     return out
 
 
-def transcript(size: int, seed: int = 1) -> str:
+def transcript(size: int, seed: int = 1, unique: bool = False) -> str:
     """A timestamped call of about `size` bytes: a question, then two facts and a number, so
-    no two answers are the same (as in a real call)."""
+    no two answers are the same (as in a real call). The facts come from a list of about a
+    thousand, so statements repeat; with `unique` each fact is made one of a kind (its first
+    number changed, or a place named), so no cache of a statement's reading helps."""
     rng, facts, parts, n, i = random.Random(seed), persona_sentences(), [], 0, 0
     while n < size:
         i += 1
         stamp = f"[{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}]"
         question = f"{stamp} Interviewer: {rng.choice(QUESTIONS)}\n"
-        answer = f"{stamp} Dana: {' '.join(rng.sample(facts, 2))} That was deal {i}.\n"
+        said = rng.sample(facts, 2)
+        if unique:
+            said = [_one_of_a_kind(fact, i * 2 + k) for k, fact in enumerate(said)]
+        answer = f"{stamp} Dana: {' '.join(said)} That was deal {i}.\n"
         parts += [question, answer]
         n += len(question.encode()) + len(answer.encode())
     return "".join(parts)
+
+
+def _one_of_a_kind(fact: str, n: int) -> str:
+    """The fact with its first number replaced by `n`, or with a branch named after it."""
+    changed = re.sub(r"\d+", str(n), fact, count=1)
+    if changed != fact:
+        return changed
+    return f"{fact.rstrip('.')}, says branch {n}."
 
 
 def main() -> int:
@@ -63,10 +77,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=float, default=2.0, help="transcript size in MB")
     parser.add_argument("--profile", action="store_true", help="print where the time goes")
+    parser.add_argument(
+        "--unique", action="store_true", help="no statement repeats (no reading is cached)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "call.txt"
-        path.write_text(transcript(int(args.mb * 2**20)), encoding="utf-8")
+        path.write_text(transcript(int(args.mb * 2**20), unique=args.unique), encoding="utf-8")
         size = path.stat().st_size
         store, engine = Store(Path(folder) / "icp.db"), get_engine("offline")
         start = time.perf_counter()

@@ -86,10 +86,47 @@ def test_a_remark_is_not_glued_onto_the_fact_before_it():
     ["We argue about this in marketing every quarter.", "Our team has opinions on this one."],
 )
 def test_a_remark_about_the_people_in_the_interview_is_kept_with_doubt(remark):
+    alone = filed(remark, "company_profile")  # said on its own: filed, but not certain
+    assert [i.certain for _, i in alone.all_items()] == [False]
     profile = filed(f"Mostly 3PLs in Texas. {remark}", "company_profile")
     kept = {i.text: i.certain for _, i in profile.all_items()}
-    assert kept == {"Mostly 3PLs in Texas.": True, remark: False}
+    assert kept == {"Mostly 3PLs in Texas.": True}  # after a fact: left for the joint review
+    assert texts(profile, UNSORTED) == [remark]
     assert summarize(profile).who_we_sell_to[0].text == "Mostly 3PLs in Texas."
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "We're 9 people.",
+        "Our team in Krakow is only 11 people, so everybody does a little sales.",
+        "We had our team retreat in Asheville last month and talked about exactly this, ha.",
+        "I can send you later our Pipedrive export if it helps.",
+    ],
+)
+def test_a_remark_about_the_speakers_own_company_after_a_fact_waits_in_unsorted(aside):
+    profile = filed(f"Quality managers can block it. {aside}", "buying_committee")
+    assert texts(profile, "buying_committee") == ["Quality managers can block it."]
+    assert texts(profile, UNSORTED) == [aside]
+
+
+@pytest.mark.parametrize(
+    ("answer", "key"),
+    [
+        (
+            "Uptime is the first question. We guarantee 97 percent uptime, with penalties.",
+            "evaluation_criteria",
+        ),
+        (
+            "Mostly 3PLs in Texas. Our strongest regions are Ontario and Colorado.",
+            "company_profile",
+        ),
+        ("Mostly 3PLs. We sell to the ones with 200 to 2,000 employees.", "company_profile"),
+    ],
+)
+def test_a_we_statement_that_goes_on_with_the_fact_or_names_the_market_is_a_fact(answer, key):
+    profile = filed(answer, key)
+    assert not profile.unsorted and " ".join(texts(profile, key)) == answer
 
 
 def test_customers_acting_on_us_are_facts_about_them():

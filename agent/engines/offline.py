@@ -12,6 +12,7 @@ from agent.profile.models import UNSORTED, Evidence, Item, Profile, new_item_id
 from agent.prompts import render
 from agent.reading.sections import classify
 from agent.reading.statements import Span, find_quotes, read_statement
+from agent.reading.terms import content_words
 from agent.reading.thoughts import Thought, item_from, said_by, thoughts
 
 
@@ -75,7 +76,10 @@ def file_answer(
     """
     previous: Item | None = None
     for thought in thoughts(answer, pack, topic):
-        section = place(thought, topic, pack)
+        # A remark about the speaker's own company after a fact ("We're 9 people.") is no
+        # finding about the customers: the joint review files it, or drops it.
+        aside = previous is not None and thought.aside and not _goes_on(thought, previous)
+        section = None if aside else place(thought, topic, pack)
         said = thought.span.text
         reading = read_statement(Span(0, len(thought.text), thought.text), pack, section)
         quotes = find_quotes(said)
@@ -100,6 +104,12 @@ def file_answer(
                     said_by=who,
                 ),
             )
+
+
+def _goes_on(thought: Thought, previous: Item) -> bool:
+    """True when a remark about the speaker's company goes on with the fact before it: it
+    shares a word with it ("Uptime is the first question. We guarantee 97 percent uptime.")."""
+    return bool(content_words(thought.text) & content_words(previous.text))
 
 
 def place(thought: Thought, topic: str | None, pack: Pack) -> str | None:

@@ -52,6 +52,7 @@ class Meaning:
     corrects_previous: bool = False  # opens as a correction of the statement before it
     guess: bool = False
     about_us: bool = False  # about the speaker, their team or the listener, not the customers
+    aside: bool = False  # opens with the speaker or their company and says nothing of customers
 
     @property
     def says(self) -> bool:
@@ -206,7 +207,29 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     )
     meaning.negations = [text] if retracted else negated_phrases(text, words)
     meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
+    meaning.aside = (
+        not (meaning.excludes or meaning.targets or meaning.negations)
+        and not find_quotes(text)
+        and _speaker_led(text, pack)
+    )
     return meaning
+
+
+def _speaker_led(text: str, pack: Pack) -> bool:
+    """ "We're 9 people.", "My team calls our CRM 'the swamp'": it opens with the speaker or
+    their company, no customer is in it, no verb of dealing with them, no strong cue."""
+    words = pack.meaning
+    said = tokens(_without_numerals(text, words), words)
+    ours = words.speaker | words.us
+    lead = next((w for w in said if w in ours or w not in words.discourse), None)  # after "ha,"
+    if lead not in ours:
+        return False
+    if set(said) & (words.customers | words.dealing):
+        return False
+    vocab = pack.vocabulary  # a market named: "Our strongest regions are Ontario and Colorado."
+    if find_terms(text, vocab.industries) or find_terms(text, vocab.regions):
+        return False
+    return max(section_scores(text, pack.guide).values()) < STRONG
 
 
 def _about_us(text: str, pack: Pack) -> bool:

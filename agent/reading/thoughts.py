@@ -67,6 +67,11 @@ class Thought:
         return [n for m in self.meanings for n in m.negations]
 
     @property
+    def aside(self) -> bool:
+        """Every statement of it opens with the speaker or their company, not the customers."""
+        return all(m.aside for m in self.meanings)
+
+    @property
     def corrects_previous(self) -> bool:
         """It opens as a correction of the thought before it."""
         return self.meanings[0].corrects_previous
@@ -94,6 +99,7 @@ def thoughts(answer: str, pack: Pack, topic: str | None = None) -> list[Thought]
             and size < 3
             and not meaning.corrects_previous
             and not meaning.about_us
+            and not meaning.aside
             and not _listed(answer, span)
             and len(span.text.split()) <= CONTINUATION_WORDS
             and max(section_scores(span.text, pack.guide).values()) < STRONG

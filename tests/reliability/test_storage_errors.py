@@ -243,4 +243,7 @@ def test_a_new_home_is_created_whole_by_processes_starting_together(tmp_path):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert json.loads(out) == []
-    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["icp.db"]
+    # SQLite's own -wal and -shm files may outlive six connections closing at once (the last
+    # one to close deletes them only if it gets the lock); nothing else may be left behind.
+    names = {p.name for p in (tmp_path / "new").iterdir()} - {"icp.db-wal", "icp.db-shm"}
+    assert names == {"icp.db"}

@@ -6,6 +6,7 @@ import pytest
 
 from agent.engines import get_engine
 from agent.errors import InputError
+from agent.processes import can_fork
 from agent.profile.models import Profile, verify_evidence
 from agent.quarterly.importer import DuplicateImport, import_files
 from agent.quarterly.transcripts import parse_bytes
@@ -269,3 +270,53 @@ def test_cli_import_then_duplicate_then_report(tmp_path):
     report = icp("report", row["session"], "--out", str(out))
     assert report.returncode == 0, report.stderr
     assert "I just want the phone to stop ringing" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not can_fork(), reason="workers start with fork")
+def test_a_long_transcript_read_in_worker_processes_gives_the_same_profile(monkeypatch):
+    """Reading a long call's answers in worker processes and filing them in order here makes
+    the profile one process makes."""
+    from agent.quarterly import reextract as module
+    from agent.quarterly.reextract import PARALLEL_ANSWERS, reextract
+
+    batches = []
+
+    def counted(*args, **kwargs):
+        for batch in module_in_order(*args, **kwargs):
+            batches.append(len(batch))
+            yield batch
+
+    module_in_order = module.in_order
+    monkeypatch.setattr(module, "in_order", counted)
+    from agent.store.db import SessionInfo, Turn
+
+    facts = [
+        "Mostly 3PLs in Texas with 200 to 2,000 employees.",
+        "They run NetSuite and hate the WMS module.",
+        "The CFO signs, the warehouse manager runs the trial.",
+        "We're 9 people.",
+        "No Salesforce at most of them.",
+        "Deals take 60 to 90 days, sorry, I mean 90 to 120 days.",
+        "Referrals from accountants, and we stopped going to the Modex show.",
+        "Never a fit: national carriers.",
+        "That's all I've got on that one.",
+    ]
+    questions = ["What kind of companies buy?", "Which tools?", "Who signs?", "What else?"]
+    turns, seq = [], 0
+    for i in range(PARALLEL_ANSWERS + 40):
+        seq += 1
+        turns.append(Turn(seq, "agent", questions[i % len(questions)], None, "question"))
+        seq += 1
+        said = f"{facts[i % len(facts)]} {facts[(i * 7 + 3) % len(facts)]} Deal {i}."
+        turns.append(Turn(seq, "respondent", said, None, "answer"))
+    session = SessionInfo(
+        id="s1", company="", role="", engine="offline", minutes=30, status="complete",
+        started="2026-01-01", meta={"source": "import"},
+    )  # fmt: skip
+    engine = get_engine("offline")
+    alone = reextract(session, turns, engine, processes=1)
+    shared = reextract(session, turns, engine, processes=2)
+    assert sum(batches) == PARALLEL_ANSWERS + 40  # every answer read by a worker
+    assert shared.model_dump() == alone.model_dump()
+    assert len(alone.all_items()) > 20 and alone.unsorted

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from agent.lang import Pack, load_pack
 from agent.profile.models import Quantity
+from agent.reading.memo import per_language
 from agent.reading.quantities import find_quantities
 from agent.reading.sections import cues_of
 from agent.reading.text import normalise
@@ -173,7 +174,12 @@ def split_statements(text: str, pack: Pack | None = None) -> list[Span]:
 
 def find_entities(text: str, pack: Pack | None = None) -> list[str]:
     """Named things: products, companies, acronyms; not ordinary sentence-initial words."""
-    starters = (pack or load_pack()).reading.sentence_starters
+    return list(_entities(text, pack or load_pack()))
+
+
+@per_language(maxsize=8192)  # a statement is checked for names while read and while judged
+def _entities(text: str, pack: Pack) -> tuple[str, ...]:
+    starters = pack.reading.sentence_starters
     out = []
     for m in _ENTITY.finditer(text):
         word = m.group(0).rstrip(".")
@@ -185,7 +191,7 @@ def find_entities(text: str, pack: Pack | None = None) -> list[str]:
         if at_start and not camel and " " not in word:
             continue
         out.append(word)
-    return out
+    return tuple(out)
 
 
 def read_statement(span: Span, pack: Pack, section: str | None = None) -> Reading:

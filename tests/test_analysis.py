@@ -364,7 +364,7 @@ def _every_cue_scanned(text: str, guide) -> tuple:
     for key, section in guide.sections.items():
         counts = [
             min(len({m.group(0).lower() for m in pattern.finditer(text)}), 2)
-            for pattern in (section.defining, section.strong, section.weak)
+            for pattern in (section.defining.pattern, section.strong.pattern, section.weak.pattern)
         ]
         weights = (sections.DEFINING, sections.STRONG, sections.WEAK)
         out.append((key, sum(w * c for w, c in zip(weights, counts, strict=True))))

@@ -77,19 +77,19 @@ class SectionGuide(BaseModel):
         return _regex(self.asked)
 
     @cached_property
-    def defining(self) -> re.Pattern[str]:
+    def defining(self) -> Prefiltered:
         """Compiled defining cues: phrases that make a statement about this section."""
-        return _regex(self.cues.defining)
+        return Prefiltered(self.cues.defining)
 
     @cached_property
-    def strong(self) -> re.Pattern[str]:
+    def strong(self) -> Prefiltered:
         """Compiled strong cues."""
-        return _regex(self.cues.strong)
+        return Prefiltered(self.cues.strong)
 
     @cached_property
-    def weak(self) -> re.Pattern[str]:
+    def weak(self) -> Prefiltered:
         """Compiled weak cues."""
-        return _regex(self.cues.weak)
+        return Prefiltered(self.cues.weak)
 
 
 class Hedge(BaseModel):

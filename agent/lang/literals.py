@@ -22,7 +22,9 @@ from typing import Any
 class Prefiltered:
     """An alternation compiled in `template` ("{}" is where it goes) with a literal prefilter:
     a text none of whose alternatives can match is not scanned at all, a text only one can
-    match is scanned with that one alone, any other with the whole alternation.
+    match is scanned with that one alone, any other with the whole alternation (or, for
+    `finditer` on a bare alternation, with those alternatives each on its own: see
+    `alternation_matches`).
 
     Callers use group 0, named groups and groups of the template before the alternation: the
     pattern a text is scanned with may leave out the other alternatives and their groups.
@@ -32,24 +34,32 @@ class Prefiltered:
         self.alternatives, self.template, self.flags = alternatives, template, flags
         self.pattern = self._compile(alternatives)
         self._single: dict[int, re.Pattern[str]] = {}
+        # Alternatives that each need a literal never match empty, so on a bare alternation
+        # their own matches can stand in for the alternation's.
+        self._apart = template == "{}" and all(needed(a) for a in alternatives)
         _PHRASES.add_all(self, alternatives)
 
     def _compile(self, alternatives: list[str]) -> re.Pattern[str]:
         body = "|".join(f"(?:{a})" for a in alternatives) or r"(?!x)x"
         return re.compile(self.template.format(f"(?:{body})"), self.flags)
 
-    def scanner(self, text: str) -> re.Pattern[str] | None:
-        """The pattern to scan `text` with; None when no alternative can match it."""
-        if not text.isascii():
-            return self.pattern
-        chosen = _possible(text.lower(), _PHRASES.generation).get(self)
-        if chosen is None or len(chosen) != 1:
-            return self.pattern if chosen else None
-        (i,) = chosen
+    def _chosen(self, text: str) -> set[int] | frozenset[int] | None:
+        """The alternatives that may match `text` (None: any, for text that is not ASCII)."""
+        found = possible(text)
+        return None if found is None else found.get(self, _NONE)
+
+    def _alone(self, i: int) -> re.Pattern[str]:
         single = self._single.get(i)
         if single is None:
             single = self._single[i] = self._compile([self.alternatives[i]])
         return single
+
+    def scanner(self, text: str) -> re.Pattern[str] | None:
+        """The pattern to scan `text` with; None when no alternative can match it."""
+        chosen = self._chosen(text)
+        if chosen is None or len(chosen) > 1:
+            return self.pattern
+        return self._alone(next(iter(chosen))) if chosen else None
 
     def search(self, text: str, *args: int) -> re.Match[str] | None:
         """`re.Pattern.search`."""
@@ -63,6 +73,9 @@ class Prefiltered:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """`re.Pattern.finditer`."""
+        chosen = self._chosen(text)
+        if chosen and len(chosen) > 1 and self._apart:
+            return alternation_matches([self._alone(i) for i in sorted(chosen)], text)
         pattern = self.scanner(text)
         return pattern.finditer(text) if pattern else iter(())
 
@@ -143,11 +156,21 @@ class LiteralIndex:
 _PHRASES = LiteralIndex()
 
 
+_NONE: frozenset[int] = frozenset()
+
+
+def possible(text: str) -> dict[Any, set[int]] | None:
+    """For every `Prefiltered` pattern whose alternatives may match `text`, those alternatives
+    (a pattern not in it matches nothing there); None for text that is not ASCII (any may)."""
+    return _possible(text, _PHRASES.generation) if text.isascii() else None
+
+
 @lru_cache(maxsize=1024)
-def _possible(folded: str, generation: int) -> dict[Any, set[int]]:
-    """What `_PHRASES` finds in a text, as of `generation` (a pattern added since is missing
-    from older entries; the caller reads the generation before asking)."""
-    return _PHRASES.possible(folded)
+def _possible(text: str, generation: int) -> dict[Any, set[int]]:
+    """What `_PHRASES` finds in an ASCII text, as of `generation` (a pattern added since is
+    missing from older entries; the caller reads the generation before asking). Keyed by the
+    text itself, whose hash Python keeps, since each statement meets a hundred patterns."""
+    return _PHRASES.possible(text.lower())
 
 
 def alternation_matches(patterns: list[re.Pattern[str]], text: str) -> Iterator[re.Match[str]]:

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from agent.lang.guide import Guide
-from agent.lang.literals import LiteralIndex, alternation_matches, needed
+from agent.lang.literals import Prefiltered, possible
 from agent.reading.memo import per_language
 from agent.reading.text import normalise
 
@@ -46,82 +46,25 @@ def cues_of(text: str, guide: Guide, section: str) -> frozenset[str]:
 
 
 # A statement is scored when it is read, filed and classified, and 33 case-insensitive scans
-# are most of the time of a long import.
+# are most of the time of a long import: each scans only the cues the text can match.
 @per_language(maxsize=8192)
 def _matches(text: str, guide: Guide) -> tuple[tuple[str, tuple[frozenset[str], ...]], ...]:
     """Each section's distinct defining, strong and weak cues in a statement, lower-cased."""
     text = normalise(text)
-    cues = _cue_index(guide)
-    if text.isascii():  # only the cues whose rarest words the text holds: see agent.lang.literals
-        possible: dict[_Level, set[int] | None] = cues.index.possible(text.lower())  # type: ignore[assignment]
-    else:
-        possible = dict.fromkeys(cues.levels)  # None: scan every cue
-    found = {level: level.found(text, chosen) for level, chosen in possible.items()}
+    found = possible(text)  # looked up once for the 33 cue lists
     return tuple(
-        (key, tuple(found.get(level, _NONE) for level in levels)) for key, levels in cues.sections
+        (key, tuple(_found(cues, text, found) for cues in (spec.defining, spec.strong, spec.weak)))
+        for key, spec in guide.sections.items()
     )
 
 
+def _found(cues: Prefiltered, text: str, found: dict | None) -> frozenset[str]:
+    if found is not None and cues not in found:
+        return _NONE  # none of its cues can match this text
+    return frozenset(m.group(0).lower() for m in cues.finditer(text))
+
+
 _NONE: frozenset[str] = frozenset()
-
-
-class _Level:
-    """One level (defining, strong or weak) of one section's cues."""
-
-    def __init__(self, cues: list[str], pattern: re.Pattern[str]):
-        self.cues, self.pattern = cues, pattern
-        self._single: dict[int, re.Pattern[str]] = {}
-        # A cue with a literal it needs never matches empty: its matches can stand in for the
-        # alternation's (see alternation_matches).
-        self._solid = all(needed(cue) for cue in cues)
-
-    def found(self, text: str, chosen: set[int] | None) -> frozenset[str]:
-        """The distinct cues of this level in `text`, lower-cased, given the cues that may
-        match it (None: any). Only those are scanned, each on its own: the others match nowhere
-        in the text, so the alternation of the chosen ones matches what the whole list does."""
-        if chosen is None or not self._solid:
-            matches = self.pattern.finditer(text)
-        else:
-            matches = alternation_matches([self._cue(i) for i in sorted(chosen)], text)
-        return frozenset(m.group(0).lower() for m in matches)
-
-    def _cue(self, i: int) -> re.Pattern[str]:
-        single = self._single.get(i)
-        if single is None:
-            single = self._single[i] = re.compile(self.cues[i], self.pattern.flags)
-        return single
-
-
-class _CueIndex:
-    """Every section's cue levels, and one literal index over all of them."""
-
-    def __init__(self, guide: Guide):
-        self.sections = [
-            (
-                key,
-                [
-                    _Level(section.cues.defining, section.defining),
-                    _Level(section.cues.strong, section.strong),
-                    _Level(section.cues.weak, section.weak),
-                ],
-            )
-            for key, section in guide.sections.items()
-        ]
-        self.levels = [level for _, levels in self.sections for level in levels]
-        self.index = LiteralIndex()
-        for level in self.levels:
-            self.index.add_all(level, level.cues)
-
-
-_CUE_INDEXES: dict[int, tuple[Guide, _CueIndex]] = {}
-
-
-def _cue_index(guide: Guide) -> _CueIndex:
-    """The cue index of a guide, built once."""
-    entry = _CUE_INDEXES.get(id(guide))
-    if entry is None or entry[0] is not guide:
-        entry = _CUE_INDEXES[id(guide)] = (guide, _CueIndex(guide))
-    return entry[1]
 
 
 def classify(

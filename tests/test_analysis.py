@@ -421,3 +421,15 @@ def test_skipped_cues_hold_for_texts_made_of_cue_words(words, glue):
     text = glue.join(words)
     for variant in (text, text.capitalize(), text.upper()):
         assert sections._scores(variant, PACK.guide) == _every_cue_scanned(variant, PACK.guide)
+
+
+def test_the_first_statement_a_new_guide_scores_sees_every_cue():
+    """The cue lists are compiled on first use; the prefilter must know them before it is asked
+    which of them a text can match."""
+    from agent.lang.guide import Guide
+    from agent.reading import sections
+
+    fresh = Guide.model_validate(PACK.guide.model_dump())
+    text = "They run NetSuite and the CFO signs; referrals from accountants."
+    assert sections._scores(text, fresh) == _every_cue_scanned(text, fresh)
+    assert max(sections.section_scores(text, fresh).values()) > 0

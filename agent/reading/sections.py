@@ -51,11 +51,9 @@ def cues_of(text: str, guide: Guide, section: str) -> frozenset[str]:
 def _matches(text: str, guide: Guide) -> tuple[tuple[str, tuple[frozenset[str], ...]], ...]:
     """Each section's distinct defining, strong and weak cues in a statement, lower-cased."""
     text = normalise(text)
-    found = possible(text)  # looked up once for the 33 cue lists
-    return tuple(
-        (key, tuple(_found(cues, text, found) for cues in (spec.defining, spec.strong, spec.weak)))
-        for key, spec in guide.sections.items()
-    )
+    lists = [(key, (spec.defining, spec.strong, spec.weak)) for key, spec in guide.sections.items()]
+    found = possible(text)  # once for the 33 lists, after they exist (a later one is not in it)
+    return tuple((key, tuple(_found(cues, text, found) for cues in three)) for key, three in lists)
 
 
 def _found(cues: Prefiltered, text: str, found: dict | None) -> frozenset[str]:

@@ -65,6 +65,11 @@ class MeaningWords(BaseModel):
     def _lowered(cls, words: list) -> frozenset[str]:
         return lowered(words)
 
+    @cached_property
+    def ours(self) -> frozenset[str]:
+        """The speaker's words and their company's: "I", "my", "we", "our"."""
+        return self.speaker | self.us
+
     def talk(self, word: str) -> bool:
         """Whether a word is one of the discourse words, or an inflection of one ("coming")."""
         if word in self.discourse:

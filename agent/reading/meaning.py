@@ -217,32 +217,32 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
 
 def _speaker_led(text: str, pack: Pack) -> bool:
     """ "We're 9 people.", "My team calls our CRM 'the swamp'": it opens with the speaker or
-    their company, no customer is in it, no verb of dealing with them, no strong cue."""
+    their company (see `_ours`) and names no market."""
     words = pack.meaning
-    said = tokens(_without_numerals(text, words), words)
-    ours = words.speaker | words.us
-    lead = next((w for w in said if w in ours or w not in words.discourse), None)  # after "ha,"
-    if lead not in ours:
-        return False
-    if set(said) & (words.customers | words.dealing):
+    said = _ours(text, pack)
+    lead = next((w for w in said if w in words.ours or w not in words.discourse), None)
+    if lead not in words.ours:  # the first word after "ha," and the like
         return False
     vocab = pack.vocabulary  # a market named: "Our strongest regions are Ontario and Colorado."
-    if find_terms(text, vocab.industries) or find_terms(text, vocab.regions):
-        return False
-    return max(section_scores(text, pack.guide).values()) < STRONG
+    return not (find_terms(text, vocab.industries) or find_terms(text, vocab.regions))
 
 
 def _about_us(text: str, pack: Pack) -> bool:
-    """A statement about the speaker, their team or the listener rather than the customers:
-    it says "I", "we" or "you", nothing puts the customers in it, and it names nothing and has
-    no strong cue ("We argue about this in marketing every quarter.")."""
+    """A statement about the speaker, their team or the listener rather than the customers
+    (see `_ours`) that names nothing ("We argue about this in marketing every quarter.")."""
+    return bool(_ours(text, pack)) and not _named(text, pack, titles=False)
+
+
+def _ours(text: str, pack: Pack) -> tuple[str, ...]:
+    """The words of a statement that says "I", "we" or "our", with nothing that puts the
+    customers in it (a customer word or a verb of dealing with them) and no strong cue; ()
+    for any other statement."""
     words = pack.meaning
-    said = set(tokens(_without_numerals(text, words), words))
-    if not said & (words.speaker | words.us) or said & (words.customers | words.dealing):
-        return False
-    if _named(text, pack, titles=False):
-        return False
-    return max(section_scores(text, pack.guide).values()) < STRONG
+    said = tokens(_without_numerals(text, words), words)
+    seen = set(said)
+    if not seen & words.ours or seen & (words.customers | words.dealing):
+        return ()
+    return said if max(section_scores(text, pack.guide).values()) < STRONG else ()
 
 
 def _after_remark(span: Span, pack: Pack) -> Span:

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import strategies as st
 
 from agent.engines import get_engine
 from agent.interview.loop import Interview
@@ -18,6 +20,31 @@ from agent.store.db import Store
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_PERSONAS = ROOT.parent / "shared" / "personas"
 OWN_PERSONAS = Path(__file__).resolve().parent / "personas"
+
+
+def persona_statements(remarks: bool = False) -> list[str]:
+    """What our own personas say: every fact and vague answer, and with `remarks` their ways of
+    saying "that's all", their asides and openers too."""
+    texts: list[str] = []
+    for path in sorted(OWN_PERSONAS.glob("*.yaml")):
+        persona = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if remarks:
+            texts += persona.get("done", []) + persona.get("asides", [])
+            texts += persona.get("openers", [])
+        for topic in persona["topics"].values():
+            texts += [topic.get("vague", "")] + [f["say"] for f in topic.get("facts", [])]
+    return texts
+
+
+def texts_of(words: list[str], fillers: list[str], glues: list[str], most: int):
+    """Generated texts of up to `most` of `words` and `fillers`, joined by one of `glues`: texts
+    that hit a pattern's words, near misses and overlaps."""
+    pieces = st.one_of(st.sampled_from(words), st.sampled_from(fillers))
+    return st.builds(
+        lambda said, glue: glue.join(said),
+        st.lists(pieces, max_size=most),
+        st.sampled_from(glues),
+    )
 
 
 def persona_paths() -> list[Path]:

@@ -17,6 +17,7 @@ from agent.reading.statements import (
     read_statement,
     split_statements,
 )
+from tests.conftest import persona_statements, texts_of
 
 PACK = load_pack()
 GUIDE = PACK.guide
@@ -372,18 +373,10 @@ def _every_cue_scanned(text: str, guide) -> tuple:
 
 
 def test_skipping_cues_a_text_cannot_match_never_changes_a_score():
-    from pathlib import Path
-
-    import yaml
-
     from agent.reading import sections
 
     texts = ["Ｗe run NetSuite", "ſpreadsheets everywhere", "They run SAP and the CFO signs."]
-    for path in sorted(Path(__file__).parent.glob("personas/*.yaml")):
-        persona = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for topic in persona["topics"].values():
-            texts += [topic.get("vague", "")] + [f["say"] for f in topic.get("facts", [])]
-    for text in texts:
+    for text in texts + persona_statements():
         assert sections._scores(text, PACK.guide) == _every_cue_scanned(text, PACK.guide), text
 
 
@@ -406,19 +399,16 @@ def _cue_words() -> list[str]:
 
 
 @given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(_cue_words()),
-            st.sampled_from(["they", "we", "the", "are", "on", "$40k", "30%", "of", "in", "a"]),
-        ),
-        max_size=14,
-    ),
-    st.sampled_from([" ", ", ", " - "]),
+    texts_of(
+        _cue_words(),
+        ["they", "we", "the", "are", "on", "$40k", "30%", "of", "in", "a"],
+        [" ", ", ", " - "],
+        14,
+    )
 )
-def test_skipped_cues_hold_for_texts_made_of_cue_words(words, glue):
+def test_skipped_cues_hold_for_texts_made_of_cue_words(text):
     from agent.reading import sections
 
-    text = glue.join(words)
     for variant in (text, text.capitalize(), text.upper()):
         assert sections._scores(variant, PACK.guide) == _every_cue_scanned(variant, PACK.guide)
 

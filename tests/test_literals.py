@@ -2,14 +2,13 @@
 exactly what the whole pattern finds."""
 
 import re
-from pathlib import Path
 
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.lang import load_pack
 from agent.lang.literals import Prefiltered, needed
+from tests.conftest import persona_statements, texts_of
 
 PACK = load_pack()
 
@@ -50,29 +49,21 @@ def test_the_pack_scans_its_long_phrase_lists_with_a_prefilter():
 
 
 def test_prefiltered_patterns_find_what_the_whole_pattern_finds_in_persona_answers():
-    texts = []
-    for path in sorted(Path(__file__).parent.glob("personas/*.yaml")):
-        persona = yaml.safe_load(path.read_text(encoding="utf-8"))
-        texts += persona.get("done", []) + persona.get("asides", []) + persona.get("openers", [])
-        for topic in persona["topics"].values():
-            texts += [topic.get("vague", "")] + [f["say"] for f in topic.get("facts", [])]
+    texts = persona_statements(remarks=True)
     for pattern in PATTERNS.values():
         for text in texts:
             _same(pattern, text)
 
 
 @given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(_words()),
-            st.sampled_from(["they", "we", "the", "30%", "of", "a", "I", "no", "-", "it's"]),
-        ),
-        max_size=12,
-    ),
-    st.sampled_from([" ", ", ", " - ", ". "]),
+    texts_of(
+        _words(),
+        ["they", "we", "the", "30%", "of", "a", "I", "no", "-", "it's"],
+        [" ", ", ", " - ", ". "],
+        12,
+    )
 )
-def test_prefiltered_patterns_hold_for_texts_made_of_their_own_words(words, glue):
-    text = glue.join(words)
+def test_prefiltered_patterns_hold_for_texts_made_of_their_own_words(text):
     for variant in (text, text.capitalize(), text.upper()):
         for pattern in PATTERNS.values():
             _same(pattern, variant)

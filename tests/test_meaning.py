@@ -373,3 +373,28 @@ def test_a_bare_apology_between_commas_keeps_what_came_before(answer, topic, kep
 )
 def test_we_and_you_in_a_finding_do_not_make_it_doubtful(answer, topic):
     assert [i.certain for i in filed(answer, topic).items_of(topic)] == [True]
+
+
+def test_words_repeated_under_another_question_answer_neither_and_wait_in_unsorted():
+    remark = "Happy to pull the CRM numbers later if you want them."
+    profile = Profile()
+    merge_answer(profile, file_answer(f"Referrals from CPAs. {remark}", 3, "channels", PACK),
+                 "", 3, "channels", PACK)  # fmt: skip
+    assert remark in texts(profile, "channels")
+    for turn, topic in [(5, "buying_committee"), (7, "sales_cycle")]:
+        answer = f"{remark}"
+        merge_answer(profile, file_answer(answer, turn, topic, PACK), answer, turn, topic, PACK)
+    assert texts(profile, "channels") == ["Referrals from CPAs."]
+    assert not texts(profile, "buying_committee") and not texts(profile, "sales_cycle")
+    assert texts(profile, UNSORTED) == [remark]
+    (waiting,) = profile.unsorted
+    assert [ev.turn for ev in waiting.evidence] == [3, 5, 7]
+    assert waiting.id.startswith(f"{UNSORTED}:")
+
+
+def test_a_fact_repeated_under_its_own_section_stays_filed_once():
+    fact = "The CFO signs anything over $50k."
+    profile = Profile()
+    for turn, topic in [(3, "buying_committee"), (5, "buying_committee")]:
+        merge_answer(profile, file_answer(fact, turn, topic, PACK), fact, turn, topic, PACK)
+    assert texts(profile, "buying_committee") == [fact] and not profile.unsorted

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from agent.interview.contract import Context, Engine, Found
 from agent.lang import Pack
 from agent.lang.guide import Guide
-from agent.profile.models import Item, Profile, new_item_id
+from agent.profile.models import UNSORTED, Item, Profile, new_item_id
 from agent.prompts import render
 from agent.reading.meaning import Act, answer_act, read_answer
 from agent.reading.sections import classify, comparable
@@ -26,6 +26,9 @@ from agent.reading.statements import (
 from agent.reading.terms import content_words
 from agent.reading.thoughts import item_from, thoughts
 from agent.store.db import Turn
+
+
+QUOTED = "customer_language"  # the customers' own words: the same words may be quoted twice
 
 
 @dataclass
@@ -102,7 +105,7 @@ class Pipeline:
             turn=turn,
             topic=topic,
             changed=changed,
-            gained={k: len(s.items) - before[k] for k, s in profile.sections.items()},
+            gained={k: max(0, len(s.items) - before[k]) for k, s in profile.sections.items()},
             dont_know=found.act in ("dont_know", "decline"),
             exhausted=found.act == "done",
             asked_back=found.act == "question_back",
@@ -201,7 +204,9 @@ def merge_answer(
     if had is None:
         had = correctable(profile) if topic == "close" else set()
     changed: list[str] = []
+    index = index or SameItems()
     for section, item in items:
+        section = _unless_repeated(profile, section, item, index)
         if merge(profile, section, item, index) and section not in changed:
             changed.append(section)
     if topic == "close":
@@ -217,6 +222,31 @@ def merge_answer(
                 changed.append(section)
             _note(profile, section, item, turn, pack.guide)
     return changed
+
+
+def _unless_repeated(profile: Profile, section: str, item: Item, index: SameItems) -> str:
+    """Where an item goes when its very words are already filed: a statement repeated word for
+    word under another question ("Happy to pull the CRM numbers later.") answers neither, so
+    both wait in Unsorted for the joint review, as do later repeats of it."""
+    if section in (UNSORTED, QUOTED):
+        return section
+    key = comparable(item.text)
+    if index.find(profile.unsorted, key) is not None:
+        return UNSORTED
+    for other, holder in profile.sections.items():
+        if other in (section, QUOTED):
+            continue
+        earlier = index.find(holder.items, key)
+        if earlier is None:
+            continue
+        holder.items.remove(earlier)
+        old, earlier.id = earlier.id, new_item_id(UNSORTED, earlier, profile.unsorted)
+        for _, kept in profile.all_items():
+            if kept.corrected_by == old:
+                kept.corrected_by = earlier.id
+        merge(profile, UNSORTED, earlier, index)
+        return UNSORTED
+    return section
 
 
 def correctable(profile: Profile) -> set[str]:

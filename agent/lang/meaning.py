@@ -37,6 +37,8 @@ class MeaningWords(BaseModel):
     excluding: list[str]
     targeting: list[str]
     negators: list[str]
+    negative_suffix: str
+    negative_words: frozenset[str]
     undoing: list[str]
     scope_ends: frozenset[str]
     not_negating: list[str]
@@ -59,6 +61,7 @@ class MeaningWords(BaseModel):
         "us",
         "customers",
         "dealing",
+        "negative_words",
         mode="before",
     )
     @classmethod
@@ -79,6 +82,19 @@ class MeaningWords(BaseModel):
             if stem != word and (stem in self.discourse or stem + "e" in self.discourse):
                 return True
         return False
+
+    @cached_property
+    def negator_words(self) -> frozenset[str]:
+        """The negators that are one word ("no", "never")."""
+        return frozenset(n.lower() for n in self.negators if re.fullmatch(r"[\w']+", n))
+
+    def negative(self, word: str) -> bool:
+        """Whether a word negates: a one-word negator or a negative form ("can't", "wouldn't")."""
+        return (
+            word in self.negator_words
+            or word in self.negative_words
+            or word.endswith(self.negative_suffix)
+        )
 
     @cached_property
     def done_re(self) -> re.Pattern[str]:

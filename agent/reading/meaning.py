@@ -34,6 +34,7 @@ HEADER_WORDS = 6  # a list header is short: "Top three:", "A few things:"
 SHORT_QUESTION = 4  # "Like what?", "Meaning?": a question back however it is worded
 SCOPE_WORDS = 10  # a negation denies at most this many words after it
 REMARK_WORDS = 3  # a remark about the speaker has at most this many words of content
+NEAR_WORDS = 5  # "can't squeeze anything more": a negator this close to "more" denies more
 _TOKEN = re.compile(r"[\w'’/-]+")
 _CLAUSE_END = re.compile(r"[.,;:!?()]")
 
@@ -119,6 +120,8 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
     if not named and not content and not excluding:
         return Meaning(span, _non_answer(text, pack), span)
+    if not named and not excluding and _nothing_more(text, content, pack):
+        return Meaning(span, "done", span)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
     if not _named(text, pack, titles=False) and not excluding and _remark(text, content, pack):
@@ -154,6 +157,20 @@ def _remark(text: str, content: list[str], pack: Pack) -> bool:
     return (about_me or trailing) and len(content) <= REMARK_WORDS
 
 
+def _nothing_more(text: str, content: list[str], pack: Pack) -> bool:
+    """ "Nothing more springs to mind there.", "Can't squeeze anything more out of that topic":
+    nothing more to say, however it is put: a negative word shortly before a word for more of
+    it, one word of content at most, no customer and no strong cue."""
+    words = pack.meaning
+    said = tokens(text, words)
+    if len(content) > 1 or set(said) & words.customers:
+        return False
+    near = [i for i, word in enumerate(said) if words.negative(word)]
+    if not any(w in words.done for i in near for w in said[i : i + NEAR_WORDS]):
+        return False
+    return max(section_scores(text, pack.guide).values()) < STRONG
+
+
 def _declines(text: str, pack: Pack) -> bool:
     """ "I couldn't tell you, that's not something we've looked at": a don't-know phrase and
     no cue that would make the rest a fact."""
@@ -186,13 +203,14 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     """A statement with content: the part that says it, polarity, denials, corrections."""
     words = pack.meaning
     content = _after_remark(span, pack)
-    text = content.text
     corrects_previous = False
-    opening = words.correcting_re.match(normalise(text))
-    if opening and opening.end() < len(text):
+    opening = words.correcting_re.match(normalise(content.text))
+    if opening and opening.end() < len(content.text):
         corrects_previous = True
-        text = text[opening.end() :]
-    text, retracted = _corrected(text, words)
+        content = _tail(content, opening.end())
+    said = content.text  # a guess may be said in the talk before the content ("hard to say")
+    content = _after_talk(content, pack)
+    text, retracted = _corrected(content.text, words)
     meaning = Meaning(
         span,
         "content",
@@ -200,28 +218,24 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
         text=text,
         targets=bool(words.targeting_re.search(normalise(text))),
         corrects_previous=corrects_previous,
-        guess=bool(words.guessing_re.search(normalise(text))),
+        guess=bool(words.guessing_re.search(normalise(said))),
     )
+    # About the speaker or their company, not the customers: in the exclusions topic too, it
+    # names no one to exclude ("I'm on my third coffee and it's 10am.").
+    ours = not find_quotes(text) and _speaker_led(text, pack)
     meaning.excludes = bool(words.excluding_re.search(normalise(text))) or (
-        topic == "exclusions" and not meaning.targets and not _elsewhere(text, pack)
+        topic == "exclusions" and not (meaning.targets or ours) and not _elsewhere(text, pack)
     )
     meaning.negations = [text] if retracted else negated_phrases(text, words)
     meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
-    meaning.aside = (
-        not (meaning.excludes or meaning.targets or meaning.negations)
-        and not find_quotes(text)
-        and _speaker_led(text, pack)
-    )
+    meaning.aside = not (meaning.excludes or meaning.targets) and ours
     return meaning
 
 
 def _speaker_led(text: str, pack: Pack) -> bool:
-    """ "We're 9 people.", "My team calls our CRM 'the swamp'": it opens with the speaker or
-    their company (see `_ours`) and names no market."""
-    words = pack.meaning
-    said = _ours(text, pack)
-    lead = next((w for w in said if w in words.ours or w not in words.discourse), None)
-    if lead not in words.ours:  # the first word after "ha," and the like
+    """ "We're 9 people.", "Twelve years in this business and it still surprises me.": about
+    the speaker or their company (see `_ours`), naming no market."""
+    if not _ours(text, pack):
         return False
     vocab = pack.vocabulary  # a market named: "Our strongest regions are Ontario and Colorado."
     return not (find_terms(text, vocab.industries) or find_terms(text, vocab.regions))
@@ -243,6 +257,38 @@ def _ours(text: str, pack: Pack) -> tuple[str, ...]:
     if not seen & words.ours or seen & (words.customers | words.dealing):
         return ()
     return said if max(section_scores(text, pack.guide).values()) < STRONG else ()
+
+
+def _tail(span: Span, at: int) -> Span:
+    """The span from `at` on, without the spaces that open it."""
+    rest = span.text[at:]
+    at += len(rest) - len(rest.lstrip())
+    return Span(span.start + at, span.end, span.text[at:])
+
+
+_LEAD_CLAUSE = re.compile(r"[^,;:]*[,;:]\s*")
+
+
+def _after_talk(span: Span, pack: Pack) -> Span:
+    """ "Hmm, where do I start, sawmills, the family kind": the statement without the clauses
+    before its content that only talk about the talk (no name, number, word of content or
+    customer, and nothing that excludes, targets or corrects)."""
+    words, at = pack.meaning, 0
+    while found := _LEAD_CLAUSE.match(span.text, at):
+        clause = found.group(0)
+        rest = span.text[found.end() :]
+        if not rest.strip() or _named(clause, pack) or _contentful(clause, pack):
+            break
+        if set(tokens(clause, words)) & words.customers:
+            break  # "Most of them, ...": the customers are its subject
+        folded = normalise(clause)
+        if any(
+            pattern.search(folded)
+            for pattern in (words.excluding_re, words.targeting_re, words.correcting_re)
+        ):
+            break
+        at = found.end()
+    return _tail(span, at) if at else span
 
 
 def _after_remark(span: Span, pack: Pack) -> Span:

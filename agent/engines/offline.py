@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from agent.interview.contract import CORRECTION, FOLLOW_UP, Context, Engine, Wording
@@ -11,8 +12,8 @@ from agent.lang import Pack, load_pack
 from agent.profile.models import UNSORTED, Evidence, Item, Profile, new_item_id
 from agent.prompts import render
 from agent.reading.sections import classify
-from agent.reading.statements import Span, find_quotes, read_statement
-from agent.reading.terms import content_words
+from agent.reading.statements import Span, find_entities, find_quotes, read_statement
+from agent.reading.terms import content_words, find_terms
 from agent.reading.thoughts import Thought, item_from, said_by, thoughts
 
 
@@ -91,6 +92,7 @@ def file_answer(
             item.id = new_item_id(home, item)
             if thought.corrects_previous and previous is not None:
                 previous.retracted, previous.corrected_by = True, item.id
+                item.negations += _taken_back(thought.meanings[0].text, previous.text, pack)
             previous = item
             yield home, item
         for quote in quotes:
@@ -104,6 +106,19 @@ def file_answer(
                     said_by=who,
                 ),
             )
+
+
+def _taken_back(correction: str, retracted: str, pack: Pack) -> list[str]:
+    """The names a correction repeats from the statement it takes back: "Arkansas and Texas.
+    No, I got that wrong, Arkansas is just one big customer." claims no Arkansas."""
+    vocab = pack.vocabulary
+    said = {
+        *find_entities(correction, pack),
+        *find_terms(correction, vocab.regions),
+        *find_terms(correction, vocab.industries),
+    }
+    before = retracted.casefold()
+    return sorted(n for n in said if re.search(rf"(?<!\w){re.escape(n.casefold())}(?!\w)", before))
 
 
 def _goes_on(thought: Thought, previous: Item) -> bool:

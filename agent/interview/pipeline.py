@@ -27,7 +27,6 @@ from agent.reading.terms import content_words
 from agent.reading.thoughts import item_from, thoughts
 from agent.store.db import Turn
 
-
 QUOTED = "customer_language"  # the customers' own words: the same words may be quoted twice
 
 

@@ -70,7 +70,9 @@ def fit_part(item: Item) -> Item:
 
 
 def _undenied(item: Item) -> Item:
-    """The item without the phrases it denies, nor the numbers said in them."""
+    """The item without the phrases it denies, nor the numbers said in them, nor any other
+    mention of what they deny: "Texas and Georgia, no, Florida, not Georgia" rewards no
+    Georgia."""
     text, denied = item.text, []
     for phrase in item.negations:
         pattern = r"\s+".join(re.escape(w) for w in phrase.split())
@@ -78,6 +80,10 @@ def _undenied(item: Item) -> Item:
         if found:
             denied.append(found.group(0))
             text = text[: found.start()] + " " + text[found.end() :]
+    vocab = vocabulary()
+    for phrase in denied:
+        for term in {*names(phrase), *find_terms(phrase, vocab.regions), *industries(phrase)}:
+            text = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", " ", text, flags=re.IGNORECASE)
     kept = [q for q in item.quantities if not any(q.text in d for d in denied)]
     return item.model_copy(update={"text": " ".join(text.split()) or " ", "quantities": kept})
 

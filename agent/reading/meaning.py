@@ -34,6 +34,7 @@ HEADER_WORDS = 6  # a list header is short: "Top three:", "A few things:"
 SHORT_QUESTION = 4  # "Like what?", "Meaning?": a question back however it is worded
 SCOPE_WORDS = 10  # a negation denies at most this many words after it
 REMARK_WORDS = 3  # a remark about the speaker has at most this many words of content
+SHORT_REPLACEMENT = 4  # "No, the CFO signs.": after a bare "no", a replacement is this short
 NEAR_WORDS = 5  # "can't squeeze anything more": a negator this close to "more" denies more
 _TOKEN = re.compile(r"[\w'’/-]+")
 _CLAUSE_END = re.compile(r"[.,;:!?()]")
@@ -54,6 +55,7 @@ class Meaning:
     guess: bool = False
     about_us: bool = False  # about the speaker, their team or the listener, not the customers
     aside: bool = False  # opens with the speaker or their company and says nothing of customers
+    announces: bool = False  # a non-answer saying what came before was wrong ("That's stale.")
 
     @property
     def says(self) -> bool:
@@ -119,9 +121,11 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
             return Meaning(span, "aside", span)
     excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
     if not named and not content and not excluding:
-        return Meaning(span, _non_answer(text, pack), span)
+        return Meaning(span, _non_answer(text, pack), span, announces=_wrong(text, pack))
     if not named and not excluding and _nothing_more(text, content, pack):
         return Meaning(span, "done", span)
+    if not named and not excluding and _announces(text, content, pack):
+        return Meaning(span, "aside", span, announces=True)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
     if not _named(text, pack, titles=False) and not excluding and _remark(text, content, pack):
@@ -155,6 +159,27 @@ def _remark(text: str, content: list[str], pack: Pack) -> bool:
     about_me = bool(said) and (said[0] in words.speaker or bool(set(said) & words.speaker))
     trailing = text.rstrip().endswith(("...", "…"))
     return (about_me or trailing) and len(content) <= REMARK_WORDS
+
+
+def _wrong(text: str, pack: Pack) -> bool:
+    """Whether a statement says something was wrong ("I got that wrong", "that's stale"); a
+    bare "no," is not enough (see `_corrects`)."""
+    words = pack.meaning
+    return any(
+        not words.negative(m.group(0).strip(" ,").lower())
+        for m in pack.guide.correction_re.finditer(normalise(text))
+    )
+
+
+def _announces(text: str, content: list[str], pack: Pack) -> bool:
+    """ "That number's stale, actually.", "Let me fix that.": says what came before was wrong,
+    with one word of content at most, no customer and no strong cue: the next statement
+    corrects it."""
+    if len(content) > 1 or not _wrong(text, pack):
+        return False
+    if set(tokens(text, pack.meaning)) & pack.meaning.customers:
+        return False
+    return max(section_scores(text, pack.guide).values()) < STRONG
 
 
 def _nothing_more(text: str, content: list[str], pack: Pack) -> bool:
@@ -210,7 +235,11 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
         content = _tail(content, opening.end())
     said = content.text  # a guess may be said in the talk before the content ("hard to say")
     content = _after_talk(content, pack)
-    text, retracted = _corrected(content.text, words)
+    lead = said[: len(said) - len(content.text)]
+    corrects_previous = corrects_previous or _corrects(lead, content.text, pack)
+    text, retracted, dropped = _corrected(content.text, words)
+    if lead.strip():
+        text = text[:1].upper() + text[1:]  # "No, we don't see Salesforce." says "We don't..."
     meaning = Meaning(
         span,
         "content",
@@ -227,6 +256,8 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
         topic == "exclusions" and not (meaning.targets or ours) and not _elsewhere(text, pack)
     )
     meaning.negations = [text] if retracted else negated_phrases(text, words)
+    # A dropped word said again ("..., Michigan was only ever two accounts") is no claim.
+    meaning.negations += [w for w in dropped if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
     meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
     meaning.aside = not (meaning.excludes or meaning.targets) and ours
     return meaning
@@ -259,6 +290,20 @@ def _ours(text: str, pack: Pack) -> tuple[str, ...]:
     return said if max(section_scores(text, pack.guide).values()) < STRONG else ()
 
 
+def _corrects(lead: str, rest: str, pack: Pack) -> bool:
+    """Whether the talk before a statement's content corrects the statement before it: it
+    says something was wrong ("No, I got that wrong, ..."), or it is a bare "no" before a
+    short replacement ("No, 35%.", "ugh no, Series B")."""
+    if not lead.strip():
+        return False
+    if _wrong(lead, pack):
+        return True
+    words = pack.meaning
+    said = tokens(rest, words)
+    bare = any(words.negative(w) for w in tokens(lead, words))
+    return bare and len(said) <= SHORT_REPLACEMENT and not any(words.negative(w) for w in said)
+
+
 def _tail(span: Span, at: int) -> Span:
     """The span from `at` on, without the spaces that open it."""
     rest = span.text[at:]
@@ -277,15 +322,14 @@ def _after_talk(span: Span, pack: Pack) -> Span:
     while found := _LEAD_CLAUSE.match(span.text, at):
         clause = found.group(0)
         rest = span.text[found.end() :]
-        if not rest.strip() or _named(clause, pack) or _contentful(clause, pack):
+        if not rest.strip() or _named(clause, pack):
+            break
+        if _contentful(clause, pack) and not _announces(clause, _contentful(clause, pack), pack):
             break
         if set(tokens(clause, words)) & words.customers:
             break  # "Most of them, ...": the customers are its subject
         folded = normalise(clause)
-        if any(
-            pattern.search(folded)
-            for pattern in (words.excluding_re, words.targeting_re, words.correcting_re)
-        ):
+        if any(pattern.search(folded) for pattern in (words.excluding_re, words.targeting_re)):
             break
         at = found.end()
     return _tail(span, at) if at else span
@@ -303,41 +347,54 @@ def _after_remark(span: Span, pack: Pack) -> Span:
     return Span(start, span.end, tail)
 
 
-def _corrected(text: str, words: MeaningWords) -> tuple[str, bool]:
-    """The statement with a correction inside it applied, and whether it takes itself back.
+def _corrected(text: str, words: MeaningWords) -> tuple[str, bool, list[str]]:
+    """The statement with a correction inside it applied, whether it takes itself back, and the
+    words the correction dropped.
 
     "Mostly the Northeast, sorry, I mean the Mid-Atlantic" says "Mostly the Mid-Atlantic";
     "we have about 50 reps, I mean 80" says "we have about 80 reps"; "we go to the trade show,
     well, we stopped going last year" takes back what it said first.
     """
     if words.retracting_re.search(normalise(text)):
-        return text, True
+        return text, True, []
     found = words.replacing_re.search(normalise(text))
     if not found:
-        return text, False
+        return text, False, []
     before, after = text[: found.start()], text[found.end() :]
     if not after.strip():
-        return text, False
+        return text, False, []
     head, comma, rest = after.partition(",")  # "Agvance, nearly all of them": Agvance replaces
     first = after.split()[0]
     at = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(first)}(?!\w)", before, re.I)]
     if at:
-        return before[: at[-1]] + after, False
+        return before[: at[-1]] + after, False, _dropped(before[at[-1] :], head, words)
     numbers = list(re.finditer(r"\d+(?:[.,]\d+)*", before))
     new = re.match(r"\d+(?:[.,]\d+)*", after)
     if numbers and new:
         old = numbers[-1]
         said = before[: old.start()] + new.group(0) + before[old.end() :]
-        return said + (comma + rest if comma else ""), False
+        return said + (comma + rest if comma else ""), False, []
     if not words.replacing_strong_re.search(found.group(0)):
-        return text, False  # "NetSuite, sorry, I'm rambling, and Shopify": a pause, no correction
+        return text, False, []  # "NetSuite, sorry, I'm rambling, and Shopify": a pause
     replaced = before.split()
     cut = len(head.split())
     if words.talk(first.lower().strip(",.")):  # "actually no, it's after harvest": a clause
-        return after, False
+        return after, False, []
     if 0 < cut < len(replaced):
-        return " ".join([*replaced[:-cut], head.strip()]) + comma + rest, False
-    return after, False
+        dropped = _dropped(" ".join(replaced[-cut:]), head, words)
+        return " ".join([*replaced[:-cut], head.strip()]) + comma + rest, False, dropped
+    return after, False, []
+
+
+def _dropped(replaced: str, replacement: str, words: MeaningWords) -> list[str]:
+    """The words of content a correction took back: in what it replaced, not in what replaces
+    it ("Ohio and Michigan, I mean Ohio and Pennsylvania" drops "Michigan")."""
+    kept = set(tokens(replacement, words))
+    return [
+        word.strip(",.;:")
+        for word in replaced.split()
+        if (token := tokens(word, words)) and token[0] not in kept and not words.talk(token[0])
+    ]
 
 
 def negated_phrases(text: str, words: MeaningWords) -> list[str]:
@@ -398,6 +455,8 @@ def _read_answer(answer: str, pack: Pack, topic: str | None) -> tuple[Meaning, .
         meaning = read_meaning(span, pack, topic)
         if meaning.says and out and out[-1].act == "dont_know" and _explains(span.text, pack):
             meaning = Meaning(span, "dont_know", span)
+        if meaning.says and out and out[-1].announces:  # "That's stale. It's 60 days now."
+            meaning = replace(meaning, corrects_previous=True)
         out.append(meaning)
     return tuple(out)
 

@@ -53,6 +53,11 @@ def texts(profile: Profile, key: str) -> list[str]:
         ("It depends.", "aside"),
         ("Tough to say, it varies. Two to five months usually, because legal is slow.", "content"),
         ("Not sure of the exact figure, but roughly six weeks.", "content"),
+        ("Nothing else comes to mind on that one.", "done"),
+        ("Can't wring anything more out of that, sorry.", "done"),
+        ("Honestly I couldn't say, we never tallied it.", "dont_know"),
+        ("Nothing fancy, spreadsheets and email.", "content"),
+        ("Nothing else works for them.", "content"),
     ],
 )
 def test_what_an_answer_does_whatever_its_wording(answer, act):
@@ -398,3 +403,85 @@ def test_a_fact_repeated_under_its_own_section_stays_filed_once():
     for turn, topic in [(3, "buying_committee"), (5, "buying_committee")]:
         merge_answer(profile, file_answer(fact, turn, topic, PACK), fact, turn, topic, PACK)
     assert texts(profile, "buying_committee") == [fact] and not profile.unsorted
+
+
+def terms_of(profile: Profile) -> list[str]:
+    return [t.casefold() for r in derive(profile).rules for t in r.any_of or []]
+
+
+@pytest.mark.parametrize(
+    ("answer", "topic", "old", "new"),
+    [
+        ("Deals take about 45 days. That figure is outdated, actually. It's closer to 70 days now.",
+         "sales_cycle", "45 days", "70 days"),
+        ("Churn drops 30%. No, 20%.", "value_outcomes", "30%", "20%"),
+        ("Mostly dental groups. I got that wrong, it's orthodontists.", "company_profile",
+         "dental", "orthodontists"),
+        ("We bill 900 dollars a site. Correction on that: 1,100 dollars a site since May.",
+         "sales_cycle", "900", "1,100"),
+        ("Mostly 20 to 80 drivers. Let me fix that, 30 to 80.", "company_profile", "20 to 80",
+         "30 to 80"),
+        ("Energy costs fall 11 percent. Pardon me, I must correct this. It is 7 percent.",
+         "value_outcomes", "11 percent", "7 percent"),
+    ],
+)  # fmt: skip
+def test_a_statement_saying_the_one_before_was_wrong_retracts_it(answer, topic, old, new):
+    profile = filed(answer, topic)
+    live = " ".join(i.text for i in profile.sections[topic].items if not i.retracted)
+    gone = " ".join(i.text for i in profile.sections[topic].items if i.retracted)
+    assert old in gone and old not in live and new in live
+
+
+def test_a_no_that_answers_is_no_correction():
+    profile = filed("Mostly HubSpot. No, we don't see Salesforce much.", "technographics")
+    assert not any(i.retracted for i in profile.sections["technographics"].items)
+    assert texts(profile, "technographics") == ["Mostly HubSpot. We don't see Salesforce much."]
+    assert "hubspot" in terms_of(profile) and "salesforce" not in terms_of(profile)
+
+
+def test_what_a_correction_takes_back_is_rewarded_nowhere():
+    across = filed(
+        "Mostly Ohio and Kentucky. No, I got that wrong, Kentucky was one account. It's Ohio "
+        "and Indiana.",
+        "company_profile",
+    )
+    assert "kentucky" not in terms_of(across) and {"ohio", "indiana"} <= set(terms_of(across))
+    inside = filed(
+        "Mostly Oregon and Idaho, I mean Oregon and Nevada, Idaho was just one deal.",
+        "company_profile",
+    )
+    assert "idaho" not in terms_of(inside) and {"oregon", "nevada"} <= set(terms_of(inside))
+    denied = filed("Texas and Georgia, ugh no, Florida not Georgia.", "company_profile")
+    assert "georgia" not in terms_of(denied) and "florida" in terms_of(denied)
+    but_no = filed(
+        "They are in Italy and Austria. Earlier I said Greece too, but no, Greece was one shop.",
+        "company_profile",
+    )
+    assert "greece" not in terms_of(but_no) and "italy" in terms_of(but_no)
+
+
+def test_talk_before_the_content_is_left_out_of_the_item():
+    profile = filed("Hmm, where do I begin, family sawmills, hardwood mostly.", "company_profile")
+    (item,) = profile.sections["company_profile"].items
+    assert item.text == "Family sawmills, hardwood mostly." == item.evidence[0].quote.capitalize()
+    kept = filed("Most of them, I should say, are in Texas.", "company_profile")
+    assert texts(kept, "company_profile") == ["Most of them, I should say, are in Texas."]
+    guess = filed("Hard to say, six weeks.", "sales_cycle")
+    assert not guess.sections["sales_cycle"].items[0].certain
+
+
+@pytest.mark.parametrize(
+    ("answer", "topic", "fact"),
+    [
+        ("Plant managers and QA. I'm on my second coffee and it's 9am.", "buying_committee",
+         "Plant managers and QA."),
+        ("Family-owned bakeries. Twenty years in this trade and it still amazes me.",
+         "company_profile", "Family-owned bakeries."),
+        ("Chains with their own fleet. I'm typing this from our office in Leeds.", "exclusions",
+         "Chains with their own fleet."),
+    ],
+)  # fmt: skip
+def test_a_remark_about_the_speaker_anywhere_in_it_is_no_finding(answer, topic, fact):
+    profile = filed(answer, topic)
+    assert texts(profile, topic) == [fact]
+    assert not profile.sections["exclusions"].items[1:]  # the remark waits in Unsorted, or goes

@@ -128,7 +128,8 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
         return Meaning(span, "aside", span, announces=True)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
-    if not _named(text, pack, titles=False) and not excluding and _remark(text, content, pack):
+    rest = _after_talk(span, pack).text  # "Hmm, where do I begin, family sawmills": no remark
+    if not _named(text, pack, titles=False) and not excluding and _remark(rest, pack):
         return Meaning(span, "aside", span)
     return _content(span, pack, topic)
 
@@ -146,7 +147,7 @@ def _asserts(question: str, pack: Pack) -> bool:
     return bool(tagged or quantities_in(question, pack))
 
 
-def _remark(text: str, content: list[str], pack: Pack) -> bool:
+def _remark(text: str, pack: Pack) -> bool:
     """A remark about the speaker or an unfinished opener: "I talk to these people every day,
     so I have opinions.", "That one still makes me laugh.", "Funny thing, just last month..."
     It names nothing and has no strong cue for any section, and few words of content."""
@@ -158,7 +159,7 @@ def _remark(text: str, content: list[str], pack: Pack) -> bool:
     said = tokens(_without_numerals(text, words), words)
     about_me = bool(said) and (said[0] in words.speaker or bool(set(said) & words.speaker))
     trailing = text.rstrip().endswith(("...", "…"))
-    return (about_me or trailing) and len(content) <= REMARK_WORDS
+    return (about_me or trailing) and len(_contentful(text, pack)) <= REMARK_WORDS
 
 
 def _wrong(text: str, pack: Pack) -> bool:
@@ -173,10 +174,13 @@ def _wrong(text: str, pack: Pack) -> bool:
 
 def _announces(text: str, content: list[str], pack: Pack) -> bool:
     """ "That number's stale, actually.", "Let me fix that.": says what came before was wrong,
-    with one word of content at most, no customer and no strong cue: the next statement
-    corrects it."""
-    if len(content) > 1 or not _wrong(text, pack):
+    and nothing else (no other word of content, no customer, no strong cue): the next
+    statement corrects it."""
+    if not _wrong(text, pack):
         return False
+    wrong = " ".join(m.group(0) for m in pack.guide.correction_re.finditer(normalise(text)))
+    if set(content) - set(tokens(wrong, pack.meaning)):
+        return False  # "I got that wrong, it's orthodontists" says what is right
     if set(tokens(text, pack.meaning)) & pack.meaning.customers:
         return False
     return max(section_scores(text, pack.guide).values()) < STRONG

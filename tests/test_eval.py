@@ -94,3 +94,28 @@ def test_no_respondent_says_more_than_the_ceiling_allows(seed):
 )
 def test_hygiene_check(question, ok):
     assert hygienic(question) is ok
+
+
+def test_a_rule_rewards_a_denied_term_by_its_name_or_by_a_part_from_that_statement():
+    from agent.profile.models import Evidence
+    from agent.scoring.rules import Rule
+    from agent.sim.evaluate import _rewards
+
+    said = "We sponsored a trucking podcast for six months and dropped it."
+
+    def rule(quote: str) -> Rule:
+        return Rule(
+            id="r",
+            category="firmographic",
+            label="Industry",
+            points=10,
+            field="industry",
+            any_of=["trucking"],
+            evidence=[Evidence(turn=3, quote=quote)],
+        )
+
+    elsewhere = rule("Truck driving schools, mostly trucking companies' own academies.")
+    assert _rewards(rule(said), "trucking podcast", "trucking podcast", said)
+    assert _rewards(elsewhere, "the trucking podcast", "trucking podcast", said)
+    assert _rewards(rule(said), "trucking", "trucking podcast", said)
+    assert not _rewards(elsewhere, "trucking", "trucking podcast", said)

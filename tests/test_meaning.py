@@ -485,3 +485,20 @@ def test_a_remark_about_the_speaker_anywhere_in_it_is_no_finding(answer, topic, 
     profile = filed(answer, topic)
     assert texts(profile, topic) == [fact]
     assert not profile.sections["exclusions"].items[1:]  # the remark waits in Unsorted, or goes
+
+
+@pytest.mark.parametrize(
+    ("answer", "gone", "kept"),
+    [
+        ("Referrals from Xero partners. We tried Google Ads on brewers and gave up after a "
+         "quarter, all homebrewers.", "google ads", "xero"),
+        ("Referrals from Xero partners. Brewers Journal: we ran ads there until 2024, then "
+         "pulled them.", "brewers journal", "xero"),
+        ("Referrals from Xero partners. We sponsored the CraftCast podcast and dropped it.",
+         "craftcast", "xero"),
+    ],
+)  # fmt: skip
+def test_a_channel_given_up_is_rewarded_nowhere(answer, gone, kept):
+    profile = filed(answer, "channels")
+    terms = " ".join(terms_of(profile))
+    assert gone not in terms and kept in terms

@@ -134,12 +134,16 @@ def precision(
     )
     facts = [(k, f) for k, f in persona.facts() if f.say in transcript]
     rubric = derive(profile)
-    positive = [(r.id, t) for r in rubric.rules for t in (r.any_of or [])]
+    positive = [(r, t) for r in rubric.rules for t in (r.any_of or [])]
     disqualifying = [(d.id, t) for d in rubric.disqualifiers for t in (d.any_of or [])]
     errors = []
     for _, fact in facts:
         for term in [*fact.excluded, *fact.negated, *fact.retracted]:
-            errors += [f"{rid} rewards {term!r}" for rid, t in positive if _same_term(t, term)]
+            errors += [
+                f"{rule.id} rewards {term!r}"
+                for rule, t in positive
+                if _rewards(rule, t, term, fact.say)
+            ]
         for term in fact.target:
             errors += [
                 f"{rid} disqualifies {term!r}" for rid, t in disqualifying if _same_term(t, term)
@@ -178,6 +182,16 @@ def _claims(item, term: str) -> bool:
     if _comparable(term) not in said:
         return False
     return not any(_comparable(term) in _comparable(n) for n in item.negations)
+
+
+def _rewards(rule, rule_term: str, term: str, said: str) -> bool:
+    """True when a positive rule's term rewards a term a fact excludes, denies or retracts: it
+    names the term, or a part of it ("trucking" of "trucking podcast") taken from that fact's
+    own words (a part said elsewhere, "trucking schools", is another thing)."""
+    a, b = _comparable(rule_term), _comparable(term)
+    if b in a:
+        return True
+    return a in b and any(ev.quote in said or said in ev.quote for ev in rule.evidence)
 
 
 def _same_term(rule_term: str, term: str) -> bool:

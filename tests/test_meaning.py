@@ -57,6 +57,11 @@ def texts(profile: Profile, key: str) -> list[str]:
         ("Can't wring anything more out of that, sorry.", "done"),
         ("Honestly I couldn't say, we never tallied it.", "dont_know"),
         ("Nothing fancy, spreadsheets and email.", "content"),
+        ("Exhausted on this one.", "done"),
+        ("I can send you later our Pipedrive export if it helps.", "aside"),
+        ("Glad to forward you the win/loss deck afterwards.", "aside"),
+        ("We could email you our pipeline export later, it's 300 rows.", "aside"),
+        ("They email the signed order later that week.", "content"),
         ("Nothing else works for them.", "content"),
     ],
 )
@@ -106,7 +111,6 @@ def test_a_remark_about_the_people_in_the_interview_is_kept_with_doubt(remark):
         "We're 9 people.",
         "Our team in Krakow is only 11 people, so everybody does a little sales.",
         "We had our team retreat in Asheville last month and talked about exactly this, ha.",
-        "I can send you later our Pipedrive export if it helps.",
     ],
 )
 def test_a_remark_about_the_speakers_own_company_after_a_fact_waits_in_unsorted(aside):
@@ -381,7 +385,7 @@ def test_we_and_you_in_a_finding_do_not_make_it_doubtful(answer, topic):
 
 
 def test_words_repeated_under_another_question_answer_neither_and_wait_in_unsorted():
-    remark = "Happy to pull the CRM numbers later if you want them."
+    remark = "The weather here has been completely wild all week, nothing gets done."
     profile = Profile()
     merge_answer(profile, file_answer(f"Referrals from CPAs. {remark}", 3, "channels", PACK),
                  "", 3, "channels", PACK)  # fmt: skip

@@ -25,6 +25,9 @@ class MeaningWords(BaseModel):
     numbered: list[str]
     customers: frozenset[str]
     dealing: frozenset[str]
+    handing: frozenset[str]
+    about_question: list[str]
+    later: frozenset[str]
     inflections: list[str]
     done: frozenset[str]
     done_phrases: list[str]
@@ -62,6 +65,8 @@ class MeaningWords(BaseModel):
         "customers",
         "dealing",
         "negative_words",
+        "handing",
+        "later",
         mode="before",
     )
     @classmethod

@@ -120,14 +120,16 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
                 return Meaning(span, "question_back", span)
             return Meaning(span, "aside", span)
     excluding = bool(words.excluding_re.search(normalise(text)))  # "Not for us."
+    if not excluding and _offers(text, pack):
+        return Meaning(span, "aside", span)
     if not named and not content and not excluding:
         return Meaning(span, _non_answer(text, pack), span, announces=_wrong(text, pack))
-    if not named and not excluding and _nothing_more(text, content, pack):
-        return Meaning(span, "done", span)
     if not named and not excluding and _announces(text, content, pack):
         return Meaning(span, "aside", span, announces=True)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
+    if not named and not excluding and _nothing_more(text, content, pack):
+        return Meaning(span, "done", span)
     rest = _after_talk(span, pack).text  # "Hmm, where do I begin, family sawmills": no remark
     if not _named(text, pack, titles=False) and not excluding and _remark(rest, pack):
         return Meaning(span, "aside", span)
@@ -162,6 +164,18 @@ def _remark(text: str, pack: Pack) -> bool:
     return (about_me or trailing) and len(_contentful(text, pack)) <= REMARK_WORDS
 
 
+def _offers(text: str, pack: Pack) -> bool:
+    """ "Happy to send slides on that later.": the speaker offers the interviewer something
+    for later (see `handing` in the pack), which is no finding about the customers."""
+    words = pack.meaning
+    said = tokens(text, words)
+    folded = " ".join(said)
+    if not any(f" {w} " in f" {folded} " for w in words.later):
+        return False
+    verb = next((i for i, w in enumerate(said) if w in words.handing), None)
+    return verb is not None and not set(said[:verb]) & words.customers
+
+
 def _wrong(text: str, pack: Pack) -> bool:
     """Whether a statement says something was wrong ("I got that wrong", "that's stale"); a
     bare "no," is not enough (see `_corrects`)."""
@@ -187,16 +201,21 @@ def _announces(text: str, content: list[str], pack: Pack) -> bool:
 
 
 def _nothing_more(text: str, content: list[str], pack: Pack) -> bool:
-    """ "Nothing more springs to mind there.", "Can't squeeze anything more out of that topic":
-    nothing more to say, however it is put: a negative word shortly before a word for more of
-    it, one word of content at most, no customer and no strong cue."""
+    """ "Nothing more springs to mind there.", "Can't squeeze anything more out of that topic",
+    "Tapped out on that one": nothing more to say, however it is put. A negative word shortly
+    before a word for more of it, or words pointing back at the question (and not at the
+    speaker: "Our team has opinions on this one" is a remark); one word of content at most, no
+    customer and no strong cue."""
     words = pack.meaning
     said = tokens(text, words)
     if len(content) > 1 or set(said) & words.customers:
         return False
     near = [i for i, word in enumerate(said) if words.negative(word)]
-    if not any(w in words.done for i in near for w in said[i : i + NEAR_WORDS]):
-        return False
+    more = any(w in words.done for i in near for w in said[i : i + NEAR_WORDS])
+    folded = f" {' '.join(said)} "
+    back = not set(said) & words.ours and any(f" {r} " in folded for r in words.about_question)
+    if not (more or back):
+        return False  # neither "nothing more" nor "tapped out on that one"
     return max(section_scores(text, pack.guide).values()) < STRONG
 
 

@@ -58,6 +58,8 @@ def texts(profile: Profile, key: str) -> list[str]:
         ("Honestly I couldn't say, we never tallied it.", "dont_know"),
         ("Nothing fancy, spreadsheets and email.", "content"),
         ("Exhausted on this one.", "done"),
+        ("I think I've run dry on that.", "done"),
+        ("Honestly that's all I've got on it.", "done"),
         ("I can send you later our Pipedrive export if it helps.", "aside"),
         ("Glad to forward you the win/loss deck afterwards.", "aside"),
         ("We could email you our pipeline export later, it's 300 rows.", "aside"),

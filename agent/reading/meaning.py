@@ -132,7 +132,10 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
         return Meaning(span, "done", span)
     rest = _after_talk(span, pack).text  # "Hmm, where do I begin, family sawmills": no remark
     if not _named(text, pack, titles=False) and not excluding and _remark(rest, pack):
-        return Meaning(span, "aside", span)
+        act = _non_answer(text, pack)
+        if act == "aside" and _points_back(tokens(text, words), words):
+            act = "done"  # "I think I've emptied the tank on that."
+        return Meaning(span, act, span)
     return _content(span, pack, topic)
 
 
@@ -212,8 +215,7 @@ def _nothing_more(text: str, content: list[str], pack: Pack) -> bool:
         return False
     near = [i for i, word in enumerate(said) if words.negative(word)]
     more = any(w in words.done for i in near for w in said[i : i + NEAR_WORDS])
-    folded = f" {' '.join(said)} "
-    back = not set(said) & words.ours and any(f" {r} " in folded for r in words.about_question)
+    back = not set(said) & words.ours and _points_back(said, words)
     if not (more or back):
         return False  # neither "nothing more" nor "tapped out on that one"
     return max(section_scores(text, pack.guide).values()) < STRONG
@@ -245,6 +247,12 @@ def _non_answer(text: str, pack: Pack) -> Act:
         if said & markers:
             return act  # type: ignore[return-value]
     return "aside"
+
+
+def _points_back(said: tuple[str, ...], words: MeaningWords) -> bool:
+    """Whether a statement's words point back at the question ("on that one", "about this")."""
+    folded = f" {' '.join(said)} "
+    return any(f" {ref} " in folded for ref in words.about_question)
 
 
 def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:

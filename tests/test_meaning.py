@@ -508,3 +508,33 @@ def test_a_channel_given_up_is_rewarded_nowhere(answer, gone, kept):
     profile = filed(answer, "channels")
     terms = " ".join(terms_of(profile))
     assert gone not in terms and kept in terms
+
+
+@pytest.mark.parametrize(
+    ("answer", "fact"),
+    [
+        ("Mostly NetSuite. Our own CRM is Pipedrive, for the record.", "Mostly NetSuite."),
+        ("Mostly NetSuite. We run our sprints on Jira, ha.", "Mostly NetSuite."),
+    ],
+)
+def test_the_speakers_own_tools_are_no_technographics(answer, fact):
+    profile = filed(answer, "technographics")
+    assert texts(profile, "technographics") == [fact] and len(profile.unsorted) == 1
+    assert "pipedrive" not in terms_of(profile) and "jira" not in terms_of(profile)
+
+
+def test_a_tool_the_product_connects_to_is_the_customers():
+    profile = filed("Mostly NetSuite. We sync invoices from Bill.com too.", "technographics")
+    assert not profile.unsorted and all(i.certain for i in profile.sections["technographics"].items)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "That one I'd have to look up in Salesforce, I don't keep it in my head.",
+        "That's really a Priya question, she owns onboarding.",
+    ],
+)
+def test_an_answer_that_is_somewhere_else_is_a_dont_know(answer):
+    assert answer_act(read_answer(answer, PACK, "sales_cycle")) == "dont_know"
+    assert not filed(answer, "sales_cycle").all_items()

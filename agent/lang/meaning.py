@@ -26,7 +26,9 @@ class MeaningWords(BaseModel):
     customers: frozenset[str]
     dealing: frozenset[str]
     handing: frozenset[str]
+    connecting: frozenset[str]
     about_question: list[str]
+    elsewhere: list[str]
     later: frozenset[str]
     inflections: list[str]
     done: frozenset[str]
@@ -66,6 +68,7 @@ class MeaningWords(BaseModel):
         "dealing",
         "negative_words",
         "handing",
+        "connecting",
         "later",
         mode="before",
     )
@@ -100,6 +103,11 @@ class MeaningWords(BaseModel):
             or word in self.negative_words
             or word.endswith(self.negative_suffix)
         )
+
+    @cached_property
+    def elsewhere_re(self) -> Prefiltered:
+        """Compiled markers of an answer that is somewhere else ("I'd have to pull that")."""
+        return _phrases(self.elsewhere, escape=False)
 
     @cached_property
     def done_re(self) -> re.Pattern[str]:

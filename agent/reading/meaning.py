@@ -36,6 +36,7 @@ SCOPE_WORDS = 10  # a negation denies at most this many words after it
 REMARK_WORDS = 3  # a remark about the speaker has at most this many words of content
 SHORT_REPLACEMENT = 4  # "No, the CFO signs.": after a bare "no", a replacement is this short
 NEAR_WORDS = 5  # "can't squeeze anything more": a negator this close to "more" denies more
+OWN_TOOLS = "technographics"  # the section whose cues, said of "our", name our own tools
 _TOKEN = re.compile(r"[\w'’/-]+")
 _CLAUSE_END = re.compile(r"[.,;:!?()]")
 
@@ -64,9 +65,11 @@ class Meaning:
 
     @property
     def certain(self) -> bool:
-        """Read without doubt: not a guess, not a remark about the people in the interview,
-        and not both excluding and targeting."""
-        return not (self.guess or self.about_us) and not (self.excludes and self.targets)
+        """Read without doubt: not a guess, not a remark about the people in the interview or
+        the speaker's company, and not both excluding and targeting."""
+        return not (self.guess or self.about_us or self.aside) and not (
+            self.excludes and self.targets
+        )
 
 
 @per_language(maxsize=4096)  # a statement's words are asked for by most readers of it
@@ -128,6 +131,8 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
         return Meaning(span, "aside", span, announces=True)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
         return Meaning(span, "dont_know", span)  # "no idea, would have to dig through HubSpot"
+    if words.elsewhere_re.search(normalise(text)) and not quantities_in(text, pack):
+        return Meaning(span, "dont_know", span)  # "I'd have to pull that out of HubSpot"
     if not named and not excluding and _nothing_more(text, content, pack):
         return Meaning(span, "done", span)
     rest = _after_talk(span, pack).text  # "Hmm, where do I begin, family sawmills": no remark
@@ -311,14 +316,19 @@ def _about_us(text: str, pack: Pack) -> bool:
 
 def _ours(text: str, pack: Pack) -> tuple[str, ...]:
     """The words of a statement that says "I", "we" or "our", with nothing that puts the
-    customers in it (a customer word or a verb of dealing with them) and no strong cue; ()
-    for any other statement."""
+    customers in it (a customer word, a verb of dealing with them or of the product connecting
+    to their tools) and no strong cue but one for the speaker's own tools; () for any other
+    statement."""
     words = pack.meaning
     said = tokens(_without_numerals(text, words), words)
     seen = set(said)
-    if not seen & words.ours or seen & (words.customers | words.dealing):
+    if not seen & words.ours or seen & (words.customers | words.dealing | words.connecting):
         return ()
-    return said if max(section_scores(text, pack.guide).values()) < STRONG else ()
+    scores = section_scores(text, pack.guide)
+    if max(scores.values()) < STRONG:
+        return said
+    # The customers' tools are the technographics: "Our CRM's Attio" names the speaker's own.
+    return said if max(scores, key=scores.__getitem__) == OWN_TOOLS else ()
 
 
 def _corrects(lead: str, rest: str, pack: Pack) -> bool:

@@ -538,3 +538,8 @@ def test_a_tool_the_product_connects_to_is_the_customers():
 def test_an_answer_that_is_somewhere_else_is_a_dont_know(answer):
     assert answer_act(read_answer(answer, PACK, "sales_cycle")) == "dont_know"
     assert not filed(answer, "sales_cycle").all_items()
+
+
+def test_a_channel_ended_by_name_is_rewarded_nowhere():
+    profile = filed("Referrals from Xero partners. We axed LinkedIn ads, all students.", "channels")
+    assert "linkedin" not in " ".join(terms_of(profile)) and "xero" in " ".join(terms_of(profile))

@@ -543,3 +543,12 @@ def test_an_answer_that_is_somewhere_else_is_a_dont_know(answer):
 def test_a_channel_ended_by_name_is_rewarded_nowhere():
     profile = filed("Referrals from Xero partners. We axed LinkedIn ads, all students.", "channels")
     assert "linkedin" not in " ".join(terms_of(profile)) and "xero" in " ".join(terms_of(profile))
+
+
+def test_an_exclusion_only_by_the_question_with_another_sections_cue_is_checked_by_hand():
+    profile = filed("It's always a pilot first, 10 units for 60 days.", "exclusions")
+    (item,) = profile.sections["exclusions"].items
+    assert not item.certain
+    assert not summarize(profile).never_target and not derive(profile).disqualifiers
+    sized = filed("Anyone under 50 employees, the pilot alone costs them too much.", "exclusions")
+    assert sized.sections["exclusions"].items[0].certain

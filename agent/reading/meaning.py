@@ -36,6 +36,7 @@ SCOPE_WORDS = 10  # a negation denies at most this many words after it
 REMARK_WORDS = 3  # a remark about the speaker has at most this many words of content
 SHORT_REPLACEMENT = 4  # "No, the CFO signs.": after a bare "no", a replacement is this short
 NEAR_WORDS = 5  # "can't squeeze anything more": a negator this close to "more" denies more
+SEGMENT_SIZES = frozenset({"employees", "revenue"})  # identifiers: quantity kinds of a segment
 OWN_TOOLS = "technographics"  # the section whose cues, said of "our", name our own tools
 _TOKEN = re.compile(r"[\w'’/-]+")
 _CLAUSE_END = re.compile(r"[.,;:!?()]")
@@ -54,6 +55,10 @@ class Meaning:
     negations: list[str] = field(default_factory=list)  # denied phrases of `text`
     corrects_previous: bool = False  # opens as a correction of the statement before it
     guess: bool = False
+    # Read as an exclusion only because of the question asked, although it has another
+    # section's strong cue and names no segment ("It's always a pilot first."): a reviewer
+    # confirms it before it disqualifies anyone.
+    topic_only: bool = False
     about_us: bool = False  # about the speaker, their team or the listener, not the customers
     aside: bool = False  # opens with the speaker or their company and says nothing of customers
     announces: bool = False  # a non-answer saying what came before was wrong ("That's stale.")
@@ -67,7 +72,7 @@ class Meaning:
     def certain(self) -> bool:
         """Read without doubt: not a guess, not a remark about the people in the interview or
         the speaker's company, and not both excluding and targeting."""
-        return not (self.guess or self.about_us or self.aside) and not (
+        return not (self.guess or self.about_us or self.aside or self.topic_only) and not (
             self.excludes and self.targets
         )
 
@@ -288,9 +293,10 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     # About the speaker or their company, not the customers: in the exclusions topic too, it
     # names no one to exclude ("I'm on my third coffee and it's 10am.").
     ours = not find_quotes(text) and _speaker_led(text, pack)
-    meaning.excludes = bool(words.excluding_re.search(normalise(text))) or (
-        topic == "exclusions" and not (meaning.targets or ours) and not _elsewhere(text, pack)
-    )
+    said_so = bool(words.excluding_re.search(normalise(text)))
+    by_topic = topic == "exclusions" and not (meaning.targets or ours)
+    meaning.excludes = said_so or (by_topic and not _elsewhere(text, pack))
+    meaning.topic_only = meaning.excludes and not said_so and _about_else(text, pack)
     meaning.negations = [text] if retracted else negated_phrases(text, words)
     # A dropped word said again ("..., Michigan was only ever two accounts") is no claim.
     meaning.negations += [w for w in dropped if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
@@ -470,12 +476,29 @@ def negated_phrases(text: str, words: MeaningWords) -> list[str]:
     return out
 
 
+def _about_else(text: str, pack: Pack) -> bool:
+    """Whether a statement in the exclusions topic has a strong cue of another section and
+    names no segment: no kind of company, place, name, headcount or revenue."""
+    scores = section_scores(text, pack.guide)
+    if max(v for k, v in scores.items() if k != "exclusions") < STRONG:
+        return False
+    vocab = pack.vocabulary
+    if find_terms(text, vocab.industries) or find_terms(text, vocab.regions):
+        return False
+    sized = any(q.kind in SEGMENT_SIZES for q in quantities_in(text, pack))
+    return not (sized or find_entities(text, pack))
+
+
+def _other_defining(text: str, pack: Pack) -> bool:
+    """Whether a statement has a defining cue of a section other than the exclusions."""
+    scores = section_scores(text, pack.guide)
+    return max(v for k, v in scores.items() if k != "exclusions") >= DEFINING
+
+
 def _elsewhere(text: str, pack: Pack) -> bool:
     """True for a statement in the exclusions topic that clearly is about something else: a
     defining cue of another section and no segment, tool, size or place in it."""
-    scores = section_scores(text, pack.guide)
-    other = max(v for k, v in scores.items() if k != "exclusions")
-    if other < DEFINING:
+    if not _other_defining(text, pack):
         return False
     vocab = pack.vocabulary
     named = find_terms(text, vocab.industries) or find_terms(text, vocab.regions)

@@ -552,3 +552,13 @@ def test_an_exclusion_only_by_the_question_with_another_sections_cue_is_checked_
     assert not summarize(profile).never_target and not derive(profile).disqualifiers
     sized = filed("Anyone under 50 employees, the pilot alone costs them too much.", "exclusions")
     assert sized.sections["exclusions"].items[0].certain
+
+
+def test_quoted_words_of_the_speakers_side_are_no_customer_language():
+    ours = filed("Mostly Zoho. My team calls our CRM 'the swamp', don't ask.", "customer_language")
+    assert "the swamp" not in texts(ours, "customer_language")
+    assert not summarize(ours).language_bank[1:]  # "Mostly Zoho." at most
+    kept = [i.text for _, i in ours.all_items()] + texts(ours, UNSORTED)
+    assert any("the swamp" in text for text in kept)  # the statement is kept
+    theirs = filed('We hear "our bank partner is breathing down our neck" a lot.', "objections")
+    assert "our bank partner is breathing down our neck" in texts(theirs, "customer_language")

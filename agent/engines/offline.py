@@ -11,6 +11,7 @@ from agent.interview.recap import closing_summary, short
 from agent.lang import Pack, load_pack
 from agent.profile.models import UNSORTED, Evidence, Item, Profile, new_item_id
 from agent.prompts import render
+from agent.reading.meaning import our_words
 from agent.reading.sections import classify
 from agent.reading.statements import Span, find_entities, find_quotes, read_statement
 from agent.reading.terms import content_words, find_terms
@@ -83,7 +84,12 @@ def file_answer(
         section = None if aside else place(thought, topic, pack)
         said = thought.span.text
         reading = read_statement(Span(0, len(thought.text), thought.text), pack, section)
-        quotes = find_quotes(said)
+        # Quoted words of the customers; "My team calls our CRM 'the swamp'" quotes our own.
+        quotes = [
+            q
+            for q in find_quotes(said)
+            if said_by(said, q.start, pack) or not our_words(said, q.start, pack)
+        ]
         if not (quotes and section == "customer_language"):
             item = item_from(thought.text, turn, reading, quote=said)
             item.negations = [n for n in thought.negations if n]

@@ -292,7 +292,8 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     )
     # About the speaker or their company, not the customers: in the exclusions topic too, it
     # names no one to exclude ("I'm on my third coffee and it's 10am.").
-    ours = not find_quotes(text) and _speaker_led(text, pack)
+    ours = all(our_words(text, q.start, pack) for q in find_quotes(text))
+    ours = ours and _speaker_led(text, pack)
     said_so = bool(words.excluding_re.search(normalise(text)))
     by_topic = topic == "exclusions" and not (meaning.targets or ours)
     meaning.excludes = said_so or (by_topic and not _elsewhere(text, pack))
@@ -303,6 +304,13 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
     meaning.aside = not (meaning.excludes or meaning.targets) and ours
     return meaning
+
+
+def our_words(statement: str, quote_start: int, pack: Pack) -> bool:
+    """Whether quoted words are the speaker's side's, not the customers': the words before
+    them say "I", "we" or "our" and nothing of the customers ("My team calls our CRM 'the
+    swamp'"); "We hear 'X'" or "A CTO told me 'X'" quote the customers."""
+    return bool(_ours(statement[:quote_start], pack))
 
 
 def _speaker_led(text: str, pack: Pack) -> bool:

@@ -560,5 +560,10 @@ def test_quoted_words_of_the_speakers_side_are_no_customer_language():
     assert not summarize(ours).language_bank[1:]  # "Mostly Zoho." at most
     kept = [i.text for _, i in ours.all_items()] + texts(ours, UNSORTED)
     assert any("the swamp" in text for text in kept)  # the statement is kept
-    theirs = filed('We hear "our bank partner is breathing down our neck" a lot.', "objections")
-    assert "our bank partner is breathing down our neck" in texts(theirs, "customer_language")
+    for answer, words in [
+        ('We hear "our bank partner is breathing down our neck" a lot.',
+         "our bank partner is breathing down our neck"),
+        ('One owner told me, very quietly, "we sold the same plot twice".',
+         "we sold the same plot twice"),
+    ]:  # fmt: skip
+        assert words in texts(filed(answer, "objections"), "customer_language")

@@ -308,9 +308,15 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
 
 def our_words(statement: str, quote_start: int, pack: Pack) -> bool:
     """Whether quoted words are the speaker's side's, not the customers': the words before
-    them say "I", "we" or "our" and nothing of the customers ("My team calls our CRM 'the
-    swamp'"); "We hear 'X'" or "A CTO told me 'X'" quote the customers."""
-    return bool(_ours(statement[:quote_start], pack))
+    them open with "I", "we" or "our" and say nothing of the customers ("My team calls our CRM
+    'the swamp'"); "We hear 'X'" or "A CTO told me 'X'" quote the customers."""
+    before = statement[:quote_start]
+    said = _ours(before, pack)
+    if not said:
+        return False
+    words = pack.meaning  # the speaker's side says them: "we call it", not "a CTO told me"
+    lead = next((w for w in said if w in words.ours or not words.talk(w)), None)
+    return lead in words.ours
 
 
 def _speaker_led(text: str, pack: Pack) -> bool:

@@ -567,3 +567,15 @@ def test_quoted_words_of_the_speakers_side_are_no_customer_language():
          "we sold the same plot twice"),
     ]:  # fmt: skip
         assert words in texts(filed(answer, "objections"), "customer_language")
+
+
+def test_a_remark_typed_straight_after_a_fact_with_no_full_stop_is_cut_off():
+    profile = filed(
+        "none of them have barcode scanners, its all clipboards We're 12 people btw",
+        "technographics",
+    )
+    assert texts(profile, "technographics") == [
+        "None of them have barcode scanners, its all clipboards"
+    ]
+    kept = filed('They all use "We Care" for rostering', "technographics")
+    assert texts(kept, "technographics") == ['They all use "We Care" for rostering']

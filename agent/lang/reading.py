@@ -43,6 +43,7 @@ class ReadingWords(BaseModel):
     abbreviations: frozenset[str]
     leading_fillers: list[str]
     sentence_starters: frozenset[str]
+    run_on_starters: list[str]
     titles: list[str]
     talk_words: frozenset[str]
     clitics: list[str]
@@ -60,6 +61,13 @@ class ReadingWords(BaseModel):
         """Filler words opening a statement ("Well, honestly, ...")."""
         words = alternation(self.leading_fillers, escape=False, longest_first=False)
         return re.compile(rf"^(?:{words}\b[,.!]?\s+)+", re.IGNORECASE)
+
+    @cached_property
+    def run_on(self) -> re.Pattern[str]:
+        """Where a new sentence starts with no full stop before it: the space before a
+        capitalised `run_on_starters` word that follows a lower-case word or a number."""
+        words = alternation(self.run_on_starters)
+        return re.compile(rf"(?<=[a-z0-9%)]) (?=(?:{words})(?![\w'’]))")
 
     @cached_property
     def title(self) -> re.Pattern[str]:

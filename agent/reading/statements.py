@@ -151,6 +151,8 @@ def split_statements(text: str, pack: Pack | None = None) -> list[Span]:
             if word and word.group(1).lower() in words.abbreviations:
                 continue
         cuts.append(j)
+    cuts += [m.end() for m in words.run_on.finditer(text) if not inside_quote(m.start())]
+    cuts = sorted(set(cuts))
     cuts.append(n)
     spans = []
     for a, b in pairwise(cuts):

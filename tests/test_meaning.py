@@ -579,3 +579,15 @@ def test_a_remark_typed_straight_after_a_fact_with_no_full_stop_is_cut_off():
     ]
     kept = filed('They all use "We Care" for rostering', "technographics")
     assert texts(kept, "technographics") == ['They all use "We Care" for rostering']
+
+
+def test_a_name_denied_in_the_next_sentence_or_after_a_bare_no_is_rewarded_nowhere():
+    inside = filed(
+        "Ohio and Indiana, and we're growing in Iowa, no, I mean Kansas.", "company_profile"
+    )
+    assert "iowa" not in terms_of(inside) and "kansas" in terms_of(inside)
+    across = filed(
+        "Mostly Ohio and Indiana, and Iowa also. Sorry, not Iowa, I mean Kansas.",
+        "company_profile",
+    )
+    assert "iowa" not in terms_of(across) and {"ohio", "kansas"} <= set(terms_of(across))

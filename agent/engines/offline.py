@@ -99,6 +99,9 @@ def file_answer(
             if thought.corrects_previous and previous is not None:
                 previous.retracted, previous.corrected_by = True, item.id
                 item.negations += _taken_back(thought.meanings[0].text, previous.text, pack)
+            elif previous is not None:  # "... and Austria also. Sorry, not Austria, ..."
+                denied = " ".join(item.negations)
+                previous.negations += _taken_back(denied, previous.text, pack)
             previous = item
             yield home, item
         for quote in quotes:

@@ -299,8 +299,9 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     meaning.excludes = said_so or (by_topic and not _elsewhere(text, pack))
     meaning.topic_only = meaning.excludes and not said_so and _about_else(text, pack)
     meaning.negations = [text] if retracted else negated_phrases(text, words)
-    # A dropped word said again ("..., Michigan was only ever two accounts") is no claim.
-    meaning.negations += [w for w in dropped if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
+    # A dropped word said again ("..., Michigan was only ever two accounts") is no claim, nor
+    # one said in the statement before ("... and Austria also. Sorry, not Austria, I mean...").
+    meaning.negations += dropped
     meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
     meaning.aside = not (meaning.excludes or meaning.targets) and ours
     return meaning
@@ -438,10 +439,14 @@ def _corrected(text: str, words: MeaningWords) -> tuple[str, bool, list[str]]:
     if not words.replacing_strong_re.search(found.group(0)):
         return text, False, []  # "NetSuite, sorry, I'm rambling, and Shopify": a pause
     replaced = before.split()
+    while replaced and words.talk(replaced[-1].lower().strip(",.;")):
+        replaced.pop()  # "in Tennessee, no, I mean Kentucky": "no," replaces nothing
     cut = len(head.split())
     if words.talk(first.lower().strip(",.")):  # "actually no, it's after harvest": a clause
         return after, False, []
     if 0 < cut < len(replaced):
+        if len(replaced) > cut and words.negative(replaced[-cut - 1].lower()):
+            cut += 1  # "not Austria, I mean Tyrol": the "not" goes with what it replaced
         dropped = _dropped(" ".join(replaced[-cut:]), head, words)
         return " ".join([*replaced[:-cut], head.strip()]) + comma + rest, False, dropped
     return after, False, []

@@ -120,6 +120,8 @@ def file_answer(
 def _taken_back(correction: str, retracted: str, pack: Pack) -> list[str]:
     """The names a correction repeats from the statement it takes back: "Arkansas and Texas.
     No, I got that wrong, Arkansas is just one big customer." claims no Arkansas."""
+    if not correction.strip():
+        return []
     vocab = pack.vocabulary
     said = {
         *find_entities(correction, pack),

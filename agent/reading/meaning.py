@@ -88,6 +88,7 @@ def tokens(text: str, words: MeaningWords) -> tuple[str, ...]:
     return tuple(out)
 
 
+@per_language(maxsize=4096)  # a statement and its clauses are asked about several times
 def _named(text: str, pack: Pack, titles: bool = True) -> bool:
     """A number, a name or quoted words: something definite, whatever the other words are. A
     capitalised talk word ("my English is clear") names nothing."""
@@ -104,8 +105,13 @@ def _named(text: str, pack: Pack, titles: bool = True) -> bool:
 
 def _contentful(text: str, pack: Pack) -> list[str]:
     """The words of a statement that are not talk about the talk."""
+    return list(_content_words(text, pack))
+
+
+@per_language(maxsize=4096)
+def _content_words(text: str, pack: Pack) -> tuple[str, ...]:
     words = pack.meaning
-    return [w for w in tokens(text, words) if not words.talk(w)]
+    return tuple(w for w in tokens(text, words) if not words.talk(w))
 
 
 def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
@@ -141,7 +147,7 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     if not named and not excluding and _nothing_more(text, content, pack):
         return Meaning(span, "done", span)
     rest = _after_talk(span, pack).text  # "Hmm, where do I begin, family sawmills": no remark
-    if not _named(text, pack, titles=False) and not excluding and _remark(rest, pack):
+    if not _named(text, pack, False) and not excluding and _remark(rest, pack):
         act = _non_answer(text, pack)
         if act == "aside" and _points_back(tokens(text, words), words):
             act = "done"  # "I think I've emptied the tank on that."
@@ -332,7 +338,7 @@ def _speaker_led(text: str, pack: Pack) -> bool:
 def _about_us(text: str, pack: Pack) -> bool:
     """A statement about the speaker, their team or the listener rather than the customers
     (see `_ours`) that names nothing ("We argue about this in marketing every quarter.")."""
-    return bool(_ours(text, pack)) and not _named(text, pack, titles=False)
+    return bool(_ours(text, pack)) and not _named(text, pack, False)
 
 
 def _ours(text: str, pack: Pack) -> tuple[str, ...]:
@@ -380,10 +386,17 @@ def _after_talk(span: Span, pack: Pack) -> Span:
     """ "Hmm, where do I start, sawmills, the family kind": the statement without the clauses
     before its content that only talk about the talk (no name, number, word of content or
     customer, and nothing that excludes, targets or corrects)."""
+    at = _talk_before(span.text, pack)
+    return _tail(span, at) if at else span
+
+
+@per_language(maxsize=4096)
+def _talk_before(text: str, pack: Pack) -> int:
+    """Where the content of a statement starts, after the talk before it (see `_after_talk`)."""
     words, at = pack.meaning, 0
-    while found := _LEAD_CLAUSE.match(span.text, at):
+    while found := _LEAD_CLAUSE.match(text, at):
         clause = found.group(0)
-        rest = span.text[found.end() :]
+        rest = text[found.end() :]
         if not rest.strip() or _named(clause, pack):
             break
         if _contentful(clause, pack) and not _announces(clause, _contentful(clause, pack), pack):
@@ -394,7 +407,7 @@ def _after_talk(span: Span, pack: Pack) -> Span:
         if any(pattern.search(folded) for pattern in (words.excluding_re, words.targeting_re)):
             break
         at = found.end()
-    return _tail(span, at) if at else span
+    return at
 
 
 def _after_remark(span: Span, pack: Pack) -> Span:

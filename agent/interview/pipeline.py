@@ -138,6 +138,8 @@ def merge(profile: Profile, section: str, item: Item, index: SameItems | None = 
     """Add an item, or its evidence to an identical item; True if the profile changed."""
     items = profile.items_of(section)
     key = comparable(item.text)
+    if index is not None and section != QUOTED:
+        index.filed[key] = section
     existing = (index or SameItems()).find(items, key)
     if existing is not None:
         have = set(existing.evidence)  # frozen: hashed by value
@@ -161,6 +163,8 @@ class SameItems:
 
     def __init__(self) -> None:
         self._lists: dict[int, tuple[list[Item], int, Item | None, dict[str, Item]]] = {}
+        self.filed: dict[str, str] = {}  # comparable words -> the list `merge` last put them in
+        self._of: Profile | None = None  # the profile `filed` was first read from
 
     def find(self, items: list[Item], key: str) -> Item | None:
         """The first item of `items` whose words are `key`'s, or None."""
@@ -172,6 +176,17 @@ class SameItems:
                 keys.setdefault(comparable(existing.text), existing)
             entry = self._lists[id(items)] = (items, len(items), last, keys)
         return entry[3].get(key)
+
+    def where(self, profile: Profile, key: str) -> str | None:
+        """The list (section or Unsorted) that last took these words, or None; read from the
+        profile the first time, then kept up to date by `merge`."""
+        if self._of is not profile:
+            self._of = profile
+            for section in [*profile.sections, UNSORTED]:
+                if section != QUOTED:
+                    for item in profile.items_of(section):
+                        self.filed[comparable(item.text)] = section
+        return self.filed.get(key)
 
     def added(self, items: list[Item], key: str, item: Item) -> None:
         """Note an item `merge` just appended to `items` after finding no item like it."""
@@ -230,22 +245,17 @@ def _unless_repeated(profile: Profile, section: str, item: Item, index: SameItem
     if section in (UNSORTED, QUOTED):
         return section
     key = comparable(item.text)
-    if index.find(profile.unsorted, key) is not None:
-        return UNSORTED
-    for other, holder in profile.sections.items():
-        if other in (section, QUOTED):
-            continue
-        earlier = index.find(holder.items, key)
-        if earlier is None:
-            continue
-        holder.items.remove(earlier)
-        old, earlier.id = earlier.id, new_item_id(UNSORTED, earlier, profile.unsorted)
-        for _, kept in profile.all_items():
-            if kept.corrected_by == old:
-                kept.corrected_by = earlier.id
+    other = index.where(profile, key)  # where these words went last: most words are new
+    if other is None or other == section:
+        return section
+    holder = profile.items_of(other)
+    earlier = index.find(holder, key)
+    if earlier is None:  # gone since (a correction filed it elsewhere): these words are new
+        return section
+    if other != UNSORTED:  # the item keeps its id: the same statement, waiting elsewhere
+        del holder[next(i for i, kept in enumerate(holder) if kept is earlier)]
         merge(profile, UNSORTED, earlier, index)
-        return UNSORTED
-    return section
+    return UNSORTED
 
 
 def correctable(profile: Profile) -> set[str]:

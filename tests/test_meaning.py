@@ -466,6 +466,19 @@ def test_what_a_correction_takes_back_is_rewarded_nowhere():
     assert "greece" not in terms_of(but_no) and "italy" in terms_of(but_no)
 
 
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("Ooooh, okay, so, they want a demo on their own data.", "They want a demo"),
+        ("Mmm, yeah, well, price first.", "Price first."),
+        ("Hmmmm. Errm, the plant manager decides.", "The plant manager decides."),
+    ],
+)
+def test_a_drawn_out_interjection_is_talk(answer, kept):
+    (item,) = [i for _, i in filed(answer, "evaluation_criteria").all_items()]
+    assert item.text.startswith(kept)
+
+
 def test_talk_before_the_content_is_left_out_of_the_item():
     profile = filed("Hmm, where do I begin, family sawmills, hardwood mostly.", "company_profile")
     (item,) = profile.sections["company_profile"].items

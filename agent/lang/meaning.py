@@ -31,6 +31,7 @@ class MeaningWords(BaseModel):
     elsewhere: list[str]
     later: frozenset[str]
     inflections: list[str]
+    interjections: list[str]
     done: frozenset[str]
     done_phrases: list[str]
     dont_know: frozenset[str]
@@ -82,14 +83,20 @@ class MeaningWords(BaseModel):
         return self.speaker | self.us
 
     def talk(self, word: str) -> bool:
-        """Whether a word is one of the discourse words, or an inflection of one ("coming")."""
-        if word in self.discourse:
+        """Whether a word is one of the discourse words, an inflection of one ("coming"), or an
+        interjection however it is drawn out ("ooh", "mmm", "hmmm")."""
+        if word in self.discourse or self.interjection_re.fullmatch(word):
             return True
         for ending in self.inflections:
             stem = word.removesuffix(ending)
             if stem != word and (stem in self.discourse or stem + "e" in self.discourse):
                 return True
         return False
+
+    @cached_property
+    def interjection_re(self) -> re.Pattern[str]:
+        """Compiled forms of drawn-out interjections."""
+        return re.compile(alternation(self.interjections, escape=False))
 
     @cached_property
     def negator_words(self) -> frozenset[str]:

@@ -50,7 +50,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--seeds", type=int, default=3, help="runs per persona (averaged)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--missed", action="store_true", help="list the facts each one missed")
+    parser.add_argument(
+        "--missed",
+        action="store_true",
+        help="list the facts each one missed, its polarity errors and items made of non-answers",
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -128,6 +132,8 @@ def main() -> None:
             print(f"{s.persona}: {', '.join(s.missed) or 'nothing missed'}")
             for error in s.polarity_errors:
                 print(f"  polarity: {error}")
+            for item in s.non_answer_items:
+                print(f"  made of a non-answer: {item}")
 
 
 def print_precision(scores) -> None:

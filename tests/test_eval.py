@@ -119,3 +119,19 @@ def test_a_rule_rewards_a_denied_term_by_its_name_or_by_a_part_from_that_stateme
     assert _rewards(elsewhere, "the trucking podcast", "trucking podcast", said)
     assert _rewards(rule(said), "trucking", "trucking podcast", said)
     assert not _rewards(elsewhere, "trucking", "trucking podcast", said)
+
+
+def test_precision_names_the_items_made_of_non_answers(tmp_path):
+    from agent.profile.models import Evidence, Item, Profile
+    from agent.sim.evaluate import precision
+    from agent.sim.respondent import load_persona
+
+    persona = load_persona(PERSONAS[0] if PERSONAS else "tests/personas/tidemark.yaml")
+    respondent = SimulatedRespondent(persona, seed=0)
+    respondent.non_answers.append("Happy to send slides on that later.")
+    profile = Profile()
+    for key, text in [("channels", "Happy to send slides on that later."), ("channels", "G2")]:
+        profile.sections[key].items.append(Item(text=text, evidence=[Evidence(turn=3, quote=text)]))
+    found = precision(persona, respondent, profile, [], "")
+    assert found["non_answers_filed"] == 1
+    assert found["non_answer_items"] == ["channels: Happy to send slides on that later."]

@@ -57,6 +57,7 @@ class Score:
     declined_with_content: int = 0  # sections marked declined although facts were given
     loops_after_done: int = 0  # questions on a topic after the respondent said it was used up
     counters_ignored: int = 0  # counter-questions the interviewer moved on from
+    non_answer_items: list[str] = field(default_factory=list)  # "section: text" of those items
 
     def as_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -119,7 +120,12 @@ def precision(
 
     non = respondent.non_answers
     items = [item for _, item in profile.all_items()]
-    filed = sum(polluted([ev.quote for ev in i.evidence], non) for i in items)
+    made_of = [
+        f"{key}: {i.text}"
+        for key, i in profile.all_items()
+        if polluted([ev.quote for ev in i.evidence], non)
+    ]
+    filed = len(made_of)
     summary = summarize(profile)
     shown = [
         *summary.who_we_sell_to,
@@ -173,6 +179,7 @@ def precision(
         "declined_with_content": declined,
         "loops_after_done": loops,
         "counters_ignored": ignored,
+        "non_answer_items": made_of,
     }
 
 
@@ -279,6 +286,7 @@ def combine(runs: list[Score]) -> Score:
         declined_with_content=max(r.declined_with_content for r in runs),
         loops_after_done=sum(r.loops_after_done for r in runs),
         counters_ignored=sum(r.counters_ignored for r in runs),
+        non_answer_items=sorted({t for r in runs for t in r.non_answer_items}),
     )
 
 

@@ -14,7 +14,7 @@ from agent.prompts import render
 from agent.reading.meaning import our_words
 from agent.reading.sections import classify
 from agent.reading.statements import Span, find_entities, find_quotes, read_statement
-from agent.reading.terms import content_words, find_terms
+from agent.reading.terms import content_words, markets
 from agent.reading.thoughts import Thought, item_from, said_by, thoughts
 
 
@@ -84,12 +84,10 @@ def file_answer(
         section = None if aside else place(thought, topic, pack)
         said = thought.span.text
         reading = read_statement(Span(0, len(thought.text), thought.text), pack, section)
-        # Quoted words of the customers; "My team calls our CRM 'the swamp'" quotes our own.
-        quotes = [
-            q
-            for q in find_quotes(said)
-            if said_by(said, q.start, pack) or not our_words(said, q.start, pack)
-        ]
+        # Quoted words of the customers, with who said them; "My team calls our CRM 'the
+        # swamp'" quotes our own.
+        quotes = [(q, said_by(said, q.start, pack)) for q in find_quotes(said)]
+        quotes = [(q, who) for q, who in quotes if who or not our_words(said, q.start, pack)]
         if not (quotes and section == "customer_language"):
             item = item_from(thought.text, turn, reading, quote=said)
             item.negations = [n for n in thought.negations if n]
@@ -104,8 +102,7 @@ def file_answer(
                 previous.negations += _taken_back(denied, previous.text, pack)
             previous = item
             yield home, item
-        for quote in quotes:
-            who = said_by(said, quote.start, pack)
+        for quote, who in quotes:
             yield (
                 "customer_language",
                 Item(
@@ -122,12 +119,7 @@ def _taken_back(correction: str, retracted: str, pack: Pack) -> list[str]:
     No, I got that wrong, Arkansas is just one big customer." claims no Arkansas."""
     if not correction.strip():
         return []
-    vocab = pack.vocabulary
-    said = {
-        *find_entities(correction, pack),
-        *find_terms(correction, vocab.regions),
-        *find_terms(correction, vocab.industries),
-    }
+    said = {*find_entities(correction, pack), *markets(correction, pack.vocabulary)}
     before = retracted.casefold()
     return sorted(n for n in said if re.search(rf"(?<!\w){re.escape(n.casefold())}(?!\w)", before))
 

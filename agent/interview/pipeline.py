@@ -260,9 +260,8 @@ def _unless_repeated(profile: Profile, section: str, item: Item, index: SameItem
 
 def correctable(profile: Profile) -> set[str]:
     """The sections a correction at the closing summary can correct: those holding claims."""
-    return {key for key, section in profile.sections.items() if section.items} - {
-        "customer_language"  # its items are quoted words, not claims to correct
-    }
+    # The customers' quoted words are no claims to correct.
+    return {key for key, section in profile.sections.items() if section.items} - {QUOTED}
 
 
 def note_corrections(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from agent.profile.models import Evidence, Item, Profile
 from agent.reading.numbers import fmt_range, overlap
 from agent.reading.quantities import sizes
-from agent.reading.terms import find_terms, fold, has_term, names, vocabulary
+from agent.reading.terms import find_terms, fold, has_term, markets, names, vocabulary
 
 if TYPE_CHECKING:
     from agent.joint.merge import Source
@@ -169,9 +169,7 @@ def _envelope(
 
 def segment_terms(item: Item) -> set[str]:
     """Industries, places and names an item is about, folded."""
-    vocab = vocabulary()
-    terms = find_terms(item.text, vocab.industries) + find_terms(item.text, vocab.regions)
-    return {fold(t) for t in terms + names(item.text)}
+    return {fold(t) for t in markets(item.text) + names(item.text)}
 
 
 def generic_terms(profile: Profile) -> set[str]:

@@ -11,7 +11,7 @@ from agent.lang import load_pack
 from agent.lang.clauses import ClauseWords
 from agent.profile.models import Item, Profile
 from agent.reading.statements import Span, split_statements
-from agent.reading.terms import find_terms, fold, names, vocabulary
+from agent.reading.terms import find_terms, fold, markets, names, vocabulary
 from agent.scoring.rules import settings
 
 
@@ -80,9 +80,8 @@ def _undenied(item: Item) -> Item:
         if found:
             denied.append(found.group(0))
             text = text[: found.start()] + " " + text[found.end() :]
-    vocab = vocabulary()
     for phrase in denied:
-        for term in {*names(phrase), *find_terms(phrase, vocab.regions), *industries(phrase)}:
+        for term in {*names(phrase), *markets(phrase)}:
             text = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", " ", text, flags=re.IGNORECASE)
     kept = [q for q in item.quantities if not any(q.text in d for d in denied)]
     return item.model_copy(update={"text": " ".join(text.split()) or " ", "quantities": kept})

@@ -13,16 +13,18 @@ use to talk about the talk.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from agent.lang import Pack
 from agent.lang.meaning import MeaningWords
+from agent.profile.models import Quantity
 from agent.reading.memo import per_language
 from agent.reading.quantities import quantities_in
 from agent.reading.sections import DEFINING, STRONG, section_scores
 from agent.reading.statements import Span, find_entities, find_quotes, normalise, split_statements
-from agent.reading.terms import find_terms
+from agent.reading.terms import markets
 
 Act = Literal[  # identifiers: acts of a statement
     "content", "done", "dont_know", "decline", "opener", "header", "aside", "question_back"
@@ -137,7 +139,7 @@ def read_meaning(span: Span, pack: Pack, topic: str | None = None) -> Meaning:
     if not excluding and _offers(text, pack):
         return Meaning(span, "aside", span)
     if not named and not content and not excluding:
-        return Meaning(span, _non_answer(text, pack), span, announces=_wrong(text, pack))
+        return Meaning(span, _non_answer(text, pack), span, announces=bool(_wrong(text, pack)))
     if not named and not excluding and _announces(text, content, pack):
         return Meaning(span, "aside", span, announces=True)
     if _after_remark(span, pack) is span and not named and _declines(text, pack):
@@ -188,31 +190,28 @@ def _offers(text: str, pack: Pack) -> bool:
     for later (see `handing` in the pack), which is no finding about the customers."""
     words = pack.meaning
     said = tokens(text, words)
-    folded = " ".join(said)
-    if not any(f" {w} " in f" {folded} " for w in words.later):
+    if not _says_any(said, words.later):
         return False
     verb = next((i for i, w in enumerate(said) if w in words.handing), None)
     return verb is not None and not set(said[:verb]) & words.customers
 
 
-def _wrong(text: str, pack: Pack) -> bool:
-    """Whether a statement says something was wrong ("I got that wrong", "that's stale"); a
-    bare "no," is not enough (see `_corrects`)."""
+def _wrong(text: str, pack: Pack) -> list[str]:
+    """The words by which a statement says something was wrong ("I got that wrong", "that's
+    stale"); a bare "no," is not enough (see `_corrects`)."""
     words = pack.meaning
-    return any(
-        not words.negative(m.group(0).strip(" ,").lower())
-        for m in pack.guide.correction_re.finditer(normalise(text))
-    )
+    said = [m.group(0) for m in pack.guide.correction_re.finditer(normalise(text))]
+    return said if any(not words.negative(w.strip(" ,").lower()) for w in said) else []
 
 
-def _announces(text: str, content: list[str], pack: Pack) -> bool:
+def _announces(text: str, content: Sequence[str], pack: Pack) -> bool:
     """ "That number's stale, actually.", "Let me fix that.": says what came before was wrong,
     and nothing else (no other word of content, no customer, no strong cue): the next
     statement corrects it."""
-    if not _wrong(text, pack):
+    wrong = _wrong(text, pack)
+    if not wrong:
         return False
-    wrong = " ".join(m.group(0) for m in pack.guide.correction_re.finditer(normalise(text)))
-    if set(content) - set(tokens(wrong, pack.meaning)):
+    if set(content) - set(tokens(" ".join(wrong), pack.meaning)):
         return False  # "I got that wrong, it's orthodontists" says what is right
     if set(tokens(text, pack.meaning)) & pack.meaning.customers:
         return False
@@ -267,8 +266,13 @@ def _non_answer(text: str, pack: Pack) -> Act:
 
 def _points_back(said: tuple[str, ...], words: MeaningWords) -> bool:
     """Whether a statement's words point back at the question ("on that one", "about this")."""
+    return _says_any(said, words.about_question)
+
+
+def _says_any(said: tuple[str, ...], phrases: Iterable[str]) -> bool:
+    """Whether a statement's words hold one of the phrases, as whole words."""
     folded = f" {' '.join(said)} "
-    return any(f" {ref} " in folded for ref in words.about_question)
+    return any(f" {phrase} " in folded for phrase in phrases)
 
 
 def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
@@ -296,10 +300,12 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
         corrects_previous=corrects_previous,
         guess=bool(words.guessing_re.search(normalise(said))),
     )
-    # About the speaker or their company, not the customers: in the exclusions topic too, it
-    # names no one to exclude ("I'm on my third coffee and it's 10am.").
-    ours = all(our_words(text, q.start, pack) for q in find_quotes(text))
-    ours = ours and _speaker_led(text, pack)
+    # About the speaker or their company, not the customers ("We're 9 people.", "Twelve years
+    # in this business and it still surprises me."), naming no market ("Our strongest regions
+    # are Ontario and Colorado." names one): in the exclusions topic too, it excludes no one.
+    own = bool(_ours(text, pack))
+    ours = own and not markets(text, pack.vocabulary)
+    ours = ours and all(our_words(text, q.start, pack) for q in find_quotes(text))
     said_so = bool(words.excluding_re.search(normalise(text)))
     by_topic = topic == "exclusions" and not (meaning.targets or ours)
     meaning.excludes = said_so or (by_topic and not _elsewhere(text, pack))
@@ -308,7 +314,10 @@ def _content(span: Span, pack: Pack, topic: str | None) -> Meaning:
     # A dropped word said again ("..., Michigan was only ever two accounts") is no claim, nor
     # one said in the statement before ("... and Austria also. Sorry, not Austria, I mean...").
     meaning.negations += dropped
-    meaning.about_us = not (meaning.excludes or meaning.targets) and _about_us(text, pack)
+    # Naming nothing, it is about the people in the interview ("We argue about this in
+    # marketing every quarter.").
+    about_us = own and not _named(text, pack, False)
+    meaning.about_us = not (meaning.excludes or meaning.targets) and about_us
     meaning.aside = not (meaning.excludes or meaning.targets) and ours
     return meaning
 
@@ -324,21 +333,6 @@ def our_words(statement: str, quote_start: int, pack: Pack) -> bool:
     words = pack.meaning  # the speaker's side says them: "we call it", not "a CTO told me"
     lead = next((w for w in said if w in words.ours or not words.talk(w)), None)
     return lead in words.ours
-
-
-def _speaker_led(text: str, pack: Pack) -> bool:
-    """ "We're 9 people.", "Twelve years in this business and it still surprises me.": about
-    the speaker or their company (see `_ours`), naming no market."""
-    if not _ours(text, pack):
-        return False
-    vocab = pack.vocabulary  # a market named: "Our strongest regions are Ontario and Colorado."
-    return not (find_terms(text, vocab.industries) or find_terms(text, vocab.regions))
-
-
-def _about_us(text: str, pack: Pack) -> bool:
-    """A statement about the speaker, their team or the listener rather than the customers
-    (see `_ours`) that names nothing ("We argue about this in marketing every quarter.")."""
-    return bool(_ours(text, pack)) and not _named(text, pack, False)
 
 
 def _ours(text: str, pack: Pack) -> tuple[str, ...]:
@@ -399,7 +393,8 @@ def _talk_before(text: str, pack: Pack) -> int:
         rest = text[found.end() :]
         if not rest.strip() or _named(clause, pack):
             break
-        if _contentful(clause, pack) and not _announces(clause, _contentful(clause, pack), pack):
+        content = _content_words(clause, pack)
+        if content and not _announces(clause, content, pack):
             break
         if set(tokens(clause, words)) & words.customers:
             break  # "Most of them, ...": the customers are its subject
@@ -511,30 +506,30 @@ def negated_phrases(text: str, words: MeaningWords) -> list[str]:
 def _about_else(text: str, pack: Pack) -> bool:
     """Whether a statement in the exclusions topic has a strong cue of another section and
     names no segment: no kind of company, place, name, headcount or revenue."""
-    scores = section_scores(text, pack.guide)
-    if max(v for k, v in scores.items() if k != "exclusions") < STRONG:
+    if _other_cue(text, pack) < STRONG:
         return False
-    vocab = pack.vocabulary
-    if find_terms(text, vocab.industries) or find_terms(text, vocab.regions):
-        return False
-    sized = any(q.kind in SEGMENT_SIZES for q in quantities_in(text, pack))
-    return not (sized or find_entities(text, pack))
-
-
-def _other_defining(text: str, pack: Pack) -> bool:
-    """Whether a statement has a defining cue of a section other than the exclusions."""
-    scores = section_scores(text, pack.guide)
-    return max(v for k, v in scores.items() if k != "exclusions") >= DEFINING
+    return not _segment(
+        text, pack, [q for q in quantities_in(text, pack) if q.kind in SEGMENT_SIZES]
+    )
 
 
 def _elsewhere(text: str, pack: Pack) -> bool:
     """True for a statement in the exclusions topic that clearly is about something else: a
     defining cue of another section and no segment, tool, size or place in it."""
-    if not _other_defining(text, pack):
+    if _other_cue(text, pack) < DEFINING:
         return False
-    vocab = pack.vocabulary
-    named = find_terms(text, vocab.industries) or find_terms(text, vocab.regions)
-    return not (named or find_entities(text, pack) or quantities_in(text, pack))
+    return not _segment(text, pack, quantities_in(text, pack))
+
+
+def _other_cue(text: str, pack: Pack) -> float:
+    """How strongly a statement is about a section other than the exclusions."""
+    return max(v for k, v in section_scores(text, pack.guide).items() if k != "exclusions")
+
+
+def _segment(text: str, pack: Pack, sizes: Sequence[Quantity]) -> bool:
+    """Whether a statement names a segment: a kind of company, a place, a name, or one of the
+    sizes given."""
+    return bool(markets(text, pack.vocabulary) or find_entities(text, pack) or sizes)
 
 
 def read_answer(answer: str, pack: Pack, topic: str | None = None) -> list[Meaning]:

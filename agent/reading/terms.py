@@ -97,6 +97,13 @@ def find_terms(text: str, terms: tuple[str, ...], strict_short: bool = True) -> 
     return list(out.values())
 
 
+def markets(text: str, vocab: Vocabulary | None = None) -> list[str]:
+    """The kinds of company and the places a text names (the vocabulary's industries, then its
+    regions)."""
+    vocab = vocab or vocabulary()
+    return find_terms(text, vocab.industries) + find_terms(text, vocab.regions)
+
+
 def has_term(value: str, term: str) -> bool:
     """True when an account's field value contains the term as a whole word (any case)."""
     return bool(term_pattern(term.lower(), False).search(unicodedata.normalize("NFKC", value)))
